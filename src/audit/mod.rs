@@ -1,0 +1,3 @@
+//! `chainwarden audit`: the dependency graph against the RustSec advisory database.
+
+pub mod model;

@@ -1,0 +1,273 @@
+//! The audit report model. It *is* the JSON schema (`schema_version` below): renderers for
+//! human, SARIF and Markdown output read it; evidence stores it.
+//!
+//! Field order is the serialisation order, and every list is sorted before it is stored here,
+//! so the same inputs give byte-identical JSON.
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change of the JSON output. Documented in README.md.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The kind of a finding. Serialised in kebab-case: `vulnerability`, `unmaintained`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    Vulnerability,
+    Unsound,
+    Unmaintained,
+    Notice,
+    Yanked,
+}
+
+impl FindingKind {
+    pub const ALL: [FindingKind; 5] = [
+        FindingKind::Vulnerability,
+        FindingKind::Unsound,
+        FindingKind::Unmaintained,
+        FindingKind::Notice,
+        FindingKind::Yanked,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "vulnerability",
+            FindingKind::Unsound => "unsound",
+            FindingKind::Unmaintained => "unmaintained",
+            FindingKind::Notice => "notice",
+            FindingKind::Yanked => "yanked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FindingKind> {
+        FindingKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Stable finding code: SARIF rule id, evidence key, documentation anchor.
+    pub fn code(self) -> &'static str {
+        match self {
+            FindingKind::Vulnerability => "advisory:vulnerability",
+            FindingKind::Unsound => "advisory:unsound",
+            FindingKind::Unmaintained => "advisory:unmaintained",
+            FindingKind::Notice => "advisory:notice",
+            FindingKind::Yanked => "advisory:yanked",
+        }
+    }
+}
+
+/// Qualitative severity (CVSS v3/v4 bands). `None` is a score of 0.0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::None,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// CVSS base score bands (FIRST CVSS v3.1 §5).
+    pub fn from_score(score: f64) -> Severity {
+        match score {
+            s if s >= 9.0 => Severity::Critical,
+            s if s >= 7.0 => Severity::High,
+            s if s >= 4.0 => Severity::Medium,
+            s if s > 0.0 => Severity::Low,
+            _ => Severity::None,
+        }
+    }
+}
+
+/// Whether a finding counts against the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingStatus {
+    Open,
+    Ignored,
+    IgnoreExpired,
+}
+
+/// How a package is reached from the workspace, when `cargo metadata` told us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DependencyKind {
+    Normal,
+    Build,
+    Dev,
+}
+
+/// One package of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Package {
+    pub name: String,
+    pub version: String,
+    /// `registry+URL`, `git+URL#rev`, or `null` for path packages and workspace members.
+    pub source: Option<String>,
+    /// Checksum from the lockfile, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub checksum: Option<String>,
+    /// Kinds by which the workspace reaches it (metadata mode only; empty in lockfile mode).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub dependency_kinds: Vec<DependencyKind>,
+    /// Whether it is a workspace member.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub workspace_member: bool,
+}
+
+/// The recommended fix for a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// Smallest patched version above the one in use.
+    pub version: String,
+    /// Whether `cargo update -p NAME` can reach it (same semver-compatible series).
+    pub semver_compatible: bool,
+}
+
+/// Why a finding is ignored (copied from the policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IgnoreInfo {
+    pub reason: String,
+    pub approved_by: String,
+    pub expires: String,
+}
+
+/// One finding: an advisory (or a yank) that applies to one package version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    /// Stable code, see [`FindingKind::code`].
+    pub code: String,
+    /// `RUSTSEC-YYYY-NNNN`; for yanked crates, `yanked`.
+    pub advisory_id: String,
+    pub package: String,
+    pub version: String,
+    /// Severity from the CVSS vector; `null` when the advisory has none.
+    pub severity: Option<Severity>,
+    pub cvss_score: Option<f64>,
+    pub cvss_vector: Option<String>,
+    pub title: String,
+    pub date: Option<String>,
+    pub aliases: Vec<String>,
+    pub url: Option<String>,
+    pub patched: Vec<String>,
+    pub unaffected: Vec<String>,
+    /// Affected functions (paths) as listed by the advisory.
+    pub functions: Vec<String>,
+    /// Dependency paths from a workspace member (or a root of the lockfile) to the package.
+    pub paths: Vec<Vec<String>>,
+    pub fix: Option<Fix>,
+    pub status: FindingStatus,
+    /// Whether this finding fails the policy (open, or ignore expired, and a failing kind and
+    /// severity).
+    pub fails_policy: bool,
+    pub ignore: Option<IgnoreInfo>,
+    /// Line of the package's `[[package]]` entry in the lockfile (for SARIF).
+    pub lockfile_line: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub tenant_id: Option<String>,
+    pub project_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockfileInfo {
+    pub path: String,
+    /// SHA-256 of the lockfile bytes.
+    pub sha256: String,
+    /// Lockfile format version (1 to 4).
+    pub format_version: u32,
+    pub package_count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    pub path: String,
+    pub commit: Option<String>,
+    /// Date of the database's last commit (RFC 3339), when known.
+    pub updated: Option<String>,
+    pub advisory_count: usize,
+    /// Age in whole days against the run's clock, when the date is known.
+    pub age_days: Option<i64>,
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GraphMode {
+    /// Cargo.lock alone: every package counts (as cargo-audit does).
+    Lockfile,
+    /// Resolved with `cargo metadata`: dependency kinds and targets are known.
+    Metadata,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub mode: GraphMode,
+    pub target: Option<String>,
+    pub exclude_dev: bool,
+    pub yanked_checked: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub vulnerabilities: usize,
+    pub unsound: usize,
+    pub unmaintained: usize,
+    pub notices: usize,
+    pub yanked: usize,
+    pub ignored: usize,
+    pub failing: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+/// The whole result of one `chainwarden audit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// When the audit ran (RFC 3339, UTC).
+    pub time: String,
+    pub scope: Scope,
+    pub lockfile: LockfileInfo,
+    pub database: DatabaseInfo,
+    pub settings: Settings,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    /// Sorted by (kind, advisory id, package, version).
+    pub findings: Vec<Finding>,
+    /// Things the reader must know (offline yanked check skipped, stale database, ...).
+    pub notes: Vec<String>,
+    /// Every package, sorted by (name, version, source).
+    pub inventory: Vec<Package>,
+}

@@ -1,0 +1,16 @@
+//! chainwarden: software supply-chain audit and release verification.
+//!
+//! One module per capability; `cli` turns arguments into calls of the others, and `output` is
+//! the only way text leaves the process (through `redact`).
+
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod error;
+pub mod exit;
+pub mod fsutil;
+pub mod net;
+pub mod output;
+pub mod policy;
+pub mod redact;
+pub mod verify;

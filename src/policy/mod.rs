@@ -1,0 +1,196 @@
+//! Policy files: parsed with spans, then validated into [`Policy`], the only type the checks see.
+//!
+//! Parsing rejects unknown keys at their position (`deny_unknown_fields`); validation collects
+//! *every* problem (bad dates, malformed ids, unknown kinds) before failing, each with file, line
+//! and column. The built-in default is `policies/default.toml`, compiled in.
+
+mod audit;
+mod deadlines;
+mod scope;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub use audit::{AuditPolicy, Ignore};
+pub use deadlines::Deadlines;
+pub use scope::ScopePolicy;
+
+use crate::error::{Error, Result};
+
+/// The default policy shipped in `policies/default.toml`.
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.toml");
+/// Name under which the built-in default is reported.
+pub const DEFAULT_POLICY_NAME: &str = "<built-in policies/default.toml>";
+
+/// A validated policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Where it was loaded from (the built-in name for the default).
+    pub source: PathBuf,
+    pub scope: ScopePolicy,
+    pub audit: AuditPolicy,
+    pub deadlines: Deadlines,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    schema_version: Option<toml::Spanned<i64>>,
+    #[serde(default)]
+    scope: scope::RawScope,
+    #[serde(default)]
+    audit: audit::RawAudit,
+    #[serde(default)]
+    deadlines: deadlines::RawDeadlines,
+}
+
+/// Collects validation problems with positions.
+pub(crate) struct Problems<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<Error>,
+}
+
+impl<'a> Problems<'a> {
+    pub(crate) fn at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        self.errors
+            .push(Error::at_offset(self.path, self.text, span.start, message));
+    }
+}
+
+impl Policy {
+    /// The built-in default policy.
+    pub fn builtin() -> Policy {
+        Policy::parse(Path::new(DEFAULT_POLICY_NAME), DEFAULT_POLICY)
+            .expect("the shipped default policy is valid (tested)")
+    }
+
+    /// Loads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Policy> {
+        let text = crate::fsutil::read_to_string(path)?;
+        Policy::parse(path, &text)
+    }
+
+    /// `--policy FILE` if given, else the built-in default.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Policy> {
+        match path {
+            Some(p) => Policy::load(p),
+            None => Ok(Policy::builtin()),
+        }
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Policy> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        let mut problems = Problems {
+            path,
+            text,
+            errors: Vec::new(),
+        };
+        if let Some(v) = &raw.schema_version {
+            if *v.get_ref() != 1 {
+                problems.at(
+                    v.span(),
+                    format!(
+                        "schema_version: unsupported version {}, expected 1",
+                        v.get_ref()
+                    ),
+                );
+            }
+        }
+        let scope = raw.scope.validate(&mut problems);
+        let audit = raw.audit.validate(&mut problems);
+        let deadlines = raw.deadlines.validate(&mut problems);
+        match problems.errors.len() {
+            0 => Ok(Policy {
+                source: path.to_path_buf(),
+                scope,
+                audit,
+                deadlines,
+            }),
+            1 => Err(problems.errors.remove(0)),
+            _ => Err(Error::Many(problems.errors)),
+        }
+    }
+}
+
+/// Turns a TOML parse error into one located error, keeping the parser's message.
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let message = e.message().trim().to_string();
+    match e.span() {
+        Some(span) => Error::at_offset(path, text, span.start, message),
+        None => Error::input(path, message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_policies_are_valid() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                Policy::load(&path).unwrap_or_else(|e| panic!("{e}"));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 3, "default, strict and an example ship");
+        let _ = Policy::builtin();
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let text = "[audit]\nfail_on = [\"vulnerability\"]\nfial_on = []\n";
+        let err = Policy::parse(Path::new("p.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("p.toml:3:1: unknown field `fial_on`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let text = r#"
+[scope]
+tenant_id = "bad tenant!"
+
+[audit]
+fail_on = ["vulnerability", "sorta-bad"]
+severity_threshold = "severe"
+
+[[audit.ignore]]
+id = "RUSTSEC-20-1"
+reason = "x"
+approved_by = "sec-team"
+expires = "2026-13-01"
+"#;
+        let err = Policy::parse(Path::new("p.toml"), text)
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 5, "{err}");
+        assert!(
+            lines[0].starts_with("p.toml:3:13: scope.tenant_id"),
+            "{err}"
+        );
+        assert!(lines[1].starts_with("p.toml:6:29: audit.fail_on"), "{err}");
+        assert!(
+            lines[2].starts_with("p.toml:7:22: audit.severity_threshold"),
+            "{err}"
+        );
+        assert!(
+            lines[3].starts_with("p.toml:10:6: audit.ignore[0].id"),
+            "{err}"
+        );
+        assert!(
+            lines[4].starts_with("p.toml:13:11: audit.ignore[0].expires"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! `chainwarden verify`: every verification (checksums, rebuilds, Sigstore bundles, provenance,
+//! releases, commits) produces the same [`model::VerifyReport`], rendered by [`render`].
+
+pub mod model;
+pub mod render;

@@ -1,0 +1,75 @@
+//! Shared test harness: where the shared real-world data lives, and how to run the binary.
+//!
+//! Data is found through one helper: `CHAINWARDEN_TEST_DATA` (default `../shared/data` next to
+//! the repository). When `CHAINWARDEN_REQUIRE_DATA=1` (CI), missing data fails the test
+//! instead of skipping it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The shared data folder, or `None` (test should return early) when it is missing and not
+/// required. Panics when it is required and missing.
+pub fn data_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("CHAINWARDEN_TEST_DATA") {
+        Some(d) => PathBuf::from(d),
+        None => repo_root().join("..").join("shared").join("data"),
+    };
+    if dir.join("advisory-db").is_dir() {
+        return Some(dir.canonicalize().unwrap_or(dir));
+    }
+    if std::env::var("CHAINWARDEN_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!(
+            "test data missing at {} (set CHAINWARDEN_TEST_DATA); CHAINWARDEN_REQUIRE_DATA=1 forbids skipping",
+            dir.display()
+        );
+    }
+    eprintln!("skipping: test data not found at {}", dir.display());
+    None
+}
+
+/// A sub-folder of the shared data (`advisory-db`, `lockfiles/real-bat`, ...).
+pub fn data(sub: &str) -> Option<PathBuf> {
+    let p = data_dir()?.join(sub);
+    assert!(p.exists(), "shared data has no {}", p.display());
+    Some(p)
+}
+
+/// A fixture of ours under tests/fixtures.
+pub fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("tests").join("fixtures").join(rel)
+}
+
+/// The chainwarden binary with a clean environment: no colour, no inherited secrets, a
+/// private HOME/cache so nothing touches the user's cache, and no evidence recording unless
+/// the test asks for it.
+pub fn cw() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_chainwarden"));
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    for keep in ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN"] {
+        if let Some(v) = std::env::var_os(keep) {
+            cmd.env(keep, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd.env("CHAINWARDEN_NO_NETWORK_TESTS", "1");
+    cmd
+}
+
+/// Output as UTF-8 text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+/// Replace absolute paths of the data and fixtures with stable placeholders for snapshots.
+pub fn stable_paths(text: &str, data: &Path) -> String {
+    text.replace(&data.display().to_string(), "[DATA]")
+        .replace(&repo_root().display().to_string(), "[REPO]")
+}
