@@ -3,12 +3,14 @@
 //! One module per capability; `cli` turns arguments into calls of the others, and `output` is
 //! the only way text leaves the process (through `redact`).
 
+pub mod advisories;
 pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod exit;
 pub mod fsutil;
+pub mod inventory;
 pub mod net;
 pub mod output;
 pub mod policy;

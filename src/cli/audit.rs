@@ -1,10 +1,20 @@
 //! `chainwarden audit [PATH]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::advisories::index::default_index_dir;
+use crate::advisories::{meta, AdvisoryDb};
+use crate::audit::model::{Scope, Verdict};
+use crate::audit::yanked::{SparseIndex, YankedLookup};
+use crate::audit::{self, format, AuditRequest, GraphSource};
 use crate::cli::GlobalArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::inventory::ProjectPaths;
+use crate::net::{NetConfig, Network};
+use crate::output::{self, Destination};
+use crate::policy::scope::is_valid_scope_id;
+use crate::policy::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuditFormat {
@@ -34,8 +44,11 @@ pub struct AuditArgs {
     #[arg(long)]
     pub exclude_dev: bool,
     /// Audit the lockfile alone, without running cargo metadata.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "metadata")]
     pub lockfile_only: bool,
+    /// Use this precomputed `cargo metadata --format-version 1` output instead of running cargo.
+    #[arg(long, value_name = "FILE")]
+    pub metadata: Option<PathBuf>,
     /// Tenant id (overrides the policy's scope).
     #[arg(long, value_name = "ID")]
     pub tenant: Option<String>,
@@ -50,6 +63,118 @@ pub struct AuditArgs {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(_args: AuditArgs, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("audit"))
+pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = global.clock()?;
+    let policy = Policy::load_or_default(args.policy.as_deref())?;
+    let scope = resolve_scope(&policy, args.tenant.as_deref(), args.project.as_deref())?;
+    let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let project = ProjectPaths::resolve(&project_path)?;
+
+    let network = if args.offline {
+        None
+    } else {
+        Some(Network::new(NetConfig::default())?)
+    };
+    let db_dir = match &args.db {
+        Some(dir) => dir.clone(),
+        None => default_database(network.as_ref(), &clock)?,
+    };
+    let db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
+    let db_meta = meta::metadata(&db_dir);
+
+    let graph = if args.lockfile_only {
+        GraphSource::LockfileOnly
+    } else if let Some(file) = &args.metadata {
+        GraphSource::MetadataFile(file.clone())
+    } else {
+        GraphSource::CargoMetadata {
+            offline: args.offline,
+        }
+    };
+    let sparse;
+    let yanked: std::result::Result<&dyn YankedLookup, String> =
+        match (&network, policy.audit.check_yanked) {
+            (_, false) => Err("disabled by the policy (audit.check_yanked = false)".into()),
+            (None, _) => Err("offline".into()),
+            (Some(net), true) => {
+                sparse = SparseIndex::new(net.clone(), clock);
+                Ok(&sparse)
+            }
+        };
+    let report = audit::audit(AuditRequest {
+        project: project.clone(),
+        policy: &policy,
+        db: &db,
+        db_meta,
+        clock,
+        scope,
+        target: args.target.clone(),
+        exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
+        graph,
+        yanked,
+    })?;
+
+    let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
+    output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
+    Ok(match report.verdict {
+        Verdict::Pass => Outcome::Pass,
+        Verdict::Fail => Outcome::Fail,
+    })
+}
+
+/// The scope of the run: flags override the policy; ids are validated; a policy that
+/// requires a scope refuses a run without one.
+pub fn resolve_scope(
+    policy: &Policy,
+    tenant: Option<&str>,
+    project: Option<&str>,
+) -> Result<Scope> {
+    for (flag, value) in [("--tenant", tenant), ("--project", project)] {
+        if let Some(v) = value {
+            if !is_valid_scope_id(v) {
+                return Err(Error::Usage(format!(
+                    "{flag}: `{v}` is not a valid id (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)"
+                )));
+            }
+        }
+    }
+    let scope = Scope {
+        tenant_id: tenant
+            .map(str::to_string)
+            .or_else(|| policy.scope.tenant_id.clone()),
+        project_id: project
+            .map(str::to_string)
+            .or_else(|| policy.scope.project_id.clone()),
+    };
+    if policy.scope.required && (scope.tenant_id.is_none() || scope.project_id.is_none()) {
+        return Err(Error::Usage(format!(
+            "{} requires a scope: set scope.tenant_id and scope.project_id, or pass --tenant and --project",
+            policy.source.display()
+        )));
+    }
+    Ok(scope)
+}
+
+/// The cached database (refreshed when stale and online).
+fn default_database(network: Option<&Network>, clock: &crate::clock::Clock) -> Result<PathBuf> {
+    let _ = (network, clock);
+    let dir = meta::cache_root()
+        .map(|c| c.join("advisory-db"))
+        .filter(|d| d.join("crates").is_dir());
+    dir.ok_or_else(|| {
+        Error::Database("no advisory database: run `chainwarden db update` or pass --db DIR".into())
+    })
+}
+
+/// The lockfile path as SARIF wants it: relative to the working directory, `/`-separated.
+fn sarif_uri(lockfile: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let absolute = lockfile
+        .canonicalize()
+        .unwrap_or_else(|_| lockfile.to_path_buf());
+    let relative = cwd
+        .and_then(|c| c.canonicalize().ok())
+        .and_then(|c| absolute.strip_prefix(c).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| lockfile.to_path_buf());
+    relative.to_string_lossy().replace('\\', "/")
 }

@@ -4,9 +4,9 @@
 //! *every* problem (bad dates, malformed ids, unknown kinds) before failing, each with file, line
 //! and column. The built-in default is `policies/default.toml`, compiled in.
 
-mod audit;
+pub mod audit;
 mod deadlines;
-mod scope;
+pub mod scope;
 
 use std::path::{Path, PathBuf};
 

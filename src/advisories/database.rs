@@ -1,0 +1,227 @@
+//! Loading a RustSec advisory database directory (plain files or a git checkout).
+//!
+//! `rustsec::Database::open` parses ~1,200 advisories one after another; we parse them in
+//! parallel with the very same `rustsec::Advisory` parser and the same layout checks, and cache
+//! the result in a validated index (see [`super::index`]). Matching uses RustSec's own
+//! `Query::matches`, so semantics stay exactly RustSec's (version ranges, prereleases,
+//! withdrawn advisories, `affected.os`/`affected.arch`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rustsec::advisory::Advisory;
+use rustsec::Collection;
+
+use crate::error::{Error, Result};
+
+/// A loaded database.
+#[derive(Debug)]
+pub struct AdvisoryDb {
+    pub path: PathBuf,
+    advisories: Vec<Advisory>,
+    /// Crates-collection advisories by package name (indices into `advisories`).
+    by_package: HashMap<String, Vec<usize>>,
+    /// Whether the advisories came from the index (no parsing).
+    pub from_index: bool,
+}
+
+impl AdvisoryDb {
+    /// Loads `dir`, using (and refreshing) the index in `index_dir` when given.
+    pub fn open(dir: &Path, index_dir: Option<&Path>) -> Result<AdvisoryDb> {
+        let files = advisory_files(dir)?;
+        if let Some(index_dir) = index_dir {
+            let key = super::index::content_key(dir, &files)?;
+            if let Some(advisories) = super::index::read(index_dir, &key) {
+                return Ok(AdvisoryDb::from_advisories(dir, advisories, true));
+            }
+            let advisories = parse_all(dir, &files)?;
+            // An index that cannot be written only costs speed next time.
+            let _ = super::index::write(index_dir, &key, &advisories);
+            return Ok(AdvisoryDb::from_advisories(dir, advisories, false));
+        }
+        let advisories = parse_all(dir, &files)?;
+        Ok(AdvisoryDb::from_advisories(dir, advisories, false))
+    }
+
+    fn from_advisories(dir: &Path, advisories: Vec<Advisory>, from_index: bool) -> AdvisoryDb {
+        let mut by_package: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, a) in advisories.iter().enumerate() {
+            if a.metadata.collection == Some(Collection::Crates) {
+                by_package
+                    .entry(a.metadata.package.as_str().to_string())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        AdvisoryDb {
+            path: dir.to_path_buf(),
+            advisories,
+            by_package,
+            from_index,
+        }
+    }
+
+    /// Number of advisories (both collections, withdrawn included), as cargo-audit counts.
+    pub fn len(&self) -> usize {
+        self.advisories.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.advisories.is_empty()
+    }
+
+    pub fn advisories(&self) -> &[Advisory] {
+        &self.advisories
+    }
+
+    /// Crates advisories for a package name.
+    pub fn for_package(&self, name: &str) -> impl Iterator<Item = &Advisory> {
+        self.by_package
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.advisories[i])
+    }
+
+    /// Finds an advisory by id or alias.
+    pub fn find(&self, id: &str) -> Option<&Advisory> {
+        self.advisories.iter().find(|a| {
+            a.metadata.id.as_str() == id || a.metadata.aliases.iter().any(|x| x.as_str() == id)
+        })
+    }
+}
+
+/// Every advisory file of the `crates` and `rust` collections, sorted (deterministic index key).
+pub(crate) fn advisory_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let meta =
+        std::fs::metadata(dir).map_err(|e| Error::Database(format!("{}: {e}", dir.display())))?;
+    if !meta.is_dir() {
+        return Err(Error::Database(format!(
+            "{}: not a directory",
+            dir.display()
+        )));
+    }
+    let crates = dir.join("crates");
+    if !crates.is_dir() {
+        return Err(Error::Database(format!(
+            "{}: not a RustSec advisory database (no crates/ directory)",
+            dir.display()
+        )));
+    }
+    let mut files = Vec::new();
+    for collection in ["crates", "rust"] {
+        let root = dir.join(collection);
+        let Ok(packages) = std::fs::read_dir(&root) else {
+            continue;
+        };
+        for package in packages {
+            let package =
+                package.map_err(|e| Error::Database(format!("{}: {e}", root.display())))?;
+            if !package.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                continue;
+            }
+            let entries = std::fs::read_dir(package.path())
+                .map_err(|e| Error::Database(format!("{}: {e}", package.path().display())))?;
+            for entry in entries {
+                let entry = entry
+                    .map_err(|e| Error::Database(format!("{}: {e}", package.path().display())))?;
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                files.push(entry.path());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Parses every file in parallel, with the checks `rustsec::Database::open` makes.
+fn parse_all(dir: &Path, files: &[PathBuf]) -> Result<Vec<Advisory>> {
+    let parsed: Vec<Result<Option<Advisory>>> =
+        files.par_iter().map(|f| parse_one(dir, f)).collect();
+    let mut advisories = Vec::with_capacity(parsed.len());
+    let mut ids = std::collections::HashSet::new();
+    for result in parsed {
+        if let Some(a) = result? {
+            if !ids.insert(a.metadata.id.clone()) {
+                return Err(Error::Database(format!(
+                    "duplicate advisory id {}",
+                    a.metadata.id
+                )));
+            }
+            advisories.push(a);
+        }
+    }
+    Ok(advisories)
+}
+
+fn parse_one(dir: &Path, path: &Path) -> Result<Option<Advisory>> {
+    let shown = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+    let broken = |what: String| {
+        Error::Database(format!(
+            "{}: broken advisory file {shown}: {what}",
+            dir.display()
+        ))
+    };
+    if path.extension().and_then(|e| e.to_str()) != Some("md") {
+        return Err(broken("expected a .md advisory".into()));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| broken(e.to_string()))?;
+    let mut advisory: Advisory = text
+        .parse()
+        .map_err(|e: rustsec::Error| broken(error_chain(&e)))?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if file_name != format!("{}.md", advisory.metadata.id) && !Advisory::is_draft(path) {
+        return Err(broken(format!(
+            "file name does not match its id {}",
+            advisory.metadata.id
+        )));
+    }
+    let package_dir = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    if package_dir != Some(advisory.metadata.package.as_str()) {
+        return Err(broken(format!(
+            "not in a directory named after its package `{}`",
+            advisory.metadata.package
+        )));
+    }
+    let collection_dir = path
+        .parent()
+        .and_then(Path::parent)
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    let collection = match collection_dir {
+        Some("crates") => Collection::Crates,
+        Some("rust") => Collection::Rust,
+        _ => return Err(broken("not under crates/ or rust/".into())),
+    };
+    match advisory.metadata.collection {
+        Some(c) if c != collection => {
+            return Err(broken("collection does not match its directory".into()))
+        }
+        _ => advisory.metadata.collection = Some(collection),
+    }
+    if advisory.metadata.id.is_placeholder() {
+        return Ok(None);
+    }
+    Ok(Some(advisory))
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(more.trim());
+        }
+        source = s.source();
+    }
+    text
+}

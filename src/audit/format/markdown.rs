@@ -1,0 +1,98 @@
+//! Markdown output: a summary and one table of findings, readable on GitHub (job summaries,
+//! pull-request comments).
+
+use std::fmt::Write;
+
+use crate::audit::model::{AuditReport, FindingStatus, Verdict};
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(report: &AuditReport) -> String {
+    let mut out = String::new();
+    let s = &report.summary;
+    let verdict = match report.verdict {
+        Verdict::Pass => "✅ pass",
+        Verdict::Fail => "❌ fail",
+    };
+    let _ = writeln!(out, "# chainwarden audit: {verdict}\n");
+    let _ = writeln!(
+        out,
+        "`{}` — {} packages, lockfile v{}; RustSec database `{}`{} ({} advisories). Audited at {}.\n",
+        report.lockfile.path,
+        report.lockfile.package_count,
+        report.lockfile.format_version,
+        report.database.commit.as_deref().map(|c| &c[..c.len().min(12)]).unwrap_or("unknown"),
+        report.database.updated.as_deref().map(|d| format!(" of {}", &d[..10])).unwrap_or_default(),
+        report.database.advisory_count,
+        report.time
+    );
+    let _ = writeln!(
+        out,
+        "| Vulnerabilities | Unsound | Unmaintained | Notices | Yanked | Ignored | Failing |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} |\n",
+        s.vulnerabilities, s.unsound, s.unmaintained, s.notices, s.yanked, s.ignored, s.failing
+    );
+    if !report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "| Advisory | Kind | Package | Severity | Fix | Status | Title |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        for f in &report.findings {
+            let id = if f.advisory_id == "yanked" {
+                "yanked".to_string()
+            } else {
+                format!(
+                    "[{}](https://rustsec.org/advisories/{}.html)",
+                    f.advisory_id, f.advisory_id
+                )
+            };
+            let fix = f
+                .fix
+                .as_ref()
+                .map(|x| {
+                    format!(
+                        "{}{}",
+                        x.version,
+                        if x.semver_compatible {
+                            ""
+                        } else {
+                            " (breaking)"
+                        }
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            let status = match f.status {
+                FindingStatus::Open if f.fails_policy => "**fails**".to_string(),
+                FindingStatus::Open => "warning".to_string(),
+                FindingStatus::Ignored => format!(
+                    "ignored until {}",
+                    f.ignore.as_ref().map(|i| i.expires.as_str()).unwrap_or("?")
+                ),
+                FindingStatus::IgnoreExpired => "**ignore expired**".to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {id} | {} | `{} {}` | {} | {} | {} | {} |",
+                f.kind.as_str(),
+                f.package,
+                f.version,
+                f.severity.map(|s| s.as_str()).unwrap_or("—"),
+                fix,
+                status,
+                cell(&f.title)
+            );
+        }
+        out.push('\n');
+    }
+    for n in &report.notes {
+        let _ = writeln!(out, "> **Note:** {}", cell(n));
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! `Cargo.lock` reading: formats v1 to v4, with positions for every error.
+//!
+//! The file is first read as TOML with spans so that a broken entry is reported at its file,
+//! line and field; then `cargo-lock` builds the model RustSec matching works on. We keep the
+//! line of each `[[package]]` header for SARIF locations.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// One package entry of the lockfile.
+#[derive(Debug, Clone)]
+pub struct LockedPackage {
+    pub name: String,
+    pub version: semver::Version,
+    /// The raw `source` string (`registry+...`, `git+...`), `None` for path packages.
+    pub source: Option<String>,
+    pub checksum: Option<String>,
+    /// Whether the source is crates.io (the only registry RustSec advisories apply to).
+    pub is_crates_io: bool,
+    /// 1-based line of the entry's `[[package]]` header.
+    pub line: usize,
+}
+
+/// A parsed lockfile.
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    pub path: PathBuf,
+    pub sha256: String,
+    /// Format version 1 to 4.
+    pub format_version: u32,
+    /// In file order.
+    pub packages: Vec<LockedPackage>,
+    /// The `cargo-lock` model (what RustSec's matching takes).
+    pub model: cargo_lock::Lockfile,
+}
+
+#[derive(Deserialize)]
+struct RawLockfile {
+    version: Option<Spanned<i64>>,
+    #[serde(default)]
+    package: Vec<Spanned<RawPackage>>,
+}
+
+#[derive(Deserialize)]
+struct RawPackage {
+    name: Spanned<String>,
+    version: Spanned<String>,
+    source: Option<Spanned<String>>,
+}
+
+impl Lockfile {
+    pub fn load(path: &Path) -> Result<Lockfile> {
+        let text = crate::fsutil::read_to_string(path)?;
+        Lockfile::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Lockfile> {
+        if text.trim().is_empty() {
+            return Err(Error::input(
+                path,
+                "empty lockfile: expected [[package]] entries",
+            ));
+        }
+        let raw: RawLockfile = toml::from_str(text).map_err(|e| {
+            let message = format!("not a valid Cargo.lock: {}", e.message().trim());
+            match e.span() {
+                Some(span) => Error::at_offset(path, text, span.start, message),
+                None => Error::input(path, message),
+            }
+        })?;
+        if let Some(v) = &raw.version {
+            if !(1..=4).contains(v.get_ref()) {
+                return Err(Error::at_offset(
+                    path,
+                    text,
+                    v.span().start,
+                    format!(
+                        "version: unsupported lockfile format {}, expected 1 to 4",
+                        v.get_ref()
+                    ),
+                ));
+            }
+        }
+        if raw.package.is_empty() {
+            return Err(Error::input(
+                path,
+                "no [[package]] entries: truncated or not a Cargo.lock",
+            ));
+        }
+        let mut packages = Vec::with_capacity(raw.package.len());
+        for entry in &raw.package {
+            let p = entry.get_ref();
+            let at = |span: std::ops::Range<usize>, msg: String| {
+                Error::at_offset(path, text, span.start, msg)
+            };
+            let version = semver::Version::parse(p.version.get_ref()).map_err(|e| {
+                at(
+                    p.version.span(),
+                    format!(
+                        "package `{}`: field `version`: `{}` is not a semver version ({e})",
+                        p.name.get_ref(),
+                        p.version.get_ref()
+                    ),
+                )
+            })?;
+            let source = p.source.as_ref().map(|s| s.get_ref().clone());
+            let mut is_crates_io = false;
+            if let Some(s) = &p.source {
+                let id = cargo_lock::SourceId::from_url(s.get_ref()).map_err(|e| {
+                    at(
+                        s.span(),
+                        format!("package `{}`: field `source`: {e}", p.name.get_ref()),
+                    )
+                })?;
+                is_crates_io = id.is_default_registry();
+            }
+            packages.push(LockedPackage {
+                name: p.name.get_ref().clone(),
+                version,
+                source,
+                checksum: None,
+                is_crates_io,
+                line: crate::error::line_column(text, entry.span().start).0,
+            });
+        }
+        let model: cargo_lock::Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
+            Error::input(path, format!("not a valid Cargo.lock: {e}"))
+        })?;
+        if model.packages.len() != packages.len() {
+            return Err(Error::input(path, "inconsistent package list"));
+        }
+        for (ours, theirs) in packages.iter_mut().zip(&model.packages) {
+            ours.checksum = theirs.checksum.as_ref().map(|c| c.to_string());
+        }
+        let format_version = match model.version {
+            cargo_lock::ResolveVersion::V1 => 1,
+            cargo_lock::ResolveVersion::V2 => 2,
+            cargo_lock::ResolveVersion::V3 => 3,
+            cargo_lock::ResolveVersion::V4 => 4,
+            #[allow(unreachable_patterns)]
+            _ => raw.version.map(|v| *v.get_ref() as u32).unwrap_or(0),
+        };
+        Ok(Lockfile {
+            path: path.to_path_buf(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            format_version,
+            packages,
+            model,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"version = 3
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "smallvec",
+]
+
+[[package]]
+name = "smallvec"
+version = "1.6.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "fe0f37c9e8f3c5a4a66ad655a93c74daac4ad00c441533bf5c6e7990bb42604e"
+"#;
+
+    #[test]
+    fn parses_lines_and_sources() {
+        let lock = Lockfile::parse(Path::new("Cargo.lock"), LOCK).unwrap();
+        assert_eq!(lock.format_version, 3);
+        assert_eq!(lock.packages.len(), 2);
+        assert_eq!(lock.packages[0].line, 3);
+        assert!(!lock.packages[0].is_crates_io);
+        assert_eq!(lock.packages[1].line, 10);
+        assert!(lock.packages[1].is_crates_io);
+        assert!(lock.packages[1].checksum.is_some());
+    }
+
+    #[test]
+    fn bad_version_names_line_and_field() {
+        let text = LOCK.replace("1.6.0", "1.6");
+        let err = Lockfile::parse(Path::new("Cargo.lock"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("Cargo.lock:12:11: package `smallvec`: field `version`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn truncated_and_garbage_are_clear() {
+        let cut = &LOCK[..LOCK.find("version = \"1.6.0\"").unwrap()];
+        let err = Lockfile::parse(Path::new("Cargo.lock"), cut)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `version`"), "{err}");
+        let err = Lockfile::parse(Path::new("Cargo.lock"), "\u{1}\u{2}garbage[[")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Cargo.lock:1:"), "{err}");
+        let err = Lockfile::parse(Path::new("Cargo.lock"), "")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty lockfile"), "{err}");
+    }
+}

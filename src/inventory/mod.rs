@@ -1,0 +1,125 @@
+//! The dependency inventory: every package of a `Cargo.lock`, the graph between them, and —
+//! when `cargo metadata` can run — how the workspace reaches each package (normal, build or
+//! dev dependency, on which targets).
+//!
+//! Invariant: `Inventory::packages` is exactly the lockfile's `[[package]]` list, in file order;
+//! indices into it are stable for the life of the inventory and are what [`graph::Graph`] uses.
+
+pub mod graph;
+pub mod lockfile;
+pub mod metadata;
+
+use std::path::{Path, PathBuf};
+
+pub use graph::Graph;
+pub use lockfile::Lockfile;
+
+use crate::audit::model::{DependencyKind, Package};
+use crate::error::{Error, Result};
+
+/// Where the audit's input lives.
+#[derive(Debug, Clone)]
+pub struct ProjectPaths {
+    /// The `Cargo.lock`.
+    pub lockfile: PathBuf,
+    /// The `Cargo.toml` beside it, when there is one.
+    pub manifest: Option<PathBuf>,
+}
+
+impl ProjectPaths {
+    /// Resolves `PATH` (a directory, a `Cargo.toml` or a `Cargo.lock`).
+    pub fn resolve(path: &Path) -> Result<ProjectPaths> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let (dir, lockfile) = if meta.is_dir() {
+            let lock = path.join("Cargo.lock");
+            if lock.is_dir() {
+                return Err(Error::input(
+                    &lock,
+                    "is a directory, expected a Cargo.lock file",
+                ));
+            }
+            if !lock.exists() {
+                return Err(Error::input(
+                    path,
+                    "no Cargo.lock here: run `cargo generate-lockfile` first, or pass the lockfile's path",
+                ));
+            }
+            (path.to_path_buf(), lock)
+        } else if file_name == "Cargo.toml" {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let lock = find_lockfile_upwards(&dir).ok_or_else(|| {
+                Error::input(
+                    path,
+                    "no Cargo.lock beside this manifest or in a parent workspace",
+                )
+            })?;
+            (dir, lock)
+        } else {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (dir, path.to_path_buf())
+        };
+        let manifest = Some(dir.join("Cargo.toml")).filter(|m| m.is_file());
+        Ok(ProjectPaths { lockfile, manifest })
+    }
+}
+
+fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
+    let mut current = Some(dir);
+    while let Some(d) = current {
+        let lock = d.join("Cargo.lock");
+        if lock.is_file() {
+            return Some(lock);
+        }
+        current = d.parent().filter(|p| !p.as_os_str().is_empty());
+    }
+    None
+}
+
+/// Reachability facts from `cargo metadata`, per package index of the lockfile.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// Workspace members (indices into `Inventory::packages`).
+    pub members: Vec<usize>,
+    /// For each package: the kinds by which the workspace reaches it on the selected target
+    /// (empty = not reachable at all, e.g. an unused optional dependency or another target).
+    pub kinds: Vec<Vec<DependencyKind>>,
+}
+
+/// The audited dependency set.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub lockfile: Lockfile,
+    pub graph: Graph,
+    /// Present when `cargo metadata` resolved the workspace.
+    pub resolution: Option<Resolution>,
+}
+
+impl Inventory {
+    /// Packages as the report lists them, sorted by (name, version, source).
+    pub fn packages(&self) -> Vec<Package> {
+        let mut out: Vec<Package> = self
+            .lockfile
+            .packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Package {
+                name: p.name.clone(),
+                version: p.version.to_string(),
+                source: p.source.clone(),
+                checksum: p.checksum.clone(),
+                dependency_kinds: self
+                    .resolution
+                    .as_ref()
+                    .map(|r| r.kinds[i].clone())
+                    .unwrap_or_default(),
+                workspace_member: self
+                    .resolution
+                    .as_ref()
+                    .is_some_and(|r| r.members.contains(&i)),
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
