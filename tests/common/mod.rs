@@ -59,7 +59,11 @@ pub fn cw() -> assert_cmd::Command {
         }
     }
     cmd.env("NO_COLOR", "1");
-    cmd.env("CHAINWARDEN_NO_NETWORK_TESTS", "1");
+    // A cache of our own (advisory index, crates index) shared by the test processes.
+    cmd.env(
+        "CHAINWARDEN_CACHE_DIR",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("cw-cache"),
+    );
     cmd
 }
 
@@ -72,4 +76,45 @@ pub fn text(bytes: &[u8]) -> String {
 pub fn stable_paths(text: &str, data: &Path) -> String {
     text.replace(&data.display().to_string(), "[DATA]")
         .replace(&repo_root().display().to_string(), "[REPO]")
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for tests: `handler(path)` returns (status, body).
+/// Every response closes the connection. The server thread lives until the process ends.
+pub fn serve(handler: impl Fn(&str) -> (u16, Vec<u8>) + Send + Sync + 'static) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = std::sync::Arc::new(handler);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let path = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .to_string();
+                let (status, body) = handler(&path);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    format!("http://{addr}")
 }

@@ -162,7 +162,7 @@ fn advisory_block(out: &mut String, group: &[&Finding]) {
             _ => {}
         }
         if !f.paths.is_empty() {
-            field(out, "paths", "");
+            let _ = writeln!(out, "  {}", paint(DIM, "paths:"));
             tree(out, &f.paths);
         }
     }
