@@ -3,7 +3,7 @@
 //! Data is found through one helper: `CHAINWARDEN_TEST_DATA` (default `../shared/data` next to
 //! the repository). When `CHAINWARDEN_REQUIRE_DATA=1` (CI), missing data fails the test
 //! instead of skipping it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
 
