@@ -109,6 +109,25 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Byte offsets of line starts, for many offset → line look-ups in one text (a lockfile
+/// has thousands of entries; `line_column` per entry would be quadratic).
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +140,9 @@ mod tests {
         // 'é' is two bytes: the '=' after "bé " is the 4th character.
         assert_eq!(line_column(text, 10), (2, 4));
         assert_eq!(line_column(text, 999), (3, 1));
+        let index = LineIndex::new(text);
+        for offset in [0, 3, 5, 6, 10, 13] {
+            assert_eq!(index.line(offset), line_column(text, offset).0, "offset {offset}");
+        }
     }
 }

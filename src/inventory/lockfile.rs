@@ -92,6 +92,7 @@ impl Lockfile {
                 "no [[package]] entries: truncated or not a Cargo.lock",
             ));
         }
+        let lines = crate::error::LineIndex::new(text);
         let mut packages = Vec::with_capacity(raw.package.len());
         for entry in &raw.package {
             let p = entry.get_ref();
@@ -125,7 +126,7 @@ impl Lockfile {
                 source,
                 checksum: None,
                 is_crates_io,
-                line: crate::error::line_column(text, entry.span().start).0,
+                line: lines.line(entry.span().start),
             });
         }
         let model: cargo_lock::Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
