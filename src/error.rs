@@ -118,7 +118,12 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
@@ -142,7 +147,11 @@ mod tests {
         assert_eq!(line_column(text, 999), (3, 1));
         let index = LineIndex::new(text);
         for offset in [0, 3, 5, 6, 10, 13] {
-            assert_eq!(index.line(offset), line_column(text, offset).0, "offset {offset}");
+            assert_eq!(
+                index.line(offset),
+                line_column(text, offset).0,
+                "offset {offset}"
+            );
         }
     }
 }

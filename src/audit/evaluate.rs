@@ -103,35 +103,22 @@ pub fn findings(
             continue;
         }
         let package = &lock.packages[i];
-        let mut finding = Finding {
-            kind: FindingKind::Yanked,
-            code: FindingKind::Yanked.code().to_string(),
-            advisory_id: "yanked".to_string(),
-            package: package.name.clone(),
-            version: package.version.to_string(),
-            severity: None,
-            cvss_score: None,
-            cvss_vector: None,
-            title: format!(
-                "{} {} is yanked from crates.io",
-                package.name, package.version
-            ),
-            date: None,
-            aliases: Vec::new(),
-            url: Some(format!(
-                "https://crates.io/crates/{}/{}",
-                package.name, package.version
-            )),
-            patched: Vec::new(),
-            unaffected: Vec::new(),
-            functions: Vec::new(),
-            paths: paths(i),
-            fix: None,
-            status: FindingStatus::Open,
-            fails_policy: false,
-            ignore: None,
-            lockfile_line: Some(package.line),
-        };
+        let mut finding = Finding::new(
+            FindingKind::Yanked,
+            "yanked",
+            &package.name,
+            &package.version.to_string(),
+        );
+        finding.title = format!(
+            "{} {} is yanked from crates.io",
+            package.name, package.version
+        );
+        finding.url = Some(format!(
+            "https://crates.io/crates/{}/{}",
+            package.name, package.version
+        ));
+        finding.paths = paths(i);
+        finding.lockfile_line = Some(package.line);
         apply_policy(&mut finding, policy, today);
         out.push(finding);
     }

@@ -188,6 +188,35 @@ pub struct Finding {
     pub lockfile_line: Option<usize>,
 }
 
+impl Finding {
+    /// An open finding with only its identity set; callers fill in what they know.
+    pub fn new(kind: FindingKind, advisory_id: &str, package: &str, version: &str) -> Finding {
+        Finding {
+            kind,
+            code: kind.code().to_string(),
+            advisory_id: advisory_id.to_string(),
+            package: package.to_string(),
+            version: version.to_string(),
+            severity: None,
+            cvss_score: None,
+            cvss_vector: None,
+            title: String::new(),
+            date: None,
+            aliases: Vec::new(),
+            url: None,
+            patched: Vec::new(),
+            unaffected: Vec::new(),
+            functions: Vec::new(),
+            paths: Vec::new(),
+            fix: None,
+            status: FindingStatus::Open,
+            fails_policy: false,
+            ignore: None,
+            lockfile_line: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
     pub tenant_id: Option<String>,
