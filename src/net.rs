@@ -36,6 +36,31 @@ impl Default for NetConfig {
     }
 }
 
+impl NetConfig {
+    /// The defaults, with `CHAINWARDEN_HTTP_TIMEOUT` (seconds, both timeouts) and
+    /// `CHAINWARDEN_HTTP_ATTEMPTS` applied: for slow networks, and for tests that serve a
+    /// stalling server and must not wait half a minute.
+    pub fn from_env() -> NetConfig {
+        let mut config = NetConfig::default();
+        if let Some(secs) = std::env::var("CHAINWARDEN_HTTP_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+        {
+            if secs > 0.0 {
+                config.connect_timeout = Duration::from_secs_f64(secs);
+                config.read_timeout = Duration::from_secs_f64(secs);
+            }
+        }
+        if let Some(n) = std::env::var("CHAINWARDEN_HTTP_ATTEMPTS")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+        {
+            config.attempts = n.max(1);
+        }
+        config
+    }
+}
+
 /// A configured HTTP client.
 #[derive(Debug, Clone)]
 pub struct Network {

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
 use crate::audit::model::{Scope, Verdict};
@@ -73,10 +74,10 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let network = if args.offline {
         None
     } else {
-        Some(Network::new(NetConfig::default())?)
+        Some(Network::new(NetConfig::from_env())?)
     };
-    let db_dir = match &args.db {
-        Some(dir) => dir.clone(),
+    let (db_dir, db_notes) = match &args.db {
+        Some(dir) => (dir.clone(), Vec::new()),
         None => default_database(network.as_ref(), &clock)?,
     };
     let db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
@@ -101,7 +102,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
                 Ok(&sparse)
             }
         };
-    let report = audit::audit(AuditRequest {
+    let mut report = audit::audit(AuditRequest {
         project: project.clone(),
         policy: &policy,
         db: &db,
@@ -113,6 +114,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         graph,
         yanked,
     })?;
+    report.notes.splice(0..0, db_notes);
 
     let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
@@ -155,15 +157,14 @@ pub fn resolve_scope(
     Ok(scope)
 }
 
-/// The cached database (refreshed when stale and online).
-fn default_database(network: Option<&Network>, clock: &crate::clock::Clock) -> Result<PathBuf> {
-    let _ = (network, clock);
-    let dir = meta::cache_root()
-        .map(|c| c.join("advisory-db"))
-        .filter(|d| d.join("crates").is_dir());
-    dir.ok_or_else(|| {
-        Error::Database("no advisory database: run `chainwarden db update` or pass --db DIR".into())
-    })
+/// The cached database, refreshed when older than a day and online.
+fn default_database(
+    network: Option<&Network>,
+    clock: &crate::clock::Clock,
+) -> Result<(PathBuf, Vec<String>)> {
+    let options = CacheOptions::resolve(None, None)?;
+    let ensured = cache::ensure(&options, network, clock)?;
+    Ok((ensured.dir, ensured.notes))
 }
 
 /// The lockfile path as SARIF wants it: relative to the working directory, `/`-separated.

@@ -1,35 +1,162 @@
 //! `chainwarden db update|status`.
 
+use std::fmt::Write;
 use std::path::PathBuf;
 
 use clap::Subcommand;
+use serde::Serialize;
 
+use crate::advisories::cache::{self, CacheOptions};
+use crate::advisories::{meta, AdvisoryDb};
 use crate::cli::GlobalArgs;
-use crate::error::Result;
+use crate::clock::format_rfc3339;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::net::{NetConfig, Network};
+use crate::output::{self, Destination};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DbFormat {
+    Human,
+    Json,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum DbCommand {
-    /// Download the advisory database into the cache (atomically).
+    /// Download the advisory database into the cache (validated, then swapped in atomically).
     Update {
-        /// Archive URL (default: the public advisory database).
+        /// Archive URL (default: the public RustSec advisory database; env CHAINWARDEN_ADVISORY_DB_URL).
         #[arg(long, value_name = "URL")]
         url: Option<String>,
-        /// Cache directory (default: the user's cache directory).
+        /// Expected SHA-256 of the archive (hex); a mismatch aborts the update.
+        #[arg(long, value_name = "HEX")]
+        sha256: Option<String>,
+        /// Cache directory (default: CHAINWARDEN_CACHE_DIR, else the user's cache directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = DbFormat::Human)]
+        format: DbFormat,
     },
     /// Show the database's commit, date, advisory count and age.
     Status {
         /// A database directory (default: the cache).
         #[arg(long, value_name = "DIR")]
         db: Option<PathBuf>,
-        /// Cache directory (default: the user's cache directory).
+        /// Cache directory (default: CHAINWARDEN_CACHE_DIR, else the user's cache directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = DbFormat::Human)]
+        format: DbFormat,
     },
 }
 
-pub fn run(_cmd: DbCommand, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("db"))
+#[derive(Serialize)]
+struct Status {
+    path: String,
+    commit: Option<String>,
+    date: Option<String>,
+    fetched: Option<String>,
+    advisory_count: usize,
+    age_days: Option<i64>,
+}
+
+pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = global.clock()?;
+    match cmd {
+        DbCommand::Update {
+            url,
+            sha256,
+            cache_dir,
+            format,
+        } => {
+            let mut options = CacheOptions::resolve(cache_dir, url)?;
+            options.expected_sha256 = sha256;
+            let net = Network::new(NetConfig::from_env())?;
+            let updated = cache::update(&options, &net, &clock)?;
+            let doc = match format {
+                DbFormat::Json => to_json(&updated),
+                DbFormat::Human => format!(
+                    "updated {}: {} advisories, commit {}, archive sha256:{} ({} bytes)\n",
+                    updated.path,
+                    updated.advisory_count,
+                    updated.commit.as_deref().unwrap_or("unknown"),
+                    updated.archive_sha256,
+                    updated.archive_bytes
+                ),
+            };
+            output::emit(&Destination::Stdout, &doc)?;
+            Ok(Outcome::Pass)
+        }
+        DbCommand::Status {
+            db,
+            cache_dir,
+            format,
+        } => {
+            let dir = match db {
+                Some(d) => d,
+                None => {
+                    let options = CacheOptions::resolve(cache_dir, None)?;
+                    let link = options.db_link();
+                    if !link.join("crates").is_dir() {
+                        return Err(Error::Database(format!(
+                            "no cached database at {}: run `chainwarden db update`",
+                            link.display()
+                        )));
+                    }
+                    link.canonicalize().unwrap_or(link)
+                }
+            };
+            let loaded = AdvisoryDb::open(&dir, None)?;
+            let m = meta::metadata(&dir);
+            let reference = m.date.or(m.fetched);
+            let status = Status {
+                path: dir.display().to_string(),
+                commit: m.commit,
+                date: m.date.map(format_rfc3339),
+                fetched: m.fetched.map(format_rfc3339),
+                advisory_count: loaded.len(),
+                age_days: reference.map(|d| (clock.now() - d).whole_days()),
+            };
+            let doc = match format {
+                DbFormat::Json => to_json(&status),
+                DbFormat::Human => human(&status),
+            };
+            output::emit(&Destination::Stdout, &doc)?;
+            Ok(Outcome::Pass)
+        }
+    }
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("serialises");
+    s.push('\n');
+    s
+}
+
+fn human(s: &Status) -> String {
+    let mut out = String::new();
+    let unknown = || "unknown".to_string();
+    let _ = writeln!(out, "path:       {}", s.path);
+    let _ = writeln!(
+        out,
+        "commit:     {}",
+        s.commit.clone().unwrap_or_else(unknown)
+    );
+    let _ = writeln!(
+        out,
+        "date:       {}",
+        s.date.clone().unwrap_or_else(unknown)
+    );
+    if let Some(f) = &s.fetched {
+        let _ = writeln!(out, "fetched:    {f}");
+    }
+    let _ = writeln!(out, "advisories: {}", s.advisory_count);
+    let _ = writeln!(
+        out,
+        "age:        {}",
+        s.age_days
+            .map(|d| format!("{d} days"))
+            .unwrap_or_else(unknown)
+    );
+    out
 }

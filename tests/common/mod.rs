@@ -81,6 +81,21 @@ pub fn stable_paths(text: &str, data: &Path) -> String {
 /// A tiny HTTP/1.1 server on 127.0.0.1 for tests: `handler(path)` returns (status, body).
 /// Every response closes the connection. The server thread lives until the process ends.
 pub fn serve(handler: impl Fn(&str) -> (u16, Vec<u8>) + Send + Sync + 'static) -> String {
+    serve_raw(move |path| {
+        let (status, body) = handler(path);
+        let mut response = format!(
+            "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        response.extend_from_slice(&body);
+        response
+    })
+}
+
+/// Like [`serve`], but the handler writes the whole raw response (status line, headers, body)
+/// itself, so tests can lie about lengths, truncate, or stall (by sleeping in the handler).
+pub fn serve_raw(handler: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> String {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -106,13 +121,7 @@ pub fn serve(handler: impl Fn(&str) -> (u16, Vec<u8>) + Send + Sync + 'static) -
                     .nth(1)
                     .unwrap_or("/")
                     .to_string();
-                let (status, body) = handler(&path);
-                let head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
+                let _ = stream.write_all(&handler(&path));
             });
         }
     });
