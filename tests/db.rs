@@ -238,7 +238,8 @@ fn failed_updates_leave_the_previous_database_intact() {
         (out.status.code(), text(&out.stderr))
     };
     assert_eq!(update("good", &[], &[]).0, Some(0));
-    let cases: Vec<(&str, Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("truncated", vec![], vec![], "truncated"),
         ("garbage", vec![], vec![], "invalid gzip header"),
         ("evil", vec![], vec![], "refused unsafe path in archive"),
