@@ -29,6 +29,15 @@ impl Destination {
 pub fn emit(dest: &Destination, document: &str) -> Result<()> {
     let clean = redact(document);
     match dest {
+        Destination::Stdout if !clean.contains('\u{1b}') => {
+            // Nothing to strip (JSON, SARIF, ...): skip the colour adapter's scan.
+            let mut out = std::io::stdout().lock();
+            match out.write_all(clean.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Error::io("<stdout>", e)),
+            }
+        }
         Destination::Stdout => {
             let mut out = anstream::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a non-zero exit.

@@ -206,6 +206,8 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
     let marker_json =
         serde_json::to_vec_pretty(&marker).map_err(|e| Error::Database(e.to_string()))?;
     crate::fsutil::write_atomic(&unpacked.join(MARKER), &marker_json)?;
+    // Build the index now, keyed by the archive digest, so audits never parse.
+    AdvisoryDb::open(&unpacked, None)?;
 
     // Install: move the copy to its final name, then atomically repoint the link.
     let final_dir = opts.cache_dir.join(format!("db-{}", &fetched.sha256[..16]));

@@ -13,82 +13,130 @@ use rayon::prelude::*;
 use rustsec::advisory::Advisory;
 use rustsec::Collection;
 
+use super::index;
 use crate::error::{Error, Result};
 
 /// A loaded database.
 #[derive(Debug)]
 pub struct AdvisoryDb {
     pub path: PathBuf,
-    advisories: Vec<Advisory>,
-    /// Crates-collection advisories by package name (indices into `advisories`).
-    by_package: HashMap<String, Vec<usize>>,
-    /// Whether the advisories came from the index (no parsing).
+    /// Whether the advisories came from an index (no walk, no parsing).
     pub from_index: bool,
+    /// Advisories of both collections, withdrawn included (as cargo-audit counts).
+    count: usize,
+    /// Crates advisories not yet deserialised (index loads only).
+    index: Option<index::Index>,
+    /// Crates advisories by package name.
+    loaded: HashMap<String, Vec<Advisory>>,
 }
 
 impl AdvisoryDb {
-    /// Loads `dir`, using (and refreshing) the index in `index_dir` when given.
+    /// Loads `dir`: from its index when a valid one exists (inside a managed copy, or in
+    /// `index_dir` for other directories), else by parsing every advisory in parallel — and
+    /// then writing the index for next time.
     pub fn open(dir: &Path, index_dir: Option<&Path>) -> Result<AdvisoryDb> {
+        if let Some(archive_sha256) = super::meta::archive_sha256(dir) {
+            let key = index::archive_key(&archive_sha256);
+            let path = dir.join(index::IN_COPY);
+            if let Some(idx) = index::read(&path, &key) {
+                return Ok(AdvisoryDb::from_index(dir, idx));
+            }
+            let db = AdvisoryDb::parse(dir)?;
+            // A read-only copy only costs speed.
+            let _ = index::write(&path, &key, &db.all(), db.count);
+            return Ok(db);
+        }
         let files = advisory_files(dir)?;
         if let Some(index_dir) = index_dir {
-            let key = super::index::content_key(dir, &files)?;
-            if let Some(advisories) = super::index::read(index_dir, &key) {
-                return Ok(AdvisoryDb::from_advisories(dir, advisories, true));
+            let key = index::fingerprint_key(dir, &files)?;
+            let path = index::cache_index_path(index_dir, &key);
+            if let Some(idx) = index::read(&path, &key) {
+                return Ok(AdvisoryDb::from_index(dir, idx));
             }
-            let advisories = parse_all(dir, &files)?;
-            // An index that cannot be written only costs speed next time.
-            let _ = super::index::write(index_dir, &key, &advisories);
-            return Ok(AdvisoryDb::from_advisories(dir, advisories, false));
+            let db = AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?);
+            if index::write(&path, &key, &db.all(), db.count).is_ok() {
+                index::remove_others(index_dir, &path);
+            }
+            return Ok(db);
         }
-        let advisories = parse_all(dir, &files)?;
-        Ok(AdvisoryDb::from_advisories(dir, advisories, false))
+        Ok(AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?))
     }
 
-    fn from_advisories(dir: &Path, advisories: Vec<Advisory>, from_index: bool) -> AdvisoryDb {
-        let mut by_package: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, a) in advisories.iter().enumerate() {
+    /// Parses every advisory file (no index).
+    pub fn parse(dir: &Path) -> Result<AdvisoryDb> {
+        let files = advisory_files(dir)?;
+        Ok(AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?))
+    }
+
+    fn from_index(dir: &Path, idx: index::Index) -> AdvisoryDb {
+        AdvisoryDb {
+            path: dir.to_path_buf(),
+            from_index: true,
+            count: idx.advisory_count,
+            index: Some(idx),
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn from_advisories(dir: &Path, advisories: Vec<Advisory>) -> AdvisoryDb {
+        let count = advisories.len();
+        let mut loaded: HashMap<String, Vec<Advisory>> = HashMap::new();
+        for a in advisories {
             if a.metadata.collection == Some(Collection::Crates) {
-                by_package
+                loaded
                     .entry(a.metadata.package.as_str().to_string())
                     .or_default()
-                    .push(i);
+                    .push(a);
             }
         }
         AdvisoryDb {
             path: dir.to_path_buf(),
-            advisories,
-            by_package,
-            from_index,
+            from_index: false,
+            count,
+            index: None,
+            loaded,
         }
+    }
+
+    /// Every loaded crates advisory (for writing an index after a full parse).
+    fn all(&self) -> Vec<Advisory> {
+        let mut v: Vec<Advisory> = self.loaded.values().flatten().cloned().collect();
+        v.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+        v
+    }
+
+    /// Deserialises the indexed advisories of these packages (a no-op after a full parse).
+    pub fn prepare<'n>(&mut self, names: impl IntoIterator<Item = &'n str>) -> Result<()> {
+        for name in names {
+            if self.loaded.contains_key(name) {
+                continue;
+            }
+            let Some(index) = &self.index else { continue };
+            if let Some(raw) = index.package_json(name) {
+                let advisories: Vec<Advisory> = serde_json::from_slice(&raw).map_err(|e| {
+                    Error::Database(format!(
+                        "{}: advisory index entry for `{name}` is unreadable ({e}); remove the index and run again",
+                        self.path.display()
+                    ))
+                })?;
+                self.loaded.insert(name.to_string(), advisories);
+            }
+        }
+        Ok(())
     }
 
     /// Number of advisories (both collections, withdrawn included), as cargo-audit counts.
     pub fn len(&self) -> usize {
-        self.advisories.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.advisories.is_empty()
+        self.count == 0
     }
 
-    pub fn advisories(&self) -> &[Advisory] {
-        &self.advisories
-    }
-
-    /// Crates advisories for a package name.
+    /// Crates advisories for a package name (after [`AdvisoryDb::prepare`] for index loads).
     pub fn for_package(&self, name: &str) -> impl Iterator<Item = &Advisory> {
-        self.by_package
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.advisories[i])
-    }
-
-    /// Finds an advisory by id or alias.
-    pub fn find(&self, id: &str) -> Option<&Advisory> {
-        self.advisories.iter().find(|a| {
-            a.metadata.id.as_str() == id || a.metadata.aliases.iter().any(|x| x.as_str() == id)
-        })
+        self.loaded.get(name).into_iter().flatten()
     }
 }
 

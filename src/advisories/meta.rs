@@ -38,6 +38,17 @@ pub fn cache_root() -> Option<PathBuf> {
     }
 }
 
+/// The archive digest a managed copy was installed from (its content key), if any.
+pub fn archive_sha256(dir: &Path) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Digest {
+        archive_sha256: Option<String>,
+    }
+    let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
+    let sha = serde_json::from_str::<Digest>(&text).ok()?.archive_sha256?;
+    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
+}
+
 pub fn metadata(dir: &Path) -> DbMeta {
     if let Ok(text) = std::fs::read_to_string(dir.join(MARKER)) {
         if let Ok(m) = serde_json::from_str::<Marker>(&text) {

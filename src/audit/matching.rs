@@ -46,9 +46,14 @@ pub fn find_matches<'a>(
         if !lock.packages[i].is_crates_io {
             continue;
         }
+        let mut advisories = db.for_package(package.name.as_str()).peekable();
+        if advisories.peek().is_none() {
+            // Most packages have no advisory: skip building their queries.
+            continue;
+        }
         let vq = vulnerability_query.clone().package(package);
         let iq = informational_query.clone().package(package);
-        for advisory in db.for_package(package.name.as_str()) {
+        for advisory in advisories {
             let kind = match &advisory.metadata.informational {
                 None if vq.matches(advisory) => FindingKind::Vulnerability,
                 None => continue,

@@ -38,7 +38,7 @@ pub enum GraphSource {
 pub struct AuditRequest<'a> {
     pub project: ProjectPaths,
     pub policy: &'a Policy,
-    pub db: &'a AdvisoryDb,
+    pub db: &'a mut AdvisoryDb,
     pub db_meta: DbMeta,
     pub clock: Clock,
     pub scope: Scope,
@@ -72,6 +72,8 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
             arch: vec![t.arch.as_str().to_string()],
         })
         .unwrap_or_default();
+    req.db
+        .prepare(inventory.lockfile.packages.iter().map(|p| p.name.as_str()))?;
     let matches = matching::find_matches(req.db, &inventory.lockfile, &filter);
 
     let (yanked, yanked_checked) = match &req.yanked {

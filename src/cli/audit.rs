@@ -80,7 +80,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(dir) => (dir.clone(), Vec::new()),
         None => default_database(network.as_ref(), &clock)?,
     };
-    let db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
+    let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
     let db_meta = meta::metadata(&db_dir);
 
     let graph = if args.lockfile_only {
@@ -105,7 +105,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut report = audit::audit(AuditRequest {
         project: project.clone(),
         policy: &policy,
-        db: &db,
+        db: &mut db,
         db_meta,
         clock,
         scope,

@@ -13,7 +13,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 
 /// One package entry of the lockfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedPackage {
     pub name: String,
     pub version: semver::Version,
@@ -37,6 +37,8 @@ pub struct Lockfile {
     pub packages: Vec<LockedPackage>,
     /// The `cargo-lock` model (what RustSec's matching takes).
     pub model: cargo_lock::Lockfile,
+    /// Whether the fast reader for cargo's canonical layout read it.
+    pub fast_path: bool,
 }
 
 #[derive(Deserialize)]
@@ -60,6 +62,39 @@ impl Lockfile {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Lockfile> {
+        if let Some(fast) = super::fastlock::parse(text) {
+            return Ok(Lockfile::from_fast(path, text, fast));
+        }
+        Lockfile::parse_general(path, text)
+    }
+
+    fn from_fast(path: &Path, text: &str, fast: super::fastlock::FastLockfile) -> Lockfile {
+        let packages = fast
+            .model
+            .packages
+            .iter()
+            .zip(fast.lines.iter().zip(&fast.sources))
+            .map(|(p, (&line, source))| LockedPackage {
+                name: p.name.as_str().to_string(),
+                version: p.version.clone(),
+                source: source.clone(),
+                checksum: p.checksum.as_ref().map(|c| c.to_string()),
+                is_crates_io: p.source.as_ref().is_some_and(|s| s.is_default_registry()),
+                line,
+            })
+            .collect();
+        Lockfile {
+            path: path.to_path_buf(),
+            sha256: hex::encode(Sha256::digest(text.as_bytes())),
+            format_version: fast.explicit_version.unwrap_or(2),
+            packages,
+            model: fast.model,
+            fast_path: true,
+        }
+    }
+
+    /// The general path: TOML with spans (positioned errors), then `cargo-lock`.
+    pub fn parse_general(path: &Path, text: &str) -> Result<Lockfile> {
         if text.trim().is_empty() {
             return Err(Error::input(
                 path,
@@ -152,6 +187,7 @@ impl Lockfile {
             format_version,
             packages,
             model,
+            fast_path: false,
         })
     }
 }
