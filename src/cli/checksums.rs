@@ -1,17 +1,46 @@
-//! `chainwarden checksums`.
+//! `chainwarden checksums DIR > SHA256SUMS`.
 
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::verify::checksums::manifest::Algorithm;
+use crate::verify::checksums::write_manifest;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ManifestAlgorithm {
+    Sha256,
+    Sha384,
+    Sha512,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct ChecksumsArgs {
-    /// The directory to hash.
+    /// The directory to hash (every regular file below it).
     pub dir: PathBuf,
+    /// Digest algorithm (GNU format only; JSON manifests are sha256).
+    #[arg(long, value_enum, default_value_t = ManifestAlgorithm::Sha256)]
+    pub algorithm: ManifestAlgorithm,
+    /// Write the JSON manifest `{"artifacts": [{"name", "sha256", "size"}]}` instead.
+    #[arg(long)]
+    pub json: bool,
+    /// Write here (atomically) instead of stdout; the file itself is not listed.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-pub fn run(_args: ChecksumsArgs, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("checksums"))
+pub fn run(args: ChecksumsArgs, _global: &GlobalArgs) -> Result<Outcome> {
+    if !args.dir.is_dir() {
+        return Err(Error::input(&args.dir, "not a directory"));
+    }
+    let algorithm = match (args.json, args.algorithm) {
+        (true, _) | (false, ManifestAlgorithm::Sha256) => Algorithm::Sha256,
+        (false, ManifestAlgorithm::Sha384) => Algorithm::Sha384,
+        (false, ManifestAlgorithm::Sha512) => Algorithm::Sha512,
+    };
+    let text = write_manifest(&args.dir, algorithm, args.json, args.output.as_deref())?;
+    output::emit(&Destination::from_arg(args.output.as_deref()), &text)?;
+    Ok(Outcome::Pass)
 }

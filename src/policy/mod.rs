@@ -5,6 +5,7 @@
 //! and column. The built-in default is `policies/default.toml`, compiled in.
 
 pub mod audit;
+mod checksums;
 mod deadlines;
 pub mod scope;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use audit::{AuditPolicy, Ignore};
+pub use checksums::ChecksumsPolicy;
 pub use deadlines::Deadlines;
 pub use scope::ScopePolicy;
 
@@ -31,6 +33,7 @@ pub struct Policy {
     pub scope: ScopePolicy,
     pub audit: AuditPolicy,
     pub deadlines: Deadlines,
+    pub checksums: ChecksumsPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +46,8 @@ struct RawPolicy {
     audit: audit::RawAudit,
     #[serde(default)]
     deadlines: deadlines::RawDeadlines,
+    #[serde(default)]
+    checksums: checksums::RawChecksums,
 }
 
 /// Collects validation problems with positions.
@@ -101,12 +106,14 @@ impl Policy {
         let scope = raw.scope.validate(&mut problems);
         let audit = raw.audit.validate(&mut problems);
         let deadlines = raw.deadlines.validate(&mut problems);
+        let checksums = raw.checksums.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
                 scope,
                 audit,
                 deadlines,
+                checksums,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

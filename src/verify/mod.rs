@@ -1,5 +1,6 @@
 //! `chainwarden verify`: every verification (checksums, rebuilds, Sigstore bundles, provenance,
 //! releases, commits) produces the same [`model::VerifyReport`], rendered by [`render`].
 
+pub mod checksums;
 pub mod model;
 pub mod render;

@@ -1,0 +1,369 @@
+//! Checksum manifests: GNU coreutils (`HEX  name`, `HEX *name`, and the `\`-escaped form for
+//! names with newlines or backslashes), BSD tags (`SHA256 (name) = HEX`), GoReleaser's
+//! `checksums.txt` (the GNU form), and a JSON manifest `{"artifacts": [{"name", "sha256",
+//! "size"}]}`. Formats are detected per line; algorithms by tag or by digest length.
+//!
+//! Names are checked here, before any file is touched: absolute paths, `..` components, NUL
+//! bytes and one name listed with two different digests are refused as unsafe, with the line.
+
+use std::collections::HashMap;
+use std::path::{Component, Path};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Algorithm {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Algorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha384 => "sha384",
+            Algorithm::Sha512 => "sha512",
+        }
+    }
+
+    fn from_hex_len(len: usize) -> Option<Algorithm> {
+        match len {
+            64 => Some(Algorithm::Sha256),
+            96 => Some(Algorithm::Sha384),
+            128 => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    fn from_tag(tag: &str) -> Option<Algorithm> {
+        match tag.to_ascii_uppercase().as_str() {
+            "SHA256" | "SHA2-256" => Some(Algorithm::Sha256),
+            "SHA384" | "SHA2-384" => Some(Algorithm::Sha384),
+            "SHA512" | "SHA2-512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// One artifact a manifest lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The name as listed (relative path, `/`-separated).
+    pub name: String,
+    pub algorithm: Algorithm,
+    /// Lower-case hex.
+    pub digest: String,
+    /// Expected size in bytes (JSON manifests).
+    pub size: Option<u64>,
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// Why the name is unsafe, if it is (the entry is then reported, never opened).
+    pub unsafe_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonManifest {
+    artifacts: Vec<JsonArtifact>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonArtifact {
+    name: String,
+    sha256: String,
+    size: Option<u64>,
+}
+
+/// Parses a manifest. Lines that are no known format are errors (exit 2) naming the line.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Entry>> {
+    let mut entries = if text.trim_start().starts_with('{') {
+        parse_json(path, text)?
+    } else {
+        parse_lines(path, text)?
+    };
+    if entries.is_empty() {
+        return Err(Error::input(path, "the manifest lists no artifacts"));
+    }
+    mark_unsafe(&mut entries);
+    Ok(entries)
+}
+
+fn parse_lines(path: &Path, text: &str) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for (i, raw) in text.split('\n').enumerate() {
+        let line_no = i + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let entry = parse_bsd(line).or_else(|| parse_gnu(line)).ok_or_else(|| {
+            Error::at_line(
+                path,
+                line_no,
+                "not a checksum line (expected `HEX  name`, `HEX *name` or `SHA256 (name) = HEX`)",
+            )
+        })?;
+        let (name, algorithm, digest) = entry.map_err(|m| Error::at_line(path, line_no, m))?;
+        entries.push(Entry {
+            name,
+            algorithm,
+            digest,
+            size: None,
+            line: line_no,
+            unsafe_reason: None,
+        });
+    }
+    Ok(entries)
+}
+
+type Parsed = std::result::Result<(String, Algorithm, String), String>;
+
+/// `SHA256 (name) = HEX`, optionally `\`-prefixed when the name is escaped.
+fn parse_bsd(line: &str) -> Option<Parsed> {
+    let (escaped, rest) = match line.strip_prefix('\\') {
+        Some(r) => (true, r),
+        None => (false, line),
+    };
+    let (tag, rest) = rest.split_once(" (")?;
+    let algorithm = Algorithm::from_tag(tag)?;
+    let (name, digest) = rest.rsplit_once(") = ")?;
+    Some(
+        check_digest(digest, Some(algorithm))
+            .and_then(|(a, d)| Ok((unescape(name, escaped)?, a, d))),
+    )
+}
+
+/// `HEX  name` (text mode) or `HEX *name` (binary mode), optionally `\`-prefixed.
+fn parse_gnu(line: &str) -> Option<Parsed> {
+    let (escaped, rest) = match line.strip_prefix('\\') {
+        Some(r) => (true, r),
+        None => (false, line),
+    };
+    let space = rest.find(' ')?;
+    let (digest, tail) = rest.split_at(space);
+    if digest.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let name = tail
+        .strip_prefix("  ")
+        .or_else(|| tail.strip_prefix(" *"))?;
+    Some(check_digest(digest, None).and_then(|(a, d)| Ok((unescape(name, escaped)?, a, d))))
+}
+
+fn check_digest(
+    hex: &str,
+    algorithm: Option<Algorithm>,
+) -> std::result::Result<(Algorithm, String), String> {
+    if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("digest `{hex}` is not hexadecimal"));
+    }
+    let by_len = Algorithm::from_hex_len(hex.len()).ok_or_else(|| {
+        format!(
+            "digest of {} hex digits is no sha256, sha384 or sha512 digest",
+            hex.len()
+        )
+    })?;
+    match algorithm {
+        Some(a) if a != by_len => Err(format!(
+            "{} digest has {} hex digits",
+            a.as_str(),
+            hex.len()
+        )),
+        _ => Ok((by_len, hex.to_ascii_lowercase())),
+    }
+}
+
+/// Undoes coreutils' escaping: `\\` → `\`, `\n` → newline (only in `\`-prefixed lines).
+fn unescape(name: &str, escaped: bool) -> std::result::Result<String, String> {
+    if !escaped {
+        return Ok(name.to_string());
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            other => {
+                return Err(format!(
+                    "bad escape `\\{}` in name",
+                    other.map(String::from).unwrap_or_default()
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_json(path: &Path, text: &str) -> Result<Vec<Entry>> {
+    let manifest: JsonManifest = serde_json::from_str(text).map_err(|e| Error::Located {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: format!("not a JSON checksum manifest: {e}"),
+    })?;
+    let mut entries = Vec::new();
+    let mut search_from = 0;
+    for (i, a) in manifest.artifacts.into_iter().enumerate() {
+        // The line of the entry: where its name first appears after the previous one.
+        let quoted = serde_json::to_string(&a.name).unwrap_or_default();
+        let at = text[search_from..]
+            .find(&quoted)
+            .map(|p| p + search_from)
+            .unwrap_or(search_from);
+        search_from = at + quoted.len().min(text.len() - at);
+        let line = crate::error::line_column(text, at).0;
+        let (algorithm, digest) = check_digest(&a.sha256, Some(Algorithm::Sha256))
+            .map_err(|m| Error::at_line(path, line, format!("artifacts[{i}].sha256: {m}")))?;
+        entries.push(Entry {
+            name: a.name,
+            algorithm,
+            digest,
+            size: a.size,
+            line,
+            unsafe_reason: None,
+        });
+    }
+    Ok(entries)
+}
+
+/// Why a listed name must not be opened, if it must not.
+pub fn unsafe_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("empty name".into());
+    }
+    if name.contains('\0') {
+        return Some("name contains a NUL byte".into());
+    }
+    if name.starts_with('/')
+        || name.starts_with('\\')
+        || name.get(1..3) == Some(":\\")
+        || name.get(1..3) == Some(":/")
+    {
+        return Some("absolute path".into());
+    }
+    if Path::new(name)
+        .components()
+        .any(|c| matches!(c, Component::ParentDir))
+        || name.split(['/', '\\']).any(|p| p == "..")
+    {
+        return Some("`..` component".into());
+    }
+    None
+}
+
+fn mark_unsafe(entries: &mut [Entry]) {
+    let mut first_digest: HashMap<String, (String, usize)> = HashMap::new();
+    let mut conflicts: HashMap<String, Vec<usize>> = HashMap::new();
+    for e in entries.iter() {
+        match first_digest.get(&e.name) {
+            Some((d, line)) if *d != e.digest => conflicts
+                .entry(e.name.clone())
+                .or_insert_with(|| vec![*line])
+                .push(e.line),
+            Some(_) => {}
+            None => {
+                first_digest.insert(e.name.clone(), (e.digest.clone(), e.line));
+            }
+        }
+    }
+    for e in entries.iter_mut() {
+        e.unsafe_reason = unsafe_name(&e.name).or_else(|| {
+            conflicts.get(&e.name).map(|lines| {
+                let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                format!(
+                    "listed with different digests on lines {}",
+                    lines.join(", ")
+                )
+            })
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+    fn names(text: &str) -> Vec<(String, Option<String>)> {
+        parse(Path::new("SUMS"), text)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.name, e.unsafe_reason))
+            .collect()
+    }
+
+    #[test]
+    fn all_formats_per_line() {
+        let text = format!("{H}  a.tar.gz\n{H} *b.bin\nSHA256 (c d.txt) = {H}\n\\{H}  new\\nline\\\\x\n\n# comment\n");
+        let e = parse(Path::new("SUMS"), &text).unwrap();
+        let got: Vec<&str> = e.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(got, vec!["a.tar.gz", "b.bin", "c d.txt", "new\nline\\x"]);
+        assert_eq!(e[2].line, 3);
+        let sha512 = "a".repeat(128);
+        let e = parse(
+            Path::new("SUMS"),
+            &format!("SHA512 (x) = {sha512}\n{sha512}  y\n"),
+        )
+        .unwrap();
+        assert!(e.iter().all(|e| e.algorithm == Algorithm::Sha512));
+    }
+
+    #[test]
+    fn bad_lines_are_located() {
+        let err = parse(Path::new("SUMS"), &format!("{H}  ok\nnot a line\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("SUMS:2:1: not a checksum line"), "{err}");
+        let err = parse(Path::new("SUMS"), "SHA256 (x) = abcd\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("SUMS:1:1: digest of 4 hex digits"), "{err}");
+        let err = parse(
+            Path::new("m.json"),
+            "{\"artifacts\": [{\"name\": \"a\", \"sha256\": \"zz\"}]}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("artifacts[0].sha256"), "{err}");
+    }
+
+    #[test]
+    fn unsafe_names_are_marked() {
+        let other = "0".repeat(64);
+        let text = format!("{H}  /etc/passwd\n{H}  ../up\n{H}  a/../../b\n{H}  dup\n{other}  dup\n{H}  fine/x\n\\{H}  nul\\0byte\n");
+        let n = names(&text);
+        assert_eq!(n[0].1.as_deref(), Some("absolute path"));
+        assert_eq!(n[1].1.as_deref(), Some("`..` component"));
+        assert_eq!(n[2].1.as_deref(), Some("`..` component"));
+        assert_eq!(
+            n[3].1.as_deref(),
+            Some("listed with different digests on lines 4, 5")
+        );
+        assert_eq!(
+            n[4].1.as_deref(),
+            Some("listed with different digests on lines 4, 5")
+        );
+        assert_eq!(n[5].1, None);
+        assert_eq!(n[6].1.as_deref(), Some("name contains a NUL byte"));
+    }
+
+    #[test]
+    fn json_manifest_with_lines() {
+        let text = format!("{{\n  \"artifacts\": [\n    {{\"name\": \"a\", \"sha256\": \"{H}\", \"size\": 0}},\n    {{\"name\": \"b\", \"sha256\": \"{H}\"}}\n  ]\n}}\n");
+        let e = parse(Path::new("m.json"), &text).unwrap();
+        assert_eq!((e[0].line, e[0].size), (3, Some(0)));
+        assert_eq!(e[1].line, 4);
+    }
+}
