@@ -3,4 +3,5 @@
 
 pub mod checksums;
 pub mod model;
+pub mod rebuild;
 pub mod render;

@@ -1,0 +1,186 @@
+//! `chainwarden verify rebuild`: does an independent rebuild reproduce the published bytes?
+//!
+//! Each side is a directory or a checksum manifest. Every published artifact is a subject:
+//! `verify:reproducible` when the rebuild has the same SHA-256, `verify:not-reproducible` (with
+//! sizes, first differing byte, differing archive members or ELF sections when both sides are
+//! files) or `verify:rebuild-missing`. `--rebuild CMD --source DIR` runs the rebuild itself in
+//! a fresh temporary copy of the source with `SOURCE_DATE_EPOCH` set from the release commit.
+
+pub mod diff;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rayon::prelude::*;
+
+use super::checksums::hash::hash_file;
+use super::checksums::manifest::{self, Algorithm};
+use super::checksums::walk;
+use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use crate::error::{Error, Result};
+
+/// One side of the comparison: name → (sha256 hex, file when we have the bytes).
+pub struct Side {
+    pub artifacts: BTreeMap<String, (String, Option<PathBuf>)>,
+}
+
+impl Side {
+    /// A directory (every regular file below it) or a manifest (sha256 entries).
+    pub fn load(path: &Path) -> Result<Side> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let mut artifacts = BTreeMap::new();
+        if meta.is_dir() {
+            let files = walk(path)?;
+            let digests: Vec<Result<String>> = files
+                .par_iter()
+                .map(|rel| {
+                    hash_file(&path.join(rel), Algorithm::Sha256, &|_| {})
+                        .map(|d| d.hex)
+                        .map_err(|e| Error::io(path.join(rel), e))
+                })
+                .collect();
+            for (rel, digest) in files.into_iter().zip(digests) {
+                let file = path.join(&rel);
+                artifacts.insert(rel, (digest?, Some(file)));
+            }
+        } else {
+            let text = crate::fsutil::read_to_string(path)?;
+            for e in manifest::parse(path, &text)? {
+                if let Some(reason) = &e.unsafe_reason {
+                    return Err(Error::at_line(
+                        path,
+                        e.line,
+                        format!("unsafe name `{}`: {reason}", e.name),
+                    ));
+                }
+                if e.algorithm != Algorithm::Sha256 {
+                    return Err(Error::at_line(
+                        path,
+                        e.line,
+                        "rebuild comparison needs sha256 digests",
+                    ));
+                }
+                artifacts.insert(e.name, (e.digest, None));
+            }
+        }
+        Ok(Side { artifacts })
+    }
+}
+
+/// Compares every published artifact with the rebuild.
+pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String>) -> VerifyReport {
+    let subjects = published
+        .artifacts
+        .iter()
+        .map(|(name, (digest, file))| {
+            let check = match rebuilt.artifacts.get(name) {
+                None => Check::new(
+                    "verify:rebuild-missing",
+                    Verdict::Failed,
+                    "the rebuild did not produce this artifact",
+                ),
+                Some((d, _)) if d == digest => Check::new(
+                    "verify:reproducible",
+                    Verdict::Verified,
+                    "the rebuild reproduces the published bytes",
+                ),
+                Some((d, rebuilt_file)) => {
+                    let mut check = Check::new(
+                        "verify:not-reproducible",
+                        Verdict::Failed,
+                        "the rebuild differs from the published artifact",
+                    )
+                    .detail("published_sha256", digest.clone())
+                    .detail("rebuilt_sha256", d.clone());
+                    if let (Some(a), Some(b)) = (file, rebuilt_file) {
+                        check.details.extend(diff::explain(a, b));
+                    }
+                    check
+                }
+            };
+            SubjectResult::new(name.clone(), Some(format!("sha256:{digest}")), vec![check])
+        })
+        .collect();
+    VerifyReport::new("rebuild", time, subjects, notes)
+}
+
+/// The release commit's time, for `SOURCE_DATE_EPOCH` (None outside a git checkout).
+pub fn source_date_epoch(source: &Path) -> Option<String> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(source)
+        .args(["log", "-1", "--format=%ct"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let epoch = text.trim();
+    (out.status.success() && !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| epoch.to_string())
+}
+
+/// Runs `command` (with `sh -c`) in a fresh copy of `source`; returns the copy.
+pub fn run_rebuild(source: &Path, command: &str) -> Result<(tempfile::TempDir, Vec<String>)> {
+    let copy = tempfile::Builder::new()
+        .prefix("chainwarden-rebuild-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    copy_tree(source, copy.path())?;
+    let mut notes = Vec::new();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(command).current_dir(copy.path());
+    match source_date_epoch(source) {
+        Some(epoch) => {
+            notes.push(format!(
+                "rebuilt with SOURCE_DATE_EPOCH={epoch} (the source's last commit)"
+            ));
+            cmd.env("SOURCE_DATE_EPOCH", epoch);
+        }
+        None => notes.push("the source is not a git checkout: SOURCE_DATE_EPOCH not set".into()),
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Usage(format!("--rebuild: cannot run `sh`: {e}")))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: Vec<&str> = stderr
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(Error::Usage(format!(
+            "--rebuild command failed ({}): {}",
+            out.status,
+            tail.join(" | ")
+        )));
+    }
+    Ok((copy, notes))
+}
+
+/// Copies a source tree, leaving out build output (`target/`) but keeping `.git` so the
+/// rebuild sees the same commit.
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        let dest = to.join(&name);
+        if kind.is_dir() {
+            std::fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
+            copy_tree(&entry.path(), &dest)?;
+        } else if kind.is_symlink() {
+            let target =
+                std::fs::read_link(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+            std::os::unix::fs::symlink(target, &dest).map_err(|e| Error::io(&dest, e))?;
+        } else {
+            std::fs::copy(entry.path(), &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+    }
+    Ok(())
+}
