@@ -5,17 +5,16 @@ use std::path::{Path, PathBuf};
 use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::{Scope, Verdict};
+use crate::audit::model::Verdict;
 use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, format, AuditRequest, GraphSource};
-use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
+use crate::cli::{resolve_scope, GlobalArgs};
+use crate::error::Result;
+use crate::evidence;
 use crate::exit::Outcome;
 use crate::inventory::ProjectPaths;
 use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
-use crate::policy::scope::is_valid_scope_id;
-use crate::policy::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuditFormat {
@@ -29,9 +28,6 @@ pub enum AuditFormat {
 pub struct AuditArgs {
     /// A project directory, a Cargo.toml or a Cargo.lock (default: current directory).
     pub path: Option<PathBuf>,
-    /// Policy file (default: the built-in policies/default.toml).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
     /// Use this advisory database (plain files or a git checkout) instead of the cache.
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,
@@ -50,12 +46,6 @@ pub struct AuditArgs {
     /// Use this precomputed `cargo metadata --format-version 1` output instead of running cargo.
     #[arg(long, value_name = "FILE")]
     pub metadata: Option<PathBuf>,
-    /// Tenant id (overrides the policy's scope).
-    #[arg(long, value_name = "ID")]
-    pub tenant: Option<String>,
-    /// Project id (overrides the policy's scope).
-    #[arg(long, value_name = "ID")]
-    pub project: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormat::Human)]
     pub format: AuditFormat,
@@ -66,8 +56,8 @@ pub struct AuditArgs {
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
-    let policy = Policy::load_or_default(args.policy.as_deref())?;
-    let scope = resolve_scope(&policy, args.tenant.as_deref(), args.project.as_deref())?;
+    let policy = global.policy()?;
+    let scope = resolve_scope(global, &policy)?;
     let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let project = ProjectPaths::resolve(&project_path)?;
 
@@ -118,43 +108,16 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
 
     let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
+    let project_dir = project
+        .lockfile
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    evidence::record_audit(global, &policy, &project_dir, &report)?;
     Ok(match report.verdict {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,
     })
-}
-
-/// The scope of the run: flags override the policy; ids are validated; a policy that
-/// requires a scope refuses a run without one.
-pub fn resolve_scope(
-    policy: &Policy,
-    tenant: Option<&str>,
-    project: Option<&str>,
-) -> Result<Scope> {
-    for (flag, value) in [("--tenant", tenant), ("--project", project)] {
-        if let Some(v) = value {
-            if !is_valid_scope_id(v) {
-                return Err(Error::Usage(format!(
-                    "{flag}: `{v}` is not a valid id (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)"
-                )));
-            }
-        }
-    }
-    let scope = Scope {
-        tenant_id: tenant
-            .map(str::to_string)
-            .or_else(|| policy.scope.tenant_id.clone()),
-        project_id: project
-            .map(str::to_string)
-            .or_else(|| policy.scope.project_id.clone()),
-    };
-    if policy.scope.required && (scope.tenant_id.is_none() || scope.project_id.is_none()) {
-        return Err(Error::Usage(format!(
-            "{} requires a scope: set scope.tenant_id and scope.project_id, or pass --tenant and --project",
-            policy.source.display()
-        )));
-    }
-    Ok(scope)
 }
 
 /// The cached database, refreshed when older than a day and online.

@@ -13,9 +13,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::audit::model::Scope;
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
+use crate::policy::scope::is_valid_scope_id;
+use crate::policy::Policy;
 
 /// Software supply-chain audit and release verification.
 ///
@@ -37,17 +40,62 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Do not record this run in the evidence store.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_record: bool,
     /// Evidence store path (default: the policy's, else .chainwarden/evidence.db).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "CHAINWARDEN_EVIDENCE")]
     pub evidence: Option<PathBuf>,
+    /// Policy file (default: the built-in policies/default.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Tenant id of the run (overrides the policy's scope).
+    #[arg(long, global = true, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Project id of the run (overrides the policy's scope).
+    #[arg(long, global = true, value_name = "ID")]
+    pub project: Option<String>,
 }
 
 impl GlobalArgs {
     pub fn clock(&self) -> Result<Clock> {
         Clock::from_arg(self.now.as_deref())
     }
+
+    /// The policy of the run.
+    pub fn policy(&self) -> Result<Policy> {
+        Policy::load_or_default(self.policy.as_deref())
+    }
+}
+
+/// The scope of a run: `--tenant`/`--project` override the policy; ids are validated; a policy
+/// that requires a scope refuses a run without one.
+pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<Scope> {
+    for (flag, value) in [("--tenant", &global.tenant), ("--project", &global.project)] {
+        if let Some(v) = value {
+            if !is_valid_scope_id(v) {
+                return Err(Error::Usage(format!(
+                    "{flag}: `{v}` is not a valid id (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)"
+                )));
+            }
+        }
+    }
+    let scope = Scope {
+        tenant_id: global
+            .tenant
+            .clone()
+            .or_else(|| policy.scope.tenant_id.clone()),
+        project_id: global
+            .project
+            .clone()
+            .or_else(|| policy.scope.project_id.clone()),
+    };
+    if policy.scope.required && (scope.tenant_id.is_none() || scope.project_id.is_none()) {
+        return Err(Error::Usage(format!(
+            "{} requires a scope: set scope.tenant_id and scope.project_id, or pass --tenant and --project",
+            policy.source.display()
+        )));
+    }
+    Ok(scope)
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@
 pub mod audit;
 mod checksums;
 mod deadlines;
+mod evidence;
 pub mod scope;
 
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
 pub use deadlines::Deadlines;
+pub use evidence::EvidencePolicy;
 pub use scope::ScopePolicy;
 
 use crate::error::{Error, Result};
@@ -34,6 +36,7 @@ pub struct Policy {
     pub audit: AuditPolicy,
     pub deadlines: Deadlines,
     pub checksums: ChecksumsPolicy,
+    pub evidence: EvidencePolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +51,8 @@ struct RawPolicy {
     deadlines: deadlines::RawDeadlines,
     #[serde(default)]
     checksums: checksums::RawChecksums,
+    #[serde(default)]
+    evidence: evidence::RawEvidence,
 }
 
 /// Collects validation problems with positions.
@@ -107,6 +112,7 @@ impl Policy {
         let audit = raw.audit.validate(&mut problems);
         let deadlines = raw.deadlines.validate(&mut problems);
         let checksums = raw.checksums.validate(&mut problems);
+        let evidence = raw.evidence.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
@@ -114,6 +120,7 @@ impl Policy {
                 audit,
                 deadlines,
                 checksums,
+                evidence,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

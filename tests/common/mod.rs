@@ -59,6 +59,8 @@ pub fn cw() -> assert_cmd::Command {
         }
     }
     cmd.env("NO_COLOR", "1");
+    // Tests that are about evidence remove this and pass --evidence.
+    cmd.env("CHAINWARDEN_NO_RECORD", "true");
     // A cache of our own (advisory index, crates index) shared by the test processes.
     cmd.env(
         "CHAINWARDEN_CACHE_DIR",

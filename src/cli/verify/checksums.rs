@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
-use crate::policy::Policy;
 use crate::verify::checksums::{self, ChecksumOptions, Source};
 use crate::verify::render::{render, VerifyFormat};
 
@@ -41,9 +40,6 @@ pub struct ChecksumsArgs {
     /// Files the manifest does not list: warn or fail (default: the policy's `checksums.unlisted`).
     #[arg(long, value_enum)]
     pub unlisted: Option<Unlisted>,
-    /// Policy file (default: the built-in policies/default.toml).
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     pub format: VerifyFormat,
@@ -57,7 +53,7 @@ pub struct ChecksumsArgs {
 
 pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
-    let policy = Policy::load_or_default(args.policy.as_deref())?;
+    let policy = global.policy()?;
     let net;
     let source = match &args.base_url {
         Some(base) => {
@@ -106,5 +102,6 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
         &Destination::from_arg(args.output.as_deref()),
         &render(&report, args.format),
     )?;
+    crate::evidence::record_verify(global, &policy, &report)?;
     Ok(report.outcome())
 }

@@ -65,5 +65,6 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
         &Destination::from_arg(args.output.as_deref()),
         &render(&report, args.format),
     )?;
+    crate::evidence::record_verify(global, &global.policy()?, &report)?;
     Ok(report.outcome())
 }
