@@ -453,7 +453,7 @@ fn the_html_report_renders_in_a_real_browser() {
             .output()
             .is_ok_and(|o| o.status.success())
     }) else {
-        eprintln!("skipping: no chromium on this machine (apt-get install chromium)");
+        common::skip("no chromium on this machine (apt-get install chromium)");
         return;
     };
     if data("advisory-db").is_none() {

@@ -32,6 +32,15 @@ pub fn data_dir() -> Option<PathBuf> {
     None
 }
 
+/// Says why a test does nothing here. With `CHAINWARDEN_REQUIRE_DATA=1` (CI) a test must
+/// not skip: that panics instead.
+pub fn skip(reason: &str) {
+    if std::env::var("CHAINWARDEN_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("{reason}, and CHAINWARDEN_REQUIRE_DATA=1 forbids skipping");
+    }
+    eprintln!("skipping: {reason}");
+}
+
 /// A sub-folder of the shared data (`advisory-db`, `lockfiles/real-bat`, ...).
 pub fn data(sub: &str) -> Option<PathBuf> {
     let p = data_dir()?.join(sub);
