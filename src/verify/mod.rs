@@ -5,3 +5,4 @@ pub mod checksums;
 pub mod model;
 pub mod rebuild;
 pub mod render;
+pub mod sigstore;

@@ -1,0 +1,250 @@
+//! Tampering with a real Sigstore bundle: every change is rejected, and the message names the
+//! check that failed.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use common::{cw, data, text};
+use serde_json::Value;
+
+const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
+const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn case() -> Option<(PathBuf, PathBuf)> {
+    let root = data("sigstore-conformance/bundle-verify")?;
+    Some((
+        root.join("happy-path-v0.3/bundle.sigstore.json"),
+        root.join("a.txt"),
+    ))
+}
+
+fn verify(bundle: &Path, artifact: &str, identity: &[&str]) -> (i32, Value) {
+    let out = cw()
+        .args(["verify", "bundle", artifact, "--format", "json", "--bundle"])
+        .arg(bundle)
+        .args(identity)
+        .args(["--certificate-oidc-issuer", ISSUER])
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON; stderr: {}", text(&out.stderr)));
+    (out.status.code().unwrap(), json)
+}
+
+fn failed(report: &Value) -> (String, String) {
+    let c = report["subjects"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["verdict"] == "failed")
+        .expect("a failed check");
+    (
+        c["code"].as_str().unwrap().to_string(),
+        c["message"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Flips one byte of a base64 field (after decoding), or of a plain string field.
+fn tamper(bundle: &Value, pointer: &str, base64_field: bool) -> Value {
+    let mut b = bundle.clone();
+    let field = b
+        .pointer_mut(pointer.trim_end_matches("#signature"))
+        .unwrap_or_else(|| panic!("no {pointer}"));
+    let s = field.as_str().unwrap().to_string();
+    let new = if base64_field {
+        let mut bytes = base64::engine::general_purpose::STANDARD
+            .decode(&s)
+            .unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 0x01;
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    } else {
+        // Change one character of the checkpoint: the root-hash line, or the signature line.
+        let mut lines: Vec<String> = s.lines().map(String::from).collect();
+        let target = if pointer.ends_with("#signature") {
+            lines.len() - 1
+        } else {
+            2
+        };
+        let line = &mut lines[target];
+        let at = line.len() - 6;
+        let c = if line.as_bytes()[at] == b'A' {
+            "B"
+        } else {
+            "A"
+        };
+        line.replace_range(at..at + 1, c);
+        lines.join("\n") + "\n"
+    };
+    *field = Value::String(new);
+    b
+}
+
+#[test]
+fn every_tampered_part_is_rejected_by_name() {
+    let Some((bundle_path, artifact)) = case() else {
+        return;
+    };
+    let original: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle_path).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let id = ["--certificate-identity", IDENTITY];
+    let (code, _) = verify(&bundle_path, artifact.to_str().unwrap(), &id);
+    assert_eq!(code, 0, "the untouched bundle verifies");
+
+    // One byte of the artifact.
+    let changed = tmp.path().join("a.txt");
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    bytes[0] ^= 0x01;
+    std::fs::write(&changed, &bytes).unwrap();
+    let (code, report) = verify(&bundle_path, changed.to_str().unwrap(), &id);
+    assert_eq!(code, 1);
+    let (check, message) = failed(&report);
+    assert!(
+        ["verify:sigstore-artifact", "verify:sigstore-signature"].contains(&check.as_str()),
+        "{check}: {message}"
+    );
+
+    let cases = [
+        (
+            "/messageSignature/signature",
+            true,
+            &["verify:sigstore-signature", "verify:sigstore-tlog"][..],
+        ),
+        (
+            "/verificationMaterial/certificate/rawBytes",
+            true,
+            &[
+                "verify:sigstore-certificate-chain",
+                "verify:sigstore-bundle",
+                "verify:sigstore-tlog",
+            ][..],
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/canonicalizedBody",
+            true,
+            &["verify:sigstore-tlog", "verify:sigstore-bundle"][..],
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionPromise/signedEntryTimestamp",
+            true,
+            &["verify:sigstore-tlog"][..],
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionProof/checkpoint/envelope",
+            false,
+            &["verify:sigstore-tlog"][..],
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionProof/checkpoint/envelope#signature",
+            false,
+            &["verify:sigstore-tlog"][..],
+        ),
+        (
+            "/verificationMaterial/tlogEntries/0/inclusionProof/rootHash",
+            true,
+            &["verify:sigstore-tlog"][..],
+        ),
+    ];
+    for (pointer, b64, expected) in cases {
+        let path = tmp.path().join("tampered.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string(&tamper(&original, pointer, b64)).unwrap(),
+        )
+        .unwrap();
+        let (code, report) = verify(&path, artifact.to_str().unwrap(), &id);
+        assert_eq!(code, 1, "{pointer} must be rejected");
+        let (check, message) = failed(&report);
+        assert!(
+            expected.contains(&check.as_str()),
+            "{pointer}: failed check {check}: {message}"
+        );
+        assert!(
+            message.starts_with(check.trim_start_matches("verify:")),
+            "the message names the check: {message}"
+        );
+    }
+
+    // A valid bundle for another artifact.
+    let other =
+        data("sigstore-conformance/bundle-verify/happy-path-v0.2/bundle.sigstore.json").unwrap();
+    let elsewhere = tmp.path().join("other.txt");
+    std::fs::write(&elsewhere, b"some other release artifact\n").unwrap();
+    let (code, _) = verify(&other, elsewhere.to_str().unwrap(), &id);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn identities_must_match_whole() {
+    let Some((bundle, artifact)) = case() else {
+        return;
+    };
+    let a = artifact.to_str().unwrap();
+    // A prefix of the real identity, exact or as a regexp, is not the identity.
+    let prefix = "https://github.com/sigstore-conformance/";
+    for args in [
+        ["--certificate-identity", prefix],
+        ["--certificate-identity-regexp", prefix],
+    ] {
+        let (code, report) = verify(&bundle, a, &args);
+        assert_eq!(code, 1, "{args:?}");
+        assert_eq!(failed(&report).0, "verify:sigstore-identity");
+    }
+    // An anchored regexp that covers the whole identity verifies, and reports it.
+    let (code, report) = verify(
+        &bundle,
+        a,
+        &[
+            "--certificate-identity-regexp",
+            r"https://github\.com/sigstore-conformance/.+@refs/heads/main",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    let identity = report["subjects"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "verify:sigstore-identity")
+        .unwrap();
+    assert_eq!(identity["details"]["identity"], IDENTITY);
+    // A wrong issuer.
+    let out = cw()
+        .args(["verify", "bundle", a, "--bundle"])
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            "https://accounts.example.com",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("identity: issuer mismatch"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Missing flags and missing files are usage errors.
+    let out = cw()
+        .args(["verify", "bundle", a, "--bundle"])
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = cw()
+        .args(["verify", "bundle", "/no/such/file", "--bundle"])
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
