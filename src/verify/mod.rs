@@ -3,6 +3,7 @@
 
 pub mod checksums;
 pub mod model;
+pub mod provenance;
 pub mod rebuild;
 pub mod render;
 pub mod sigstore;

@@ -1,20 +1,81 @@
-//! `chainwarden verify provenance`.
+//! `chainwarden verify provenance ARTIFACT --provenance FILE --source-uri github.com/ORG/REPO
+//! [--source-tag TAG | --source-branch BRANCH | --source-versioned-tag TAG] [--builder-id ID]`.
 
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
+use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::verify::model::VerifyReport;
+use crate::verify::provenance::source::RefRequirement;
+use crate::verify::provenance::{verify_provenance, ProvenanceRequest};
+use crate::verify::render::{render, VerifyFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct ProvenanceArgs {
     /// The artifact.
     pub artifact: PathBuf,
-    /// The provenance (.intoto.jsonl or a Sigstore bundle).
-    #[arg(long)]
+    /// The provenance: a Sigstore bundle with a DSSE in-toto statement (`.intoto.jsonl`).
+    #[arg(long, value_name = "FILE")]
     pub provenance: PathBuf,
+    /// The source repository it must have been built from, e.g. github.com/ORG/REPO.
+    #[arg(long, value_name = "URI")]
+    pub source_uri: String,
+    /// It must have been built from this tag.
+    #[arg(long, value_name = "TAG", group = "source_ref")]
+    pub source_tag: Option<String>,
+    /// It must have been built from a tag of this version (v1.2 accepts v1.2.x).
+    #[arg(long, value_name = "TAG", group = "source_ref")]
+    pub source_versioned_tag: Option<String>,
+    /// It must have been built from this branch.
+    #[arg(long, value_name = "BRANCH", group = "source_ref")]
+    pub source_branch: Option<String>,
+    /// The builder (workflow) that must have built it; without `@ref`, any ref of it.
+    #[arg(long, value_name = "ID")]
+    pub builder_id: Option<String>,
+    /// Trusted root JSON (default: the built-in Sigstore public-good root).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+    /// Write the output here instead of stdout (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-pub fn run(_args: ProvenanceArgs, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("verify provenance"))
+pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = global.clock()?;
+    let source_ref = match (
+        &args.source_tag,
+        &args.source_versioned_tag,
+        &args.source_branch,
+    ) {
+        (Some(t), _, _) => Some(RefRequirement::Tag(t.clone())),
+        (_, Some(t), _) => Some(RefRequirement::VersionedTag(t.clone())),
+        (_, _, Some(b)) => Some(RefRequirement::Branch(b.clone())),
+        _ => None,
+    };
+    let subject = verify_provenance(&ProvenanceRequest {
+        artifact: &args.artifact,
+        provenance: &args.provenance,
+        source_uri: &args.source_uri,
+        source_ref: source_ref.as_ref(),
+        builder_id: args.builder_id.as_deref(),
+        trusted_root: args.trusted_root.as_deref(),
+    })?;
+    let report = VerifyReport::new(
+        "provenance",
+        format_rfc3339(clock.now()),
+        vec![subject],
+        Vec::new(),
+    );
+    output::emit(
+        &Destination::from_arg(args.output.as_deref()),
+        &render(&report, args.format),
+    )?;
+    crate::evidence::record_verify(global, &global.policy()?, &report)?;
+    Ok(report.outcome())
 }
