@@ -8,6 +8,7 @@ pub mod audit;
 mod checksums;
 mod deadlines;
 mod evidence;
+pub mod release;
 pub mod scope;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
 pub use deadlines::Deadlines;
 pub use evidence::EvidencePolicy;
+pub use release::ReleasePolicy;
 pub use scope::ScopePolicy;
 
 use crate::error::{Error, Result};
@@ -37,6 +39,7 @@ pub struct Policy {
     pub deadlines: Deadlines,
     pub checksums: ChecksumsPolicy,
     pub evidence: EvidencePolicy,
+    pub release: ReleasePolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,6 +56,8 @@ struct RawPolicy {
     checksums: checksums::RawChecksums,
     #[serde(default)]
     evidence: evidence::RawEvidence,
+    #[serde(default)]
+    release: release::RawRelease,
 }
 
 /// Collects validation problems with positions.
@@ -113,6 +118,7 @@ impl Policy {
         let deadlines = raw.deadlines.validate(&mut problems);
         let checksums = raw.checksums.validate(&mut problems);
         let evidence = raw.evidence.validate(&mut problems);
+        let release = raw.release.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
@@ -121,6 +127,7 @@ impl Policy {
                 deadlines,
                 checksums,
                 evidence,
+                release,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

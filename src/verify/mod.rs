@@ -5,5 +5,6 @@ pub mod checksums;
 pub mod model;
 pub mod provenance;
 pub mod rebuild;
+pub mod release;
 pub mod render;
 pub mod sigstore;

@@ -96,6 +96,7 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
             fail_unlisted,
             progress: !args.quiet,
             time: format_rfc3339(clock.now()),
+            ignore_companions: false,
         },
     )?;
     output::emit(

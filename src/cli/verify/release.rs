@@ -1,20 +1,35 @@
-//! `chainwarden verify release`.
+//! `chainwarden verify release DIR --policy FILE`.
 
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
+use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::verify::release::verify_release;
+use crate::verify::render::{render, VerifyFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
-    /// The release directory.
+    /// The release directory (artifacts, the checksum manifest, bundles, provenance).
     pub dir: PathBuf,
-    /// The release policy.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+    /// Write the output here instead of stdout (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-pub fn run(_args: ReleaseArgs, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("verify release"))
+pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = global.clock()?;
+    let policy = global.policy()?;
+    let report = verify_release(&args.dir, &policy, format_rfc3339(clock.now()))?;
+    output::emit(
+        &Destination::from_arg(args.output.as_deref()),
+        &render(&report, args.format),
+    )?;
+    crate::evidence::record_verify(global, &policy, &report)?;
+    Ok(report.outcome())
 }

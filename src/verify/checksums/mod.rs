@@ -42,6 +42,33 @@ pub struct ChecksumOptions<'a> {
     pub progress: bool,
     /// RFC 3339 time of the run.
     pub time: String,
+    /// Signature, certificate and provenance files next to the artifacts are not "unlisted".
+    pub ignore_companions: bool,
+}
+
+/// Files that accompany artifacts in a release (signatures, bundles, provenance, manifests).
+pub fn is_companion(name: &str) -> bool {
+    const SUFFIXES: &[&str] = &[
+        ".sigstore.json",
+        ".sigstore",
+        ".bundle",
+        ".intoto.jsonl",
+        ".sig",
+        ".pem",
+        ".asc",
+        ".sha256",
+        ".sha512",
+    ];
+    const NAMES: &[&str] = &[
+        "SHA256SUMS",
+        "SHA512SUMS",
+        "checksums.txt",
+        "SHA256SUMS.txt",
+    ];
+    SUFFIXES.iter().any(|s| name.ends_with(s))
+        || NAMES
+            .iter()
+            .any(|n| name == *n || name.starts_with(&format!("{n}.")))
 }
 
 /// Verifies every entry of the manifest at `manifest_path`.
@@ -64,7 +91,10 @@ pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<Verify
     let mut subjects = subjects;
     if let Source::Dir(dir) = &opts.source {
         let listed: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-        let unlisted = unlisted_files(dir, manifest_path, &listed)?;
+        let mut unlisted = unlisted_files(dir, manifest_path, &listed)?;
+        if opts.ignore_companions {
+            unlisted.retain(|n| !is_companion(n));
+        }
         if !unlisted.is_empty() {
             if opts.fail_unlisted {
                 for name in unlisted {

@@ -1,0 +1,227 @@
+//! `chainwarden verify release DIR`: the release manager's one command. Under the policy's
+//! `[release]` section: every artifact in the checksum manifest matches; the manifest (or each
+//! artifact) has a valid Sigstore bundle from a trusted signer; provenance, when required,
+//! verifies for each artifact. One report, one verdict.
+
+use std::path::{Path, PathBuf};
+
+use super::checksums::{self, ChecksumOptions, Source};
+use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::provenance::{verify_provenance, ProvenanceRequest};
+use super::sigstore::identity::Identity;
+use super::sigstore::{verify_bundle, ArtifactInput, BundleRequest, Signer};
+use crate::error::{Error, Result};
+use crate::policy::{Policy, ReleasePolicy};
+
+const MANIFESTS: &[&str] = &["SHA256SUMS", "checksums.txt", "SHA256SUMS.txt"];
+const BUNDLE_SUFFIXES: &[&str] = &[".sigstore.json", ".sigstore", ".bundle"];
+
+fn find_manifest(dir: &Path, policy: &ReleasePolicy) -> Result<PathBuf> {
+    if let Some(name) = &policy.manifest {
+        return Ok(dir.join(name));
+    }
+    MANIFESTS
+        .iter()
+        .map(|m| dir.join(m))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            Error::input(
+                dir,
+                format!(
+                    "no checksum manifest ({}); set release.manifest in the policy",
+                    MANIFESTS.join(", ")
+                ),
+            )
+        })
+}
+
+fn bundle_for(path: &Path) -> Option<PathBuf> {
+    BUNDLE_SUFFIXES
+        .iter()
+        .map(|s| PathBuf::from(format!("{}{s}", path.display())))
+        .find(|p| p.is_file())
+}
+
+/// Verifies `file` against its bundle with each trusted signer in turn.
+fn signature_check(
+    file: &Path,
+    bundle: &Path,
+    policy: &ReleasePolicy,
+    trusted_root: Option<&Path>,
+) -> Result<Check> {
+    let mut last = String::from("no trusted signers in the policy ([[release.signers]])");
+    for s in &policy.signers {
+        let identity = match (&s.identity, &s.identity_regexp) {
+            (Some(id), _) => Identity::Exact(id.clone()),
+            (None, Some(re)) => Identity::regexp(re).map_err(Error::Usage)?,
+            _ => continue,
+        };
+        let signer = Signer::Keyless {
+            identity,
+            issuer: s.issuer.clone(),
+        };
+        let subject = verify_bundle(&BundleRequest {
+            artifact: &ArtifactInput::File(file.to_path_buf()),
+            bundle,
+            signer: &signer,
+            trusted_root,
+            insecure_skip_tlog: false,
+        })?;
+        if subject.verdict == Verdict::Verified {
+            let who = subject
+                .checks
+                .iter()
+                .find_map(|c| c.details.get("identity").cloned())
+                .unwrap_or_default();
+            return Ok(Check::new(
+                "verify:release-signature",
+                Verdict::Verified,
+                format!("signed by trusted signer {who}"),
+            )
+            .detail("identity", who)
+            .detail("bundle", bundle.display().to_string()));
+        }
+        last = subject
+            .checks
+            .iter()
+            .find(|c| c.verdict != Verdict::Verified)
+            .map(|c| c.message.clone())
+            .unwrap_or_default();
+    }
+    Ok(Check::new(
+        "verify:release-signature",
+        Verdict::Failed,
+        format!(
+            "release-signature: no trusted signer verifies {}: {last}",
+            bundle.display()
+        ),
+    ))
+}
+
+pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<VerifyReport> {
+    let rp = &policy.release;
+    if !dir.is_dir() {
+        return Err(Error::input(dir, "not a directory"));
+    }
+    let manifest = find_manifest(dir, rp)?;
+    let digests = checksums::verify(
+        &manifest,
+        &ChecksumOptions {
+            source: Source::Dir(dir.to_path_buf()),
+            fail_unlisted: policy.checksums.fail_unlisted,
+            progress: false,
+            time: time.clone(),
+            ignore_companions: true,
+        },
+    )?;
+    let trusted_root = rp.trusted_root.as_deref();
+    let mut notes = digests.notes.clone();
+    // A signed manifest covers every artifact it lists.
+    let manifest_signature = match bundle_for(&manifest) {
+        Some(b) => Some(signature_check(&manifest, &b, rp, trusted_root)?),
+        None => None,
+    };
+    if let Some(check) = &manifest_signature {
+        notes.push(format!(
+            "manifest {}: {}",
+            manifest.display(),
+            check.message
+        ));
+    }
+    let provenance_files: Vec<PathBuf> = checksums::walk(dir)?
+        .into_iter()
+        .filter(|n| n.ends_with(".intoto.jsonl"))
+        .map(|n| dir.join(n))
+        .collect();
+    let mut subjects = Vec::new();
+    for mut subject in digests.subjects {
+        let file = dir.join(&subject.name);
+        let listed_ok = subject
+            .checks
+            .iter()
+            .all(|c| c.code != "verify:unsafe-name")
+            && file.is_file();
+        if listed_ok && subject.checks.iter().all(|c| c.code != "verify:unlisted") {
+            if rp.require_signatures {
+                let check = match (&manifest_signature, bundle_for(&file)) {
+                    (Some(c), _) if c.verdict == Verdict::Verified => c.clone(),
+                    (_, Some(bundle)) => signature_check(&file, &bundle, rp, trusted_root)?,
+                    (Some(c), None) => c.clone(),
+                    (None, None) => Check::new(
+                        "verify:release-signature",
+                        Verdict::Failed,
+                        "release-signature: no Sigstore bundle for the artifact or the manifest",
+                    ),
+                };
+                subject.checks.push(check);
+            }
+            if rp.require_provenance {
+                subject.checks.push(provenance_check(
+                    &file,
+                    &provenance_files,
+                    rp,
+                    trusted_root,
+                )?);
+            }
+        }
+        subjects.push(SubjectResult::new(
+            subject.name,
+            subject.digest,
+            subject.checks,
+        ));
+    }
+    Ok(VerifyReport::new("release", time, subjects, notes))
+}
+
+fn provenance_check(
+    file: &Path,
+    candidates: &[PathBuf],
+    rp: &ReleasePolicy,
+    trusted_root: Option<&Path>,
+) -> Result<Check> {
+    let Some(source) = rp.source_uri.as_deref() else {
+        return Ok(Check::new(
+            "verify:release-provenance",
+            Verdict::Unverifiable,
+            "release.source_uri is not set in the policy",
+        ));
+    };
+    let mut reasons = Vec::new();
+    for p in candidates {
+        let subject = verify_provenance(&ProvenanceRequest {
+            artifact: file,
+            provenance: p,
+            source_uri: source,
+            source_ref: None,
+            builder_id: rp.builder_id.as_deref(),
+            trusted_root,
+        })?;
+        if subject.verdict == Verdict::Verified {
+            return Ok(Check::new(
+                "verify:release-provenance",
+                Verdict::Verified,
+                format!("provenance {} verifies", p.display()),
+            ));
+        }
+        if let Some(c) = subject
+            .checks
+            .iter()
+            .find(|c| c.verdict != Verdict::Verified && c.code != "verify:provenance-subject")
+        {
+            reasons.push(format!(
+                "{}: {}",
+                p.file_name().unwrap_or_default().to_string_lossy(),
+                c.message
+            ));
+        }
+    }
+    Ok(Check::new(
+        "verify:release-provenance",
+        Verdict::Failed,
+        if reasons.is_empty() {
+            "release-provenance: no provenance names this artifact as its subject".to_string()
+        } else {
+            format!("release-provenance: {}", reasons.join("; "))
+        },
+    ))
+}
