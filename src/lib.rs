@@ -17,4 +17,5 @@ pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod secrets;
 pub mod verify;

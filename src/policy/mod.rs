@@ -10,6 +10,7 @@ mod deadlines;
 mod evidence;
 pub mod release;
 pub mod scope;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,7 @@ pub use deadlines::Deadlines;
 pub use evidence::EvidencePolicy;
 pub use release::ReleasePolicy;
 pub use scope::ScopePolicy;
+pub use secrets::SecretsPolicy;
 
 use crate::error::{Error, Result};
 
@@ -40,6 +42,7 @@ pub struct Policy {
     pub checksums: ChecksumsPolicy,
     pub evidence: EvidencePolicy,
     pub release: ReleasePolicy,
+    pub secrets: SecretsPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +61,8 @@ struct RawPolicy {
     evidence: evidence::RawEvidence,
     #[serde(default)]
     release: release::RawRelease,
+    #[serde(default)]
+    secrets: secrets::RawSecrets,
 }
 
 /// Collects validation problems with positions.
@@ -119,6 +124,7 @@ impl Policy {
         let checksums = raw.checksums.validate(&mut problems);
         let evidence = raw.evidence.validate(&mut problems);
         let release = raw.release.validate(&mut problems);
+        let secrets = raw.secrets.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
@@ -128,6 +134,7 @@ impl Policy {
                 checksums,
                 evidence,
                 release,
+                secrets,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

@@ -1,0 +1,331 @@
+//! Scanning text, directory trees and git history.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use super::rules::{builtin, entropy, is_placeholder, Rule};
+use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
+use crate::error::{Error, Result};
+use crate::policy::SecretsPolicy;
+
+/// Files larger than this are not scanned (build outputs, data sets).
+const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+pub struct Scanner {
+    rules: Vec<Rule>,
+    keywords: AhoCorasick,
+    rule_of: Vec<usize>,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner::new()
+    }
+}
+
+impl Scanner {
+    pub fn new() -> Scanner {
+        let rules = builtin();
+        let mut patterns = Vec::new();
+        let mut rule_of = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            for k in r.keywords {
+                patterns.push(*k);
+                rule_of.push(i);
+            }
+        }
+        let keywords = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .expect("keyword automaton builds");
+        Scanner {
+            rules,
+            keywords,
+            rule_of,
+        }
+    }
+
+    /// Findings in one text. `line_of` maps a 1-based line of `text` to the reported line
+    /// (history scans report the line in the file, not in the diff).
+    pub fn scan_text(
+        &self,
+        path: &str,
+        text: &str,
+        commit: Option<&str>,
+        line_of: &dyn Fn(usize) -> Option<usize>,
+    ) -> Vec<SecretFinding> {
+        let mut lines_hit: BTreeSet<(usize, usize)> = BTreeSet::new(); // (line start offset, rule)
+        for m in self.keywords.find_overlapping_iter(text) {
+            let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+            lines_hit.insert((start, self.rule_of[m.pattern().as_usize()]));
+        }
+        let mut out = Vec::new();
+        let mut line_no_cache: Option<(usize, usize)> = None;
+        for (start, rule_index) in lines_hit {
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            let line = &text[start..end];
+            let rule = &self.rules[rule_index];
+            for caps in rule.regex.captures_iter(line) {
+                let Some(secret) = caps.get(rule.group) else {
+                    continue;
+                };
+                let value = secret.as_str();
+                if rule.min_entropy > 0.0
+                    && (entropy(value) < rule.min_entropy || is_placeholder(value))
+                {
+                    continue;
+                }
+                // Line number of `start`, counted incrementally (offsets ascend).
+                let (from, count) = line_no_cache.unwrap_or((0, 1));
+                let line_index = count + text[from..start].matches('\n').count();
+                line_no_cache = Some((start, line_index));
+                let Some(line_no) = line_of(line_index) else {
+                    continue;
+                };
+                let mut preview = format!(
+                    "{}[REDACTED:{}]{}",
+                    &line[..secret.start()],
+                    rule.id,
+                    &line[secret.end()..]
+                );
+                if preview.chars().count() > 160 {
+                    preview = preview.chars().take(157).collect::<String>() + "...";
+                }
+                let mut h = Sha256::new();
+                for part in [rule.id, path, value] {
+                    h.update(part.as_bytes());
+                    h.update([0]);
+                }
+                out.push(SecretFinding {
+                    code: format!("secrets:{}", rule.id),
+                    rule: rule.id.to_string(),
+                    path: path.to_string(),
+                    line: line_no,
+                    column: line[..secret.start()].chars().count() + 1,
+                    commit: commit.map(str::to_string),
+                    preview: preview.trim().to_string(),
+                    fingerprint: hex::encode(&h.finalize()[..16]),
+                });
+            }
+        }
+        // The generic assignment rule defers to a specific rule on the same line.
+        let specific: BTreeSet<usize> = out
+            .iter()
+            .filter(|f| f.rule != "secret-assignment")
+            .map(|f| f.line)
+            .collect();
+        out.retain(|f| f.rule != "secret-assignment" || !specific.contains(&f.line));
+        out
+    }
+}
+
+fn is_dotenv(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    (file == ".env" || file.starts_with(".env."))
+        && ![".env.example", ".env.sample", ".env.template", ".env.dist"].contains(&file)
+}
+
+fn dotenv_finding(path: &str, commit: Option<&str>) -> SecretFinding {
+    let mut h = Sha256::new();
+    h.update(b"dotenv-file\0");
+    h.update(path.as_bytes());
+    SecretFinding {
+        code: "secrets:dotenv-file".into(),
+        rule: "dotenv-file".into(),
+        path: path.to_string(),
+        line: 1,
+        column: 1,
+        commit: commit.map(str::to_string),
+        preview: "a .env file is committed (commit .env.example instead)".into(),
+        fingerprint: hex::encode(&h.finalize()[..16]),
+    }
+}
+
+/// The files to scan: `git ls-files` in a checkout (what is committed), else every file.
+fn list_files(root: &Path) -> Result<Vec<String>> {
+    let git = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .output();
+    if let Ok(out) = git {
+        if out.status.success() {
+            let mut files: Vec<String> = out
+                .stdout
+                .split(|b| *b == 0)
+                .filter(|s| !s.is_empty())
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect();
+            files.sort();
+            files.dedup();
+            return Ok(files);
+        }
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let abs = root.join(&rel);
+        for entry in std::fs::read_dir(&abs).map_err(|e| Error::io(&abs, e))? {
+            let entry = entry.map_err(|e| Error::io(&abs, e))?;
+            let name = entry.file_name();
+            if name == ".git" || name == "target" || name == "node_modules" {
+                continue;
+            }
+            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+            let child = rel.join(&name);
+            if kind.is_dir() {
+                stack.push(child);
+            } else if kind.is_file() {
+                files.push(child.to_string_lossy().into_owned());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<SecretFinding>, usize) {
+    let before = findings.len();
+    let kept: Vec<SecretFinding> = findings
+        .into_iter()
+        .filter(|f| !policy.allows(&f.path, &f.rule, &f.fingerprint))
+        .collect();
+    let dropped = before - kept.len();
+    (kept, dropped)
+}
+
+/// Scans the files of a tree.
+pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Result<SecretsReport> {
+    let files = list_files(root)?;
+    let findings: Vec<SecretFinding> = files
+        .par_iter()
+        .flat_map_iter(|rel| {
+            let abs = root.join(rel);
+            let mut out = Vec::new();
+            if is_dotenv(rel) {
+                out.push(dotenv_finding(rel, None));
+            }
+            let Ok(meta) = std::fs::metadata(&abs) else {
+                return out;
+            };
+            if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
+                return out;
+            }
+            let Ok(bytes) = std::fs::read(&abs) else {
+                return out;
+            };
+            if bytes[..bytes.len().min(8192)].contains(&0) {
+                return out; // binary
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            out.extend(scanner.scan_text(rel, &text, None, &|l| Some(l)));
+            out
+        })
+        .collect();
+    let (mut findings, allowlisted) = allowlist(findings, policy);
+    findings.sort();
+    Ok(SecretsReport {
+        schema_version: SCHEMA_VERSION,
+        files_scanned: files.len(),
+        commits_scanned: 0,
+        findings,
+        allowlisted,
+    })
+}
+
+/// Scans the lines added by every commit of `range` (`A..B`).
+pub fn scan_git_range(
+    scanner: &Scanner,
+    repo: &Path,
+    range: &str,
+    policy: &SecretsPolicy,
+) -> Result<SecretsReport> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "log",
+            "-p",
+            "--no-color",
+            "--no-ext-diff",
+            "--unified=0",
+            "--format=%x00commit %H",
+            range,
+        ])
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Usage(format!(
+            "git log {range}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let log = String::from_utf8_lossy(&out.stdout);
+    let mut findings = Vec::new();
+    let mut commits = 0;
+    for chunk in log.split("\u{0}commit ").filter(|c| !c.trim().is_empty()) {
+        commits += 1;
+        let commit = chunk.lines().next().unwrap_or("").trim().to_string();
+        let mut path = String::new();
+        let mut added = String::new();
+        let mut lines: Vec<usize> = Vec::new();
+        let mut next_line = 0usize;
+        let flush = |path: &str,
+                     added: &mut String,
+                     lines: &mut Vec<usize>,
+                     findings: &mut Vec<SecretFinding>| {
+            if !path.is_empty() && !added.is_empty() {
+                let map = lines.clone();
+                findings.extend(
+                    scanner.scan_text(path, added, Some(&commit), &|l| map.get(l - 1).copied()),
+                );
+            }
+            added.clear();
+            lines.clear();
+        };
+        for line in chunk.lines().skip(1) {
+            if let Some(p) = line.strip_prefix("+++ ") {
+                flush(&path, &mut added, &mut lines, &mut findings);
+                path = p.strip_prefix("b/").unwrap_or(p).to_string();
+                if path != "/dev/null" && is_dotenv(&path) {
+                    findings.push(dotenv_finding(&path, Some(&commit)));
+                }
+            } else if let Some(h) = line.strip_prefix("@@ ") {
+                // @@ -a,b +c,d @@
+                next_line = h
+                    .split(' ')
+                    .find_map(|t| t.strip_prefix('+'))
+                    .and_then(|t| t.split(',').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(1);
+            } else if let Some(content) = line.strip_prefix('+') {
+                added.push_str(content);
+                added.push('\n');
+                lines.push(next_line);
+                next_line += 1;
+            }
+        }
+        flush(&path, &mut added, &mut lines, &mut findings);
+    }
+    let (mut findings, allowlisted) = allowlist(findings, policy);
+    findings.sort();
+    findings.dedup();
+    Ok(SecretsReport {
+        schema_version: SCHEMA_VERSION,
+        files_scanned: 0,
+        commits_scanned: commits,
+        findings,
+        allowlisted,
+    })
+}

@@ -1,0 +1,212 @@
+//! `chainwarden secrets scan` on a repository made in the test, with secrets planted at run
+//! time (so this repository holds none), in files and in git history.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{cw, repo_root, text};
+use serde_json::Value;
+
+struct Planted {
+    github: String,
+    aws: String,
+    password: String,
+    key_body: String,
+}
+
+fn planted() -> Planted {
+    Planted {
+        github: format!("ghp_{}", "Zq8rT2mLx9Wv".repeat(3)),
+        aws: format!("AKIA{}", "Q7XR2LMZ8WKD4PNH"),
+        password: ["Tr0ub4dor&3", "xQ9!zLm2"].join("-"),
+        key_body: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7".to_string(),
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.email=dev@example.org",
+            "-c",
+            "user.name=dev",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
+}
+
+fn scan(dir: &Path, extra: &[&str]) -> (i32, String) {
+    let out = cw()
+        .arg("secrets")
+        .arg("scan")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout) + &text(&out.stderr),
+    )
+}
+
+fn rules(json: &str) -> Vec<(String, String, u64)> {
+    let v: Value = serde_json::from_str(json).unwrap();
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn planted_secrets_are_found_and_never_shown() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::create_dir_all(d.join("config")).unwrap();
+    std::fs::write(
+        d.join("config/deploy.yml"),
+        format!("env:\n  GITHUB_TOKEN: {}\n  region: eu-west-1\n", p.github),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("aws.py"),
+        format!("import boto3\nKEY_ID = \"{}\"\n", p.aws),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("settings.toml"),
+        format!("[db]\nuser = \"app\"\ndb_password = \"{}\"\n", p.password),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("id_rsa"),
+        format!(
+            "-----BEGIN RSA {}-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+            "PRIVATE KEY", p.key_body
+        ),
+    )
+    .unwrap();
+    std::fs::write(d.join(".env"), "DEBUG=1\n").unwrap();
+    // Not secrets: the example env file, placeholders, low-entropy values.
+    std::fs::write(d.join(".env.example"), "API_TOKEN=changeme\n").unwrap();
+    std::fs::write(d.join("ok.toml"), "password = \"${DATABASE_PASSWORD}\"\ntoken = \"aaaaaaaaaaaaaaaaaaaaaaaa\"\nsecret_name = \"prod/db\"\n").unwrap();
+
+    let (code, json) = scan(d, &["--format", "json"]);
+    assert_eq!(code, 1);
+    let found = rules(&json);
+    let expected: Vec<(String, String, u64)> = [
+        ("aws-access-key-id", "aws.py", 2),
+        ("dotenv-file", ".env", 1),
+        ("github-token", "config/deploy.yml", 2),
+        ("private-key", "id_rsa", 1),
+        ("secret-assignment", "settings.toml", 3),
+    ]
+    .iter()
+    .map(|(r, p, l)| (r.to_string(), p.to_string(), *l))
+    .collect();
+    assert_eq!(
+        found, expected,
+        "one finding per secret: the generic rule defers to the specific one"
+    );
+    assert_eq!(found.len(), 5, "{found:?}");
+    for format in ["human", "json", "sarif"] {
+        let (_, out) = scan(d, &["--format", format]);
+        for secret in [&p.github, &p.aws, &p.password, &p.key_body] {
+            assert!(
+                !out.contains(secret.as_str()),
+                "{format} output shows a secret:\n{out}"
+            );
+        }
+        assert!(out.contains("[REDACTED:"), "{format}");
+    }
+
+    // Allowlists: by path, by rule, by fingerprint.
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let fp = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "aws-access-key-id")
+        .unwrap()["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let policy = tmp.path().join("../policy-secrets.toml");
+    std::fs::write(&policy, format!("[secrets]\nallow_paths = [\"config/**\"]\nallow_rules = [\"dotenv-file\"]\nallow_fingerprints = [\"{fp}\"]\n")).unwrap();
+    let (code, json) = scan(
+        d,
+        &["--format", "json", "--policy", policy.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    let left: Vec<String> = rules(&json).into_iter().map(|r| r.0).collect();
+    assert_eq!(left, vec!["private-key", "secret-assignment"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["allowlisted"],
+        3
+    );
+    std::fs::remove_file(policy).unwrap();
+}
+
+#[test]
+fn history_is_scanned_commit_by_commit() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q"]);
+    std::fs::write(d.join("README.md"), "demo\n").unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "init"]);
+    let base = git(d, &["rev-parse", "HEAD"]);
+    std::fs::write(
+        d.join("ci.sh"),
+        format!(
+            "#!/bin/sh\necho start\ncurl -H \"x: y\" https://api.example.org?{}\n",
+            format_args!("access_token={}", p.github)
+        ),
+    )
+    .unwrap();
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-qm", "add ci"]);
+    let leak = git(d, &["rev-parse", "HEAD"]);
+    std::fs::write(d.join("ci.sh"), "#!/bin/sh\necho start\n").unwrap();
+    git(d, &["commit", "-qam", "remove the token"]);
+    // The working tree is clean; the history is not.
+    assert_eq!(scan(d, &[]).0, 0);
+    let (code, json) = scan(
+        d,
+        &["--format", "json", "--git-range", &format!("{base}..HEAD")],
+    );
+    assert_eq!(code, 1);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["commits_scanned"], 2);
+    let f = &v["findings"][0];
+    assert_eq!(
+        (f["path"].as_str(), f["line"].as_u64(), f["commit"].as_str()),
+        (Some("ci.sh"), Some(3), Some(leak.as_str()))
+    );
+    assert!(!json.contains(&p.github));
+    // A bad range is bad input.
+    assert_eq!(scan(d, &["--git-range", "nope..HEAD"]).0, 2);
+}
+
+#[test]
+fn this_repository_holds_no_secrets() {
+    let (code, out) = scan(&repo_root(), &[]);
+    assert_eq!(code, 0, "{out}");
+}
