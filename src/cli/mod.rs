@@ -132,10 +132,3 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Secrets(cmd) => secrets::run(cmd, &global),
     }
 }
-
-/// Error for a subcommand whose implementation has not landed yet.
-pub(crate) fn not_yet(what: &str) -> crate::error::Error {
-    crate::error::Error::Usage(format!(
-        "`chainwarden {what}` is not available in this build"
-    ))
-}

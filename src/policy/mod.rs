@@ -6,6 +6,7 @@
 
 pub mod audit;
 mod checksums;
+mod commits;
 mod deadlines;
 mod evidence;
 pub mod release;
@@ -18,6 +19,7 @@ use serde::Deserialize;
 
 pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
+pub use commits::CommitsPolicy;
 pub use deadlines::Deadlines;
 pub use evidence::EvidencePolicy;
 pub use release::ReleasePolicy;
@@ -43,6 +45,7 @@ pub struct Policy {
     pub evidence: EvidencePolicy,
     pub release: ReleasePolicy,
     pub secrets: SecretsPolicy,
+    pub commits: CommitsPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +66,8 @@ struct RawPolicy {
     release: release::RawRelease,
     #[serde(default)]
     secrets: secrets::RawSecrets,
+    #[serde(default)]
+    commits: commits::RawCommits,
 }
 
 /// Collects validation problems with positions.
@@ -125,6 +130,7 @@ impl Policy {
         let evidence = raw.evidence.validate(&mut problems);
         let release = raw.release.validate(&mut problems);
         let secrets = raw.secrets.validate(&mut problems);
+        let commits = raw.commits.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
@@ -135,6 +141,7 @@ impl Policy {
                 evidence,
                 release,
                 secrets,
+                commits,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

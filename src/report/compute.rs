@@ -291,10 +291,20 @@ pub fn build(
     };
     let inventory = diff_inventory(&base_packages, &end_packages, baseline.is_some());
 
-    // Release verifications.
-    let releases = store
-        .verifications(scope, &from, &to)?
+    // Release verifications, and the signed-commit share.
+    let verifications = store.verifications(scope, &from, &to)?;
+    let mut commits: BTreeMap<String, bool> = BTreeMap::new();
+    for (_, command, v) in &verifications {
+        if command == "verify commits" {
+            let signed = commits
+                .entry(v.digest.clone().unwrap_or_else(|| v.subject.clone()))
+                .or_insert(false);
+            *signed |= v.verdict == "verified";
+        }
+    }
+    let releases = verifications
         .into_iter()
+        .filter(|(_, command, _)| command != "verify commits")
         .map(|(time, command, v)| {
             let checks: Vec<Check> = serde_json::from_str(&v.checks).unwrap_or_default();
             let detail = |key: &str| checks.iter().find_map(|c| c.details.get(key).cloned());
@@ -360,6 +370,8 @@ pub fn build(
             .iter()
             .filter(|f| f.deadline == "missed")
             .count(),
+        commits_checked: commits.len(),
+        commits_signed: commits.values().filter(|s| **s).count(),
     };
     Ok(QuarterReport {
         schema_version: SCHEMA_VERSION,

@@ -55,6 +55,10 @@ pub struct Summary {
     pub findings_open: usize,
     pub deadlines_met: usize,
     pub deadlines_missed: usize,
+    /// Distinct commits checked by `verify commits` in the period, and how many were signed by
+    /// a trusted key.
+    pub commits_checked: usize,
+    pub commits_signed: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,21 +1,45 @@
-//! `chainwarden verify commits`.
+//! `chainwarden verify commits [--repo DIR] --range A..B`.
 
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
+use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::verify::commits::verify_commits;
+use crate::verify::render::{render, VerifyFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct CommitsArgs {
     /// The repository (default: current directory).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
-    /// The commit range A..B.
-    #[arg(long)]
+    /// The commit range, e.g. v1.0.0..v1.1.0 or origin/main..HEAD.
+    #[arg(long, value_name = "A..B")]
     pub range: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+    /// Write the output here instead of stdout (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
-pub fn run(_args: CommitsArgs, _global: &GlobalArgs) -> Result<Outcome> {
-    Err(crate::cli::not_yet("verify commits"))
+pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let clock = global.clock()?;
+    let policy = global.policy()?;
+    let repo = args.repo.unwrap_or_else(|| PathBuf::from("."));
+    let report = verify_commits(
+        &repo,
+        &args.range,
+        &policy.commits,
+        format_rfc3339(clock.now()),
+    )?;
+    output::emit(
+        &Destination::from_arg(args.output.as_deref()),
+        &render(&report, args.format),
+    )?;
+    crate::evidence::record_verify(global, &policy, &report)?;
+    Ok(report.outcome())
 }

@@ -1,0 +1,148 @@
+//! `chainwarden verify commits`: every commit of a range is signed (SSH or GPG) by a key the
+//! policy trusts. Git does the cryptography (`git log --format=%G?...`), given an
+//! allowed-signers file built from the policy and, for GPG, a private keyring holding only the
+//! policy's public keys; we decide what is trusted.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use crate::error::{Error, Result};
+use crate::policy::CommitsPolicy;
+
+/// Signed / total over the subjects of a commits report.
+pub fn signed_share(report: &VerifyReport) -> (usize, usize) {
+    (report.counts.verified, report.subjects.len())
+}
+
+pub fn verify_commits(
+    repo: &Path,
+    range: &str,
+    policy: &CommitsPolicy,
+    time: String,
+) -> Result<VerifyReport> {
+    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let mut signers = policy.ssh_allowed_signers.join("\n");
+    if let Some(file) = &policy.ssh_allowed_signers_file {
+        signers.push('\n');
+        signers.push_str(&crate::fsutil::read_to_string(file)?);
+    }
+    let allowed = scratch.path().join("allowed_signers");
+    std::fs::write(&allowed, signers + "\n").map_err(|e| Error::io(&allowed, e))?;
+    let gnupghome = match &policy.gpg_public_keys {
+        Some(keys) => {
+            let home = scratch.path().join("gnupg");
+            std::fs::create_dir(&home).map_err(|e| Error::io(&home, e))?;
+            let out = Command::new("gpg")
+                .env("GNUPGHOME", &home)
+                .args(["--batch", "--quiet", "--import"])
+                .arg(keys)
+                .output()
+                .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
+            if !out.status.success() {
+                return Err(Error::input(
+                    keys,
+                    format!(
+                        "gpg could not import the keys: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    ),
+                ));
+            }
+            Some(home)
+        }
+        None => None,
+    };
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(repo)
+        .arg("-c")
+        .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()));
+    if let Some(home) = &gnupghome {
+        cmd.env("GNUPGHOME", home);
+    }
+    // Fields: commit, status, fingerprint, key, signer, subject (NUL-separated, one per line).
+    let out = cmd
+        .args([
+            "log",
+            "--no-show-signature",
+            "--format=%H%x00%G?%x00%GF%x00%GK%x00%GS%x00%s",
+            range,
+        ])
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::Usage(format!(
+            "git log {range}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut subjects = Vec::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\0').collect();
+        let [commit, status, fingerprint, key, signer, summary] = f[..] else {
+            continue;
+        };
+        let check = classify(status, fingerprint, key, signer, policy);
+        let name = format!("{} {}", &commit[..commit.len().min(12)], summary);
+        subjects.push(SubjectResult::new(
+            name,
+            Some(format!("commit:{commit}")),
+            vec![check],
+        ));
+    }
+    let mut notes = Vec::new();
+    if subjects.is_empty() {
+        notes.push(format!("the range {range} holds no commits"));
+    } else {
+        let signed = subjects
+            .iter()
+            .filter(|s| s.verdict == Verdict::Verified)
+            .count();
+        notes.push(format!(
+            "{signed} of {} commits signed by a trusted key ({:.0}%)",
+            subjects.len(),
+            100.0 * signed as f64 / subjects.len() as f64
+        ));
+    }
+    Ok(VerifyReport::new("commits", time, subjects, notes))
+}
+
+fn classify(
+    status: &str,
+    fingerprint: &str,
+    key: &str,
+    signer: &str,
+    policy: &CommitsPolicy,
+) -> Check {
+    let is_ssh = fingerprint.starts_with("SHA256:") || key.starts_with("SHA256:");
+    let trusted_gpg = !is_ssh
+        && !fingerprint.is_empty()
+        && policy
+            .gpg_fingerprints
+            .iter()
+            .any(|f| f.eq_ignore_ascii_case(fingerprint));
+    let with = |c: Check| {
+        c.detail(
+            "key",
+            if fingerprint.is_empty() {
+                key.to_string()
+            } else {
+                fingerprint.to_string()
+            },
+        )
+        .detail("signer", signer.to_string())
+    };
+    match status {
+        "N" => Check::new("verify:commit-unsigned", Verdict::Failed, "commit-unsigned: the commit is not signed"),
+        // SSH: G only when the key is in the allowed signers built from the policy.
+        "G" if is_ssh => with(Check::new("verify:commit-signed", Verdict::Verified, format!("SSH signature by trusted signer {signer}"))),
+        "G" | "U" if trusted_gpg => with(Check::new("verify:commit-signed", Verdict::Verified, format!("GPG signature by trusted key {fingerprint}"))),
+        "G" | "U" => with(Check::new("verify:commit-unknown-key", Verdict::Failed, "commit-unknown-key: signed, but not by a key the policy trusts")),
+        "E" => with(Check::new("verify:commit-unknown-key", Verdict::Failed, "commit-unknown-key: signed with a key that cannot be checked (not trusted by the policy)")),
+        "B" => with(Check::new("verify:commit-bad-signature", Verdict::Failed, "commit-bad-signature: the signature does not verify")),
+        "X" | "Y" => with(Check::new("verify:commit-expired", Verdict::Failed, "commit-expired: the signature or its key has expired")),
+        "R" => with(Check::new("verify:commit-revoked", Verdict::Failed, "commit-revoked: signed with a revoked key")),
+        other => with(Check::new("verify:commit-unknown-key", Verdict::Failed, format!("commit-unknown-key: signature status `{other}`"))),
+    }
+}
