@@ -89,6 +89,21 @@ pub struct StoredRun {
     pub payload: String,
 }
 
+/// Maps the 8 columns `run_id, kind, command, time, verdict, db_age_days, git_commit, payload`
+/// starting at `at`.
+fn stored_run(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRun> {
+    Ok(StoredRun {
+        run_id: r.get(at)?,
+        kind: r.get(at + 1)?,
+        command: r.get(at + 2)?,
+        time: r.get(at + 3)?,
+        verdict: r.get(at + 4)?,
+        db_age_days: r.get(at + 5)?,
+        git_commit: r.get(at + 6)?,
+        payload: r.get(at + 7)?,
+    })
+}
+
 impl Store {
     /// Opens (creating and migrating) the store at `path`.
     pub fn open(path: &Path) -> Result<Store> {
@@ -225,16 +240,7 @@ impl Store {
             .map_err(err)?;
         let rows = stmt
             .query_map(params![scope.tenant_id, scope.project_id, from, to], |r| {
-                Ok(StoredRun {
-                    run_id: r.get(0)?,
-                    kind: r.get(1)?,
-                    command: r.get(2)?,
-                    time: r.get(3)?,
-                    verdict: r.get(4)?,
-                    db_age_days: r.get(5)?,
-                    git_commit: r.get(6)?,
-                    payload: r.get(7)?,
-                })
+                stored_run(r, 0)
             })
             .map_err(err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
@@ -249,18 +255,7 @@ impl Store {
                  WHERE tenant_id = ?1 AND project_id = ?2 AND kind = 'audit' AND time < ?3
                  ORDER BY time DESC, run_id DESC LIMIT 1",
                 params![scope.tenant_id, scope.project_id, before],
-                |r| {
-                    Ok(StoredRun {
-                        run_id: r.get(0)?,
-                        kind: r.get(1)?,
-                        command: r.get(2)?,
-                        time: r.get(3)?,
-                        verdict: r.get(4)?,
-                        db_age_days: r.get(5)?,
-                        git_commit: r.get(6)?,
-                        payload: r.get(7)?,
-                    })
-                },
+                |r| stored_run(r, 0),
             )
             .optional()
             .map_err(err)
@@ -283,16 +278,7 @@ impl Store {
                         tenant_id: r.get(0)?,
                         project_id: r.get(1)?,
                     },
-                    StoredRun {
-                        run_id: r.get(2)?,
-                        kind: r.get(3)?,
-                        command: r.get(4)?,
-                        time: r.get(5)?,
-                        verdict: r.get(6)?,
-                        db_age_days: r.get(7)?,
-                        git_commit: r.get(8)?,
-                        payload: r.get(9)?,
-                    },
+                    stored_run(r, 2)?,
                 ))
             })
             .map_err(err)?;

@@ -8,9 +8,8 @@ use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
 use crate::verify::model::VerifyReport;
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 use crate::verify::sigstore::identity::Identity;
 use crate::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
 
@@ -96,10 +95,11 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> Result<Outcome> {
         notes.push("--insecure-skip-tlog: the transparency log was NOT checked; this verification proves much less".into());
     }
     let report = VerifyReport::new("bundle", format_rfc3339(clock.now()), vec![subject], notes);
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &global.policy()?, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &global.policy()?,
+    )
 }

@@ -7,9 +7,8 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::net::{NetConfig, Network};
-use crate::output::{self, Destination};
 use crate::verify::checksums::{self, ChecksumOptions, Source};
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 
 /// Largest artifact downloaded by default (overridable with --max-bytes).
 const DEFAULT_MAX_BYTES: u64 = 8 << 30;
@@ -99,10 +98,11 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
             ignore_companions: false,
         },
     )?;
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &policy, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &policy,
+    )
 }

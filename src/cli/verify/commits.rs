@@ -6,9 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
 use crate::verify::commits::verify_commits;
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct CommitsArgs {
@@ -36,10 +35,11 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
         &policy.commits,
         format_rfc3339(clock.now()),
     )?;
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &policy, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &policy,
+    )
 }

@@ -12,6 +12,9 @@ use clap::Subcommand;
 use super::GlobalArgs;
 use crate::error::Result;
 use crate::exit::Outcome;
+use crate::output::{self, Destination};
+use crate::verify::model::VerifyReport;
+use crate::verify::render::{render, VerifyFormat};
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
@@ -27,6 +30,20 @@ pub enum VerifyCommand {
     Release(release::ReleaseArgs),
     /// Check that every commit in a range is signed by a trusted key.
     Commits(commits::CommitsArgs),
+}
+
+/// The common end of every verification: render the report, write it, record it as evidence,
+/// and turn its verdict into the exit code.
+pub(crate) fn finish(
+    report: &VerifyReport,
+    format: VerifyFormat,
+    output: Option<&std::path::Path>,
+    global: &GlobalArgs,
+    policy: &crate::policy::Policy,
+) -> Result<Outcome> {
+    output::emit(&Destination::from_arg(output), &render(report, format))?;
+    crate::evidence::record_verify(global, policy, report)?;
+    Ok(report.outcome())
 }
 
 pub fn run(cmd: VerifyCommand, global: &GlobalArgs) -> Result<Outcome> {

@@ -7,11 +7,10 @@ use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
 use crate::verify::model::VerifyReport;
 use crate::verify::provenance::source::RefRequirement;
 use crate::verify::provenance::{verify_provenance, ProvenanceRequest};
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ProvenanceArgs {
@@ -72,10 +71,11 @@ pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
         vec![subject],
         Vec::new(),
     );
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &global.policy()?, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &global.policy()?,
+    )
 }

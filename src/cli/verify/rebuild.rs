@@ -6,9 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
 use crate::verify::rebuild::{self, Side};
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct RebuildArgs {
@@ -61,10 +60,11 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     };
     let report = rebuild::compare(&published, &rebuilt, format_rfc3339(clock.now()), notes);
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &global.policy()?, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &global.policy()?,
+    )
 }

@@ -6,9 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
-use crate::output::{self, Destination};
 use crate::verify::release::verify_release;
-use crate::verify::render::{render, VerifyFormat};
+use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
@@ -26,10 +25,11 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let report = verify_release(&args.dir, &policy, format_rfc3339(clock.now()))?;
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &render(&report, args.format),
-    )?;
-    crate::evidence::record_verify(global, &policy, &report)?;
-    Ok(report.outcome())
+    super::finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        global,
+        &policy,
+    )
 }
