@@ -248,3 +248,49 @@ fn identities_must_match_whole() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_bundle_without_a_log_entry_needs_the_loud_opt_in() {
+    let Some(case) = data("sigstore-conformance/bundle-verify/managed-key-happy-path") else {
+        return;
+    };
+    let artifact = data("sigstore-conformance/bundle-verify/a.txt").unwrap();
+    let mut bundle: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("bundle.sigstore.json")).unwrap())
+            .unwrap();
+    bundle["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+    let tmp = tempfile::tempdir().unwrap();
+    let no_log = tmp.path().join("no-log.json");
+    std::fs::write(&no_log, serde_json::to_string(&bundle).unwrap()).unwrap();
+    let run = |extra: &[&str]| {
+        cw().args(["verify", "bundle"])
+            .arg(&artifact)
+            .arg("--bundle")
+            .arg(&no_log)
+            .arg("--key")
+            .arg(case.join("key.pub"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stdout).contains("[verify:sigstore-tlog]"),
+        "{}",
+        text(&refused.stdout)
+    );
+    let accepted = run(&["--insecure-skip-tlog"]);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{}",
+        text(&accepted.stdout)
+    );
+    let said = text(&accepted.stdout);
+    assert!(
+        said.contains("TRANSPARENCY LOG NOT CHECKED")
+            && said.contains("--insecure-skip-tlog: the transparency log was NOT checked"),
+        "{said}"
+    );
+}
