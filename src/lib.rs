@@ -12,6 +12,7 @@ pub mod evidence;
 pub mod exit;
 pub mod fsutil;
 pub mod inventory;
+pub mod json;
 pub mod net;
 pub mod output;
 pub mod policy;

@@ -2,12 +2,12 @@
 //! real lockfiles (made with `cargo generate-lockfile`: a vulnerable pin appears, then is
 //! upgraded), an ignore that expires mid-quarter, two verified releases and a failed one.
 
-mod common;
+
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cw, data, fixture, text};
+use crate::common::{cw, data, fixture, text};
 use serde_json::{json, Value};
 use time::{Date, Duration, Month};
 
@@ -453,7 +453,7 @@ fn the_html_report_renders_in_a_real_browser() {
             .output()
             .is_ok_and(|o| o.status.success())
     }) else {
-        common::skip("no chromium on this machine (apt-get install chromium)");
+        crate::common::skip("no chromium on this machine (apt-get install chromium)");
         return;
     };
     if data("advisory-db").is_none() {

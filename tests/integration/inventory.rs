@@ -1,11 +1,11 @@
 //! The lockfile reader's fast path must agree with the general TOML path on real lockfiles.
 
-mod common;
+
 
 use std::path::PathBuf;
 
 use chainwarden::inventory::Lockfile;
-use common::{data, repo_root};
+use crate::common::{data, repo_root};
 
 fn lockfiles() -> Vec<PathBuf> {
     let mut all = vec![

@@ -2,11 +2,11 @@
 //! source URLs, manifests, bundles, error paths — never reach any output: stdout, stderr,
 //! written files, the evidence store.
 
-mod common;
+
 
 use std::path::Path;
 
-use common::{cw, data, serve, text};
+use crate::common::{cw, data, serve, text};
 
 /// Built at run time: this repository holds no secret-looking literal.
 fn token() -> String {

@@ -1,13 +1,13 @@
 //! The advisory database cache: `chainwarden db update|status`, refresh rules, and failures
 //! that must leave the previous database intact. Archives are served from 127.0.0.1.
 
-mod common;
+
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use common::{cw, data, serve, serve_raw, text};
+use crate::common::{cw, data, serve, serve_raw, text};
 
 const COMMIT: &str = "bf5c0d245a92671908518d7e765914d437954ed6";
 /// 2026-08-21T06:28:40Z, the snapshot's commit time.

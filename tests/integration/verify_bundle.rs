@@ -1,12 +1,12 @@
 //! Tampering with a real Sigstore bundle: every change is rejected, and the message names the
 //! check that failed.
 
-mod common;
+
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use common::{cw, data, text};
+use crate::common::{cw, data, text};
 use serde_json::Value;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";

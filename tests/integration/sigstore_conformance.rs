@@ -2,7 +2,7 @@
 //! drives a client: 70 cases, each with the artifact as a file and as `sha256:HEX` — 140 runs.
 //! A case whose name ends in `_fail` must be rejected; every other must verify.
 
-mod common;
+
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -82,12 +82,12 @@ fn runs(root: &Path) -> Vec<Run> {
 
 #[test]
 fn all_conformance_runs_give_the_expected_verdict() {
-    let Some(root) = common::data("sigstore-conformance") else {
+    let Some(root) = crate::common::data("sigstore-conformance") else {
         return;
     };
     let runs = runs(&root);
     assert_eq!(runs.len(), 140, "70 cases, twice each");
-    let adapter = common::repo_root().join("conformance/chainwarden-conformance");
+    let adapter = crate::common::repo_root().join("conformance/chainwarden-conformance");
     let results: Vec<(bool, String)> = std::thread::scope(|s| {
         let handles: Vec<_> = runs
             .chunks(runs.len().div_ceil(4))
@@ -111,12 +111,12 @@ fn all_conformance_runs_give_the_expected_verdict() {
                                 if r.as_digest { "digest" } else { "file" },
                                 if r.expect_ok { "verified" } else { "rejected" },
                                 out.status.code(),
-                                common::text(&out.stdout)
+                                crate::common::text(&out.stdout)
                                     .lines()
                                     .filter(|l| l.contains("fail") || l.starts_with("error"))
                                     .collect::<Vec<_>>()
                                     .join(" | "),
-                                common::text(&out.stderr).trim()
+                                crate::common::text(&out.stderr).trim()
                             );
                             (ok == r.expect_ok, detail)
                         })

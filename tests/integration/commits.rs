@@ -1,12 +1,12 @@
 //! `chainwarden verify commits` on a repository made in the test, with commits signed by fresh
 //! SSH and GPG keys, unsigned, and signed by a key the policy does not trust.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{cw, text};
+use crate::common::{cw, text};
 use serde_json::Value;
 
 fn run(dir: &Path, cmd: &str, args: &[&str], env: &[(&str, &Path)]) -> String {

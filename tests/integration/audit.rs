@@ -1,11 +1,11 @@
 //! `chainwarden audit` end to end, on the shared RustSec snapshot and real lockfiles.
 
-mod common;
+
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use common::{cw, data, data_dir, fixture, stable_paths, text};
+use crate::common::{cw, data, data_dir, fixture, stable_paths, text};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
@@ -448,7 +448,7 @@ fn policy_kinds_severity_and_database_age() {
     let (code, _) = audit_json(&dir, &["--lockfile-only"]);
     assert_eq!(code, 0);
     let tmp = tempfile::tempdir().unwrap();
-    let strict = common::repo_root().join("policies/strict.toml");
+    let strict = crate::common::repo_root().join("policies/strict.toml");
     let (code, report) = audit_json(
         &dir,
         &[
@@ -648,7 +648,7 @@ fn yanked_crates_come_from_the_sparse_index_when_online() {
         .map(|v| v.trim_end_matches('"').to_string())
         .unwrap();
     let yanked = memchr_version.clone();
-    let base = common::serve(move |path| {
+    let base = crate::common::serve(move |path| {
         if path == "/me/mc/memchr" {
             let body = format!(
                 "{{\"name\":\"memchr\",\"vers\":\"0.0.1\",\"yanked\":false}}\n{{\"name\":\"memchr\",\"vers\":\"{yanked}\",\"yanked\":true}}\n"

@@ -1,11 +1,11 @@
 //! `chainwarden verify release DIR --policy FILE` on releases assembled from real signed data.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{cw, data, text};
+use crate::common::{cw, data, text};
 use serde_json::Value;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";

@@ -1,12 +1,12 @@
 //! `chainwarden verify rebuild`: real archives, ELF objects and a `cargo package` rebuild made
 //! in the test.
 
-mod common;
+
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{cw, text};
+use crate::common::{cw, text};
 use serde_json::Value;
 
 fn verify(args: &[&str]) -> (i32, Value) {

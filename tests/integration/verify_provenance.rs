@@ -1,9 +1,9 @@
 //! Real SLSA provenance (`../shared/data/provenance`, CASES.md): every verdict slsa-verifier's
 //! own regression tests expect, plus changed artifacts.
 
-mod common;
 
-use common::{cw, data, text};
+
+use crate::common::{cw, data, text};
 
 const GENERIC_SOURCE: &str = "github.com/slsa-framework/example-package";
 const GENERIC_BUILDER: &str = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml";

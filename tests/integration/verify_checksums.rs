@@ -1,12 +1,12 @@
 //! `chainwarden verify checksums` and `chainwarden checksums` on releases built in the test,
 //! with manifests written by the system's own `sha256sum`, `sha512sum` and `shasum --tag`.
 
-mod common;
+
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{cw, serve_raw, text};
+use crate::common::{cw, serve_raw, text};
 use serde_json::Value;
 
 /// A small release: text, binary, a name with a space, a file in a subdirectory.

@@ -1,0 +1,19 @@
+//! The one integration-test binary (as ripgrep does it): every suite is a module here, so the
+//! harness in `common` and the dependencies are compiled and linked once.
+
+mod common;
+
+mod audit;
+mod commits;
+mod db;
+mod inventory;
+mod redaction;
+mod report;
+mod secrets;
+mod sigstore_conformance;
+mod verify_bundle;
+mod verify_checksums;
+mod verify_provenance;
+mod verify_rebuild;
+mod verify_release;
+mod workflows;
