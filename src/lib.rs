@@ -16,6 +16,7 @@ pub mod json;
 pub mod net;
 pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod secrets;
