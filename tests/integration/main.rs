@@ -7,6 +7,7 @@ mod audit;
 mod commits;
 mod db;
 mod help;
+mod hostile;
 mod inventory;
 mod network;
 mod redaction;
