@@ -29,6 +29,13 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let repo = args.repo.unwrap_or_else(|| PathBuf::from("."));
+    // The range is checked first (a bad range is its own error), then the policy.
+    let report = verify_commits(
+        &repo,
+        &args.range,
+        &policy.commits,
+        format_rfc3339(clock.now()),
+    )?;
     let trusted = &policy.commits;
     if trusted.ssh_allowed_signers.is_empty()
         && trusted.ssh_allowed_signers_file.is_none()
@@ -40,12 +47,6 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
             policy.source.display()
         )));
     }
-    let report = verify_commits(
-        &repo,
-        &args.range,
-        &policy.commits,
-        format_rfc3339(clock.now()),
-    )?;
     super::finish(
         &report,
         args.format,
