@@ -31,9 +31,14 @@ pub struct ProvenanceArgs {
     /// It must have been built from this branch.
     #[arg(long, value_name = "BRANCH", group = "source_ref")]
     pub source_branch: Option<String>,
-    /// The builder (workflow) that must have built it; without `@ref`, any ref of it.
+    /// The builder that must have built it: `NAME`, `NAME@vX.Y.Z` or `NAME@refs/tags/vX.Y.Z`.
+    /// Without it only slsa-github-generator's builders at a release tag are trusted.
     #[arg(long, value_name = "ID")]
     pub builder_id: Option<String>,
+    /// The workflow that must have signed it (GitHub artifact attestations:
+    /// `https://github.com/ORG/REPO/.github/workflows/release.yml`, optionally `@REF`).
+    #[arg(long, value_name = "WORKFLOW")]
+    pub signer_workflow: Option<String>,
     /// Trusted root JSON (default: the built-in Sigstore public-good root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
@@ -63,6 +68,7 @@ pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
         source_uri: &args.source_uri,
         source_ref: source_ref.as_ref(),
         builder_id: args.builder_id.as_deref(),
+        signer_workflow: args.signer_workflow.as_deref(),
         trusted_root: args.trusted_root.as_deref(),
     })?;
     let report = VerifyReport::new(
