@@ -47,7 +47,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
     };
     let expected_builder = parse_id("--builder-id", req.builder_id)?;
     let expected_signer = parse_id("--signer-workflow", req.signer_workflow)?;
-    let mut file = document::open_regular(req.artifact)?;
+    let mut file = crate::fsutil::open_regular(req.artifact)?;
     let digest = document::sha256_reader(&mut file).map_err(|e| Error::io(req.artifact, e))?;
     let name = req.artifact.display().to_string();
     let done = |checks: Vec<Check>| {
@@ -57,7 +57,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
             checks,
         ))
     };
-    let bytes = document::read_bounded(req.provenance, document::MAX_DOCUMENT_BYTES)?;
+    let bytes = crate::fsutil::read_bytes(req.provenance, crate::fsutil::InputKind::Provenance)?;
     if let Some(check) = bare_envelope(&bytes) {
         return done(vec![check]);
     }

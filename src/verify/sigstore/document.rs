@@ -1,4 +1,4 @@
-//! A Sigstore bundle read once, from bytes we bound, and parsed once, strictly.
+//! A Sigstore bundle parsed once, strictly, from the bytes read once (`fsutil::read_bytes`).
 //!
 //! Two readers of one document must never see two documents: the bundle is parsed with
 //! [`crate::json::parse`] (duplicate keys refused at any depth) and the typed [`Bundle`] the
@@ -10,52 +10,11 @@
 //! Sigstore client spec, sigstore-go and sigstore-python do; a token no trusted authority
 //! verifies is dropped when another one verifies, instead of sinking the whole bundle.
 
-use std::fs::File;
 use std::io::Read;
-use std::path::Path;
 
 use serde_json::Value;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Bundle, SignatureContent};
-
-use crate::error::{Error, Result};
-
-/// The largest bundle or provenance file we read (real ones are under 100 KiB).
-pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Opens `path` only if it is a regular file (never a FIFO, device or directory), checked on
-/// the opened handle so a swapped path cannot slip through.
-pub fn open_regular(path: &Path) -> Result<File> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::input(
-            path,
-            "not a regular file (FIFOs, devices and directories are refused)",
-        ));
-    }
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::input(path, "not a regular file"));
-    }
-    Ok(file)
-}
-
-/// Reads a whole regular file of at most `limit` bytes.
-pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
-    let file = open_regular(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::input(
-            path,
-            format!("larger than the {limit}-byte limit for a bundle"),
-        ));
-    }
-    Ok(bytes)
-}
 
 /// SHA-256 of everything `reader` yields, in fixed-size chunks (bounded memory).
 pub fn sha256_reader(reader: &mut impl Read) -> std::io::Result<String> {
@@ -142,16 +101,5 @@ mod tests {
         let both = br#"{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json","verificationMaterial":{},"messageSignature":{},"dsseEnvelope":{}}"#;
         assert!(parse_bundle(both).unwrap_err().contains("both"));
         assert!(parse_bundle(b"[]").is_err());
-    }
-
-    #[test]
-    fn non_regular_files_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = read_bounded(dir.path(), 10).unwrap_err().to_string();
-        assert!(err.contains("not a regular file"), "{err}");
-        let big = dir.path().join("big");
-        std::fs::write(&big, vec![b' '; 11]).unwrap();
-        let err = read_bounded(&big, 10).unwrap_err().to_string();
-        assert!(err.contains("limit"), "{err}");
     }
 }

@@ -71,7 +71,7 @@ pub struct BundleRequest<'a> {
 pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
     match path {
         Some(p) => {
-            let bytes = document::read_bounded(p, document::MAX_DOCUMENT_BYTES)?;
+            let bytes = crate::fsutil::read_bytes(p, crate::fsutil::InputKind::TrustedRoot)?;
             let json = String::from_utf8(bytes)
                 .map_err(|_| Error::input(p, "not a Sigstore trusted root: not UTF-8"))?;
             TrustedRoot::from_json(&json)
@@ -147,8 +147,11 @@ pub fn verify_signed(
         Verifier::new(root).map_err(|e| Error::Usage(format!("trusted root is unusable: {e}")))?;
     let outcome = match authority {
         Authority::Key(path) => {
-            let pem = String::from_utf8(document::read_bounded(path, 1 << 20)?)
-                .map_err(|_| Error::input(path, "not a PEM public key (not UTF-8)"))?;
+            let pem = String::from_utf8(crate::fsutil::read_bytes(
+                path,
+                crate::fsutil::InputKind::Keys,
+            )?)
+            .map_err(|_| Error::input(path, "not a PEM public key (not UTF-8)"))?;
             let key = DerPublicKey::from_pem(&pem)
                 .map_err(|e| Error::input(path, format!("not a PEM public key: {e}")))?;
             let mut policy = PublicKeyVerificationPolicy::new(key);
@@ -208,12 +211,13 @@ fn run(
 /// Verifies one bundle. Missing or unreadable inputs are errors (exit 2); everything about the
 /// bundle itself is a check, failed with the name of what failed.
 pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
-    let bundle_bytes = document::read_bounded(req.bundle, document::MAX_DOCUMENT_BYTES)?;
+    let bundle_bytes =
+        crate::fsutil::read_bytes(req.bundle, crate::fsutil::InputKind::SigstoreBundle)?;
     let root = load_trusted_root(req.trusted_root)?;
     let (name, digest, mut file) = match req.artifact {
         ArtifactInput::File(p) => {
             // Streamed twice (digest for the report, then the engine), never held in memory.
-            let mut file = document::open_regular(p)?;
+            let mut file = crate::fsutil::open_regular(p)?;
             let digest = document::sha256_reader(&mut file).map_err(|e| Error::io(p, e))?;
             std::io::Seek::rewind(&mut file).map_err(|e| Error::io(p, e))?;
             (p.display().to_string(), digest, Some(file))
@@ -259,9 +263,9 @@ pub fn verify_file_any_signer(
     bundle: &Path,
     trusted_root: Option<&Path>,
 ) -> Result<std::result::Result<(String, String), Check>> {
-    let bytes = document::read_bounded(bundle, document::MAX_DOCUMENT_BYTES)?;
+    let bytes = crate::fsutil::read_bytes(bundle, crate::fsutil::InputKind::SigstoreBundle)?;
     let root = load_trusted_root(trusted_root)?;
-    let mut file = document::open_regular(artifact)?;
+    let mut file = crate::fsutil::open_regular(artifact)?;
     let outcome = verify_signed(
         &bytes,
         Signed::Reader(&mut file),
