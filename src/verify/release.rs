@@ -237,7 +237,7 @@ fn provenance_check(
             artifact: file,
             provenance: p,
             source_uri: source,
-            source_ref: None,
+            source_refs: &[],
             builder_id: rp.builder_id.as_deref(),
             signer_workflow: rp.signer_workflow.as_deref(),
             trusted_root,

@@ -293,46 +293,99 @@ fn github_attestations(bcr: &Path) -> Vec<Run> {
 }
 
 /// Bare DSSE envelopes (slsa-verifier looks their log entries up online), a key-signed VSA
-/// and npm attestations: never verified offline, exit 2.
+/// and slsa-github-generator v1.x output: never verified offline, exit 2 — for the rows
+/// slsa-verifier accepts online as for those it rejects (CASES.md `legacy-dsse/`).
 fn offline_unverifiable(root: &Path) -> Vec<Run> {
-    let legacy = root.join("legacy-dsse");
-    let artifact = legacy.join("annotated-tag");
-    let mut out: Vec<Run> = [
-        "binary-linux-amd64-multi-subject-first.intoto.jsonl",
-        "binary-linux-amd64-multi-subject-second.intoto.jsonl",
-        "annotated-tag.intoto.jsonl",
-        "workflow-inputs.intoto.jsonl",
-        "binary-linux-amd64-untrusted-builder.intoto.jsonl",
-        "binary-linux-amd64-expired-cert.intoto.jsonl",
-        "binary-linux-amd64-no-tlog-upload.intoto.jsonl",
-    ]
-    .iter()
-    .map(|p| run(&artifact, &legacy.join(p), EXAMPLE, &[], Unverifiable))
-    .collect();
-    out.push(run(
-        &legacy.join("binary-linux-amd64-multi-subject-first"),
-        &legacy.join("binary-linux-amd64-multi-subject-first.intoto.jsonl"),
-        EXAMPLE,
-        &["--source-branch", "main"],
-        Unverifiable,
-    ));
-    out.push(run(
-        &artifact,
-        &root.join("vsa-gce-v1/gke-gce-pre.bcid-vsa.jsonl"),
-        EXAMPLE,
-        &[],
-        Unverifiable,
-    ));
-    // Older generators (v1.x) wrote bare envelopes too.
+    let l = root.join("legacy-dsse");
+    let first = l.join("binary-linux-amd64-multi-subject-first");
+    let tag = l.join("annotated-tag");
+    let asraa = "github.com/asraa/slsa-on-github-test";
+    let p = |f: &str| l.join(f);
     let go = fixture("slsa-verifier/gha_go/v1.0.0");
-    out.push(run(
-        &go.join("binary-linux-amd64-workflow_dispatch"),
-        &go.join("binary-linux-amd64-workflow_dispatch.intoto.jsonl"),
-        EXAMPLE,
-        &[],
-        Unverifiable,
-    ));
-    out
+    vec![
+        run(
+            &first,
+            &p("binary-linux-amd64-multi-subject-first.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &l.join("binary-linux-amd64-multi-subject-second"),
+            &p("binary-linux-amd64-multi-subject-second.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &tag,
+            &p("binary-linux-amd64-multi-subject-first.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &tag,
+            &p("annotated-tag.intoto.jsonl"),
+            asraa,
+            &["--source-versioned-tag", "v1.5.0"],
+            Unverifiable,
+        ),
+        run(
+            &tag,
+            &p("annotated-tag.intoto.jsonl"),
+            asraa,
+            &[
+                "--source-versioned-tag",
+                "v1.5.0",
+                "--source-branch",
+                "main",
+            ],
+            Unverifiable,
+        ),
+        run(
+            &l.join("workflow-inputs"),
+            &p("workflow-inputs.intoto.jsonl"),
+            "github.com/laurentsimon/slsa-on-github-test",
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &first,
+            &p("binary-linux-amd64-untrusted-builder.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &first,
+            &p("binary-linux-amd64-expired-cert.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &first,
+            &p("binary-linux-amd64-no-tlog-upload.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &first,
+            &root.join("vsa-gce-v1/gke-gce-pre.bcid-vsa.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+        run(
+            &go.join("binary-linux-amd64-workflow_dispatch"),
+            &go.join("binary-linux-amd64-workflow_dispatch.intoto.jsonl"),
+            EXAMPLE,
+            &[],
+            Unverifiable,
+        ),
+    ]
 }
 
 /// Runs every case on 4 threads; returns the ones that gave another verdict.

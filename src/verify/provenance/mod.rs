@@ -32,7 +32,8 @@ pub struct ProvenanceRequest<'a> {
     pub provenance: &'a Path,
     /// `github.com/ORG/REPO`.
     pub source_uri: &'a str,
-    pub source_ref: Option<&'a RefRequirement>,
+    /// Refs the build must have run on (all of them).
+    pub source_refs: &'a [RefRequirement],
     /// Expected builder id: `NAME`, `NAME@vX.Y.Z` or `NAME@refs/tags/vX.Y.Z`.
     pub builder_id: Option<&'a str>,
     /// Expected signing workflow (GitHub artifact attestations), same forms.
@@ -111,9 +112,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
         verified.result().certificate(),
         req.source_uri,
     ));
-    if let Some(r) = req.source_ref {
-        out.push(checks::git_ref(&st, r));
-    }
+    out.extend(req.source_refs.iter().map(|r| checks::git_ref(&st, r)));
     done(out)
 }
 
