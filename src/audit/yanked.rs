@@ -264,7 +264,11 @@ impl SparseIndex {
         }
     }
 
+    /// Only names that follow the crates.io rules get a cache file: a name is never a path.
     fn cache_file(&self, name: &str) -> Option<PathBuf> {
+        if !crate::inventory::names::is_crates_io_name(name) {
+            return None;
+        }
         self.cache_dir
             .as_ref()
             .map(|d| d.join(format!("{}.json", name.to_ascii_lowercase())))
@@ -287,6 +291,9 @@ impl YankedLookup for SparseIndex {
     }
 
     fn yanked_versions(&self, name: &str, deadline: Instant) -> Result<Option<BTreeSet<String>>> {
+        if !crate::inventory::names::is_crates_io_name(name) {
+            return Ok(None); // no such crate can exist there (and index_path needs ASCII)
+        }
         let now = self.clock.now().unix_timestamp();
         if let Some(file) = self.cache_file(name) {
             if let Ok(bytes) = std::fs::read(&file) {
@@ -451,5 +458,29 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["crate7"]
         );
+    }
+
+    #[test]
+    fn hostile_names_get_no_cache_path_and_no_lookup() {
+        let cache = tempfile::tempdir().unwrap();
+        let index = SparseIndex {
+            net: Network::new(crate::net::NetConfig::from_env()).unwrap(),
+            // Nothing listens here: a lookup would fail, not return Ok(None).
+            base_url: "http://127.0.0.1:9".into(),
+            cache_dir: Some(cache.path().join("crates-index")),
+            clock: crate::clock::Clock::system(),
+            time_limit: DEFAULT_TIME_LIMIT,
+        };
+        for name in ["../../../../x", "crâte", "a/b", "\u{1b}[2J"] {
+            assert_eq!(index.cache_file(name), None, "{name:?}");
+            assert_eq!(
+                index
+                    .yanked_versions(name, Instant::now() + DEFAULT_TIME_LIMIT)
+                    .unwrap(),
+                None,
+                "{name:?}"
+            );
+        }
+        assert!(index.cache_file("serde").unwrap().starts_with(cache.path()));
     }
 }
