@@ -7,6 +7,7 @@ mod audit;
 mod audit_agreement;
 mod commits;
 mod db;
+mod hostile;
 mod inventory;
 mod redaction;
 mod report;

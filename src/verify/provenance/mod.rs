@@ -42,7 +42,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
         .map_err(|e| Error::io(req.artifact, e))?
         .hex;
     let name = req.artifact.display().to_string();
-    let text = crate::fsutil::read_to_string(req.provenance)?;
+    let text = crate::fsutil::read_text(req.provenance, crate::fsutil::InputKind::Provenance)?;
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let fail = |code: &str, msg: String| Check::new(code, Verdict::Failed, msg);
     let mut checks = Vec::new();

@@ -69,7 +69,7 @@ pub struct BundleRequest<'a> {
 pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
     match path {
         Some(p) => {
-            let json = crate::fsutil::read_to_string(p)?;
+            let json = crate::fsutil::read_text(p, crate::fsutil::InputKind::TrustedRoot)?;
             TrustedRoot::from_json(&json)
                 .map_err(|e| Error::input(p, format!("not a Sigstore trusted root: {e}")))
         }
@@ -81,7 +81,8 @@ pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
 /// Verifies one bundle. Missing or unreadable inputs are errors (exit 2); everything about the
 /// bundle itself is a check, failed with the name of what failed.
 pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
-    let bundle_json = crate::fsutil::read_to_string(req.bundle)?;
+    let bundle_json =
+        crate::fsutil::read_text(req.bundle, crate::fsutil::InputKind::SigstoreBundle)?;
     let root = load_trusted_root(req.trusted_root)?;
     let name = match req.artifact {
         ArtifactInput::File(p) => p.display().to_string(),
@@ -177,7 +178,7 @@ fn run_engine(
     };
     let result = match req.signer {
         Signer::Key(path) => {
-            let pem = crate::fsutil::read_to_string(path)?;
+            let pem = crate::fsutil::read_text(path, crate::fsutil::InputKind::Keys)?;
             let key = DerPublicKey::from_pem(&pem)
                 .map_err(|e| Error::input(path, format!("not a PEM public key: {e}")))?;
             let mut policy = PublicKeyVerificationPolicy::new(key);
