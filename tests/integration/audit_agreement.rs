@@ -215,6 +215,39 @@ fn saved_metadata_must_describe_the_lockfile() {
     assert_eq!(code, 2);
     assert!(err.contains("smallvec 1.6.1"), "{err}");
 
+    // chrono as an optional dependency no enabled feature turns on: declared, but not in the
+    // resolve. The metadata agrees with the lockfile; chrono's finding is left out as that,
+    // never as "not reachable".
+    let optional = edited_metadata(tmp.path(), |m| {
+        let is_chrono = |v: &Value| v.as_str().is_some_and(|id| id.contains("#chrono@"));
+        m["packages"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|p| !is_chrono(&p["id"]));
+        let nodes = m["resolve"]["nodes"].as_array_mut().unwrap();
+        nodes.retain(|n| !is_chrono(&n["id"]));
+        for n in nodes {
+            n["deps"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|d| !is_chrono(&d["pkg"]));
+            n["dependencies"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|d| !is_chrono(d));
+        }
+    });
+    let (code, out, err) =
+        audit(&lock, "json", &["--metadata", optional.to_str().unwrap()]).unwrap();
+    assert_eq!(code, 1, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let notes = doc["notes"].to_string();
+    assert!(
+        notes.contains("1 finding left out: not in cargo metadata's resolve (optional dependencies that no enabled feature turns on) (RUSTSEC-2020-0159 in chrono 0.4.19)"),
+        "{notes}"
+    );
+    assert!(!notes.contains("not reachable"), "{notes}");
+
     // The genuine metadata still audits (and finds chrono).
     let good = fixture("metadata/gen-old-vulns.json");
     let (code, out, err) = audit(&lock, "json", &["--metadata", good.to_str().unwrap()]).unwrap();
