@@ -30,6 +30,10 @@ fn lockfile(packages: &[(&str, &str, &str)]) -> String {
     s
 }
 
+fn lock_path(dir: &Path) -> PathBuf {
+    dir.join("Cargo.lock")
+}
+
 fn write_lock(dir: &Path, text: &str) -> PathBuf {
     let p = dir.join("Cargo.lock");
     std::fs::write(&p, text).unwrap();
@@ -85,6 +89,12 @@ fn every_spelling_of_the_crates_io_source_is_audited() {
             .collect();
         assert_eq!(ids, vec!["RUSTSEC-2021-0003"], "{source}");
     }
+    // One finding reads as one in the verdict.
+    let (_, human, _) = audit(&lock_path(tmp.path()), "human", &["--lockfile-only"]).unwrap();
+    assert!(
+        human.contains("FAIL: 1 vulnerability, 0 unsound, 0 unmaintained, 0 notices, 0 yanked; 0 ignored\n  failed: 1 finding fails the policy\n"),
+        "{human}"
+    );
     // Another registry is not crates.io: RustSec advisories do not apply to it.
     let lock = write_lock(
         tmp.path(),
