@@ -50,12 +50,16 @@ pub fn run_cargo_metadata(manifest: &Path, offline: bool) -> std::result::Result
 /// Reads a precomputed `cargo metadata --format-version 1` document.
 pub fn load_metadata_file(path: &Path) -> Result<Metadata> {
     let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::CargoMetadata)?;
-    serde_json::from_str(&text).map_err(|e| Error::Located {
+    // Strict: a package or dependency key given twice could show the audit a graph other
+    // than the one a second reader sees.
+    let tree = crate::json::parse(text.as_bytes()).map_err(|e| Error::Located {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: format!("not cargo metadata JSON: {e}"),
-    })
+    })?;
+    serde_json::from_value(tree)
+        .map_err(|e| Error::input(path, format!("not cargo metadata JSON: {e}")))
 }
 
 /// The built-in description of a target triple.

@@ -258,6 +258,17 @@ fn saved_metadata_must_describe_the_lockfile() {
     );
     assert!(!notes.contains("not reachable"), "{notes}");
 
+    // A key given twice is refused, with its position.
+    let good_text = std::fs::read_to_string(fixture("metadata/gen-old-vulns.json")).unwrap();
+    let dup = tmp.path().join("dup.json");
+    std::fs::write(&dup, good_text.replacen("{", "{\"version\": 1, ", 1)).unwrap();
+    let (code, _, err) = audit(&lock, "json", &["--metadata", dup.to_str().unwrap()]).unwrap();
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("dup.json:1:") && err.contains("duplicate"),
+        "{err}"
+    );
+
     // The genuine metadata still audits (and finds chrono).
     let good = fixture("metadata/gen-old-vulns.json");
     let (code, out, err) = audit(&lock, "json", &["--metadata", good.to_str().unwrap()]).unwrap();
