@@ -4,6 +4,7 @@
 mod common;
 
 mod audit;
+mod audit_agreement;
 mod commits;
 mod db;
 mod help;
