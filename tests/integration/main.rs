@@ -7,6 +7,7 @@ mod audit;
 mod commits;
 mod db;
 mod inventory;
+mod output;
 mod redaction;
 mod report;
 mod secrets;
