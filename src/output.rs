@@ -170,6 +170,33 @@ pub fn diag(line: &str) {
     let _ = writeln!(err, "{clean}");
 }
 
+/// The last line of defence against a bug: a panic prints one short line (where, and the
+/// message only when it is a literal of our code, never text built from input) and the
+/// process exits 2 ("could not run") instead of 101 with Rust's default message, which
+/// quotes whatever string was being sliced. Set first thing in `main`.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .filter(|s| s.len() <= 120 && s.chars().all(|c| c.is_ascii() && !c.is_control()))
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default();
+        let line = format!(
+            "error: internal error{location}{what}\n\
+             (a bug in chainwarden; please report it with the command that caused it)"
+        );
+        // Not through `diag`: the panic may come from the redactor's own initialisation.
+        let line = crate::redact::redact_if_ready(&line);
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+        std::process::exit(i32::from(crate::exit::ERROR_CODE));
+    }));
+}
+
 /// Styles used by human renderers. anstream strips them when colour is off.
 pub mod style {
     use anstyle::{AnsiColor, Style};
