@@ -56,7 +56,7 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
             Ok(Outcome::Pass)
         }
         EvidenceCommand::Import { file } => {
-            let text = crate::fsutil::read_to_string(&file)?;
+            let text = crate::fsutil::read_text(&file, crate::fsutil::InputKind::EvidenceExport)?;
             let mut store = Store::open(&path)?;
             let (new, known) = evidence::import(&mut store, &file, &text)?;
             output::diag(&format!(

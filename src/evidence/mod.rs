@@ -11,7 +11,6 @@ pub mod store;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub use record::{ExportLine, RunRecord, Scope};
 pub use store::Store;
@@ -35,16 +34,7 @@ pub fn store_path(global: &GlobalArgs, policy: &Policy) -> PathBuf {
 
 /// The git commit of the project, when it is a git checkout.
 pub fn git_commit(dir: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let commit = text.trim();
-    (out.status.success() && commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| commit.to_string())
+    crate::git::head_commit(dir)
 }
 
 fn store_record(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
