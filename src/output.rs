@@ -4,8 +4,9 @@
 //! `--output PATH` never destroys what PATH is: a regular file (or a new path) is replaced
 //! atomically, keeping an existing file's mode, owner and group (a new file follows the
 //! umask: reports are meant to be shared); a character device (`/dev/null`, a terminal) or a
-//! FIFO is written in place, streaming; `-` and `/dev/stdout` are standard output; a
-//! directory, a socket or a block device is refused (exit 2).
+//! FIFO is written in place, streaming; `-` and `/dev/stdout` are standard output, and
+//! `/dev/stderr`, `/dev/fd/N` are appended to; a directory, a socket or a block device is
+//! refused (exit 2).
 
 use std::fs::{Metadata, OpenOptions, Permissions};
 use std::io::Write;
@@ -39,6 +40,13 @@ fn is_stdout(path: &Path) -> bool {
         .any(|s| path.as_os_str() == *s)
 }
 
+/// Names of a descriptor this process already has open (`/dev/stderr`, `/dev/fd/N`): what
+/// they point at (a log file, a pipe) is the caller's, written in place and appended to.
+fn is_open_descriptor(path: &Path) -> bool {
+    let p = path.as_os_str().to_string_lossy();
+    p == "/dev/stderr" || p.starts_with("/dev/fd/") || p.starts_with("/proc/self/fd/")
+}
+
 /// Writes a rendered document. ANSI styling is kept only on a colour-capable terminal
 /// (and never when `NO_COLOR` is set); files always get plain text.
 pub fn emit(dest: &Destination, document: &str) -> Result<()> {
@@ -67,6 +75,10 @@ pub fn emit(dest: &Destination, document: &str) -> Result<()> {
 
 /// Writes `bytes` to the `--output` path according to what the path is (see module docs).
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if is_open_descriptor(path) {
+        // `/dev/stderr` redirected to a log: append to it, never rename over the log.
+        return write_in_place(path, bytes);
+    }
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -104,16 +116,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
-/// Streams into a character device or FIFO (no temporary file, no rename, no truncation of
-/// anything but what the device does with writes).
+/// Streams into a character device, a FIFO or an open descriptor: no temporary file, no
+/// rename, no truncation (appending, so a log behind `/dev/stderr` keeps what it holds).
 fn write_in_place(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = OpenOptions::new()
-        .write(true)
+        .append(true)
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     // The path could have been swapped for a regular file between the check and the open.
     let kind = file.metadata().map_err(|e| Error::io(path, e))?.file_type();
-    if !(kind.is_char_device() || kind.is_fifo()) {
+    if !(kind.is_char_device() || kind.is_fifo() || is_open_descriptor(path)) {
         return Err(Error::input(
             path,
             "changed while being opened; not written",

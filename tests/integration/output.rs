@@ -218,3 +218,29 @@ fn a_directory_a_socket_and_a_block_device_are_refused() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `/dev/stderr` redirected to a log file: the log is appended to, not renamed over.
+#[test]
+fn dev_stderr_onto_a_log_file_appends_in_place() {
+    let rel = release();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ci.log");
+    std::fs::write(&log, "earlier lines\n").unwrap();
+    let inode = std::fs::metadata(&log).unwrap().ino();
+    let out = Command::new(env!("CARGO_BIN_EXE_chainwarden"))
+        .env_clear()
+        .env("NO_COLOR", "1")
+        .env("CHAINWARDEN_NO_RECORD", "true")
+        .arg("checksums")
+        .arg(rel.path())
+        .args(["--output", "/dev/stderr"])
+        .stderr(std::fs::OpenOptions::new().append(true).open(&log).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::metadata(&log).unwrap().ino(), inode);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("earlier lines\n{}", manifest(rel.path()))
+    );
+}
