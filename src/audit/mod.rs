@@ -77,10 +77,7 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     let matches = matching::find_matches(req.db, &inventory.lockfile, &filter);
 
     let (yanked, yanked_checked) = match &req.yanked {
-        Ok(lookup) => (
-            yanked::find_yanked(*lookup, &inventory.lockfile, &mut notes),
-            true,
-        ),
+        Ok(lookup) => yanked::find_yanked(*lookup, &inventory.lockfile, &mut notes),
         Err(reason) => {
             notes.push(format!("yanked crates not checked: {reason}"));
             (Vec::new(), false)
