@@ -11,6 +11,7 @@ mod help;
 mod hostile;
 mod inventory;
 mod network;
+mod output;
 mod redaction;
 mod report;
 mod secrets;
