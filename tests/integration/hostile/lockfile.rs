@@ -132,3 +132,13 @@ fn real_lockfiles_still_pass_both_readers() {
         assert_eq!(fast.packages, slow.packages, "{}", lock.display());
     }
 }
+
+#[test]
+fn control_characters_in_a_source_are_refused() {
+    let lock = canonical("serde").replace("crates.io-index\"", "crates.io-index\\u001b[2J\"");
+    let stderr = audit_refuses(
+        &lock,
+        &["Cargo.lock:13:10: package `serde`: field `source`: holds control characters"],
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
