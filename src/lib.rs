@@ -18,6 +18,7 @@ pub mod lines;
 pub mod net;
 pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod secrets;

@@ -202,9 +202,11 @@ fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<Secre
 /// Scans the files of a tree.
 pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Result<SecretsReport> {
     let files = list_files(root)?;
+    let progress = crate::progress::Progress::items("scanning for secrets", files.len() as u64);
     let findings: Vec<SecretFinding> = files
         .par_iter()
         .flat_map_iter(|rel| {
+            progress.inc(1);
             let abs = root.join(rel);
             let mut out = Vec::new();
             if is_dotenv(rel) {

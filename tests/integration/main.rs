@@ -4,10 +4,13 @@
 mod common;
 
 mod audit;
+mod audit_agreement;
 mod commits;
 mod db;
+mod help;
 mod hostile;
 mod inventory;
+mod network;
 mod redaction;
 mod report;
 mod secrets;
