@@ -10,6 +10,7 @@ mod commits;
 mod deadlines;
 mod evidence;
 pub mod release;
+mod report;
 pub mod scope;
 mod secrets;
 
@@ -21,8 +22,9 @@ pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
 pub use commits::CommitsPolicy;
 pub use deadlines::Deadlines;
-pub use evidence::EvidencePolicy;
+pub use evidence::{Cadence, EvidencePolicy};
 pub use release::ReleasePolicy;
+pub use report::ReportPolicy;
 pub use scope::ScopePolicy;
 pub use secrets::SecretsPolicy;
 
@@ -46,6 +48,7 @@ pub struct Policy {
     pub release: ReleasePolicy,
     pub secrets: SecretsPolicy,
     pub commits: CommitsPolicy,
+    pub report: ReportPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,13 +71,15 @@ struct RawPolicy {
     secrets: secrets::RawSecrets,
     #[serde(default)]
     commits: commits::RawCommits,
+    #[serde(default)]
+    report: report::RawReport,
 }
 
 /// Collects validation problems with positions.
 pub(crate) struct Problems<'a> {
-    path: &'a Path,
+    pub(crate) path: &'a Path,
     text: &'a str,
-    errors: Vec<Error>,
+    pub(crate) errors: Vec<Error>,
 }
 
 impl<'a> Problems<'a> {
@@ -131,6 +136,7 @@ impl Policy {
         let release = raw.release.validate(&mut problems);
         let secrets = raw.secrets.validate(&mut problems);
         let commits = raw.commits.validate(&mut problems);
+        let report = raw.report.validate(&mut problems);
         match problems.errors.len() {
             0 => Ok(Policy {
                 source: path.to_path_buf(),
@@ -142,6 +148,7 @@ impl Policy {
                 release,
                 secrets,
                 commits,
+                report,
             }),
             1 => Err(problems.errors.remove(0)),
             _ => Err(Error::Many(problems.errors)),

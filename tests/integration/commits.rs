@@ -1,8 +1,6 @@
 //! `chainwarden verify commits` on a repository made in the test, with commits signed by fresh
 //! SSH and GPG keys, unsigned, and signed by a key the policy does not trust.
 
-
-
 use std::path::Path;
 use std::process::Command;
 

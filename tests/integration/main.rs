@@ -9,6 +9,8 @@ mod db;
 mod inventory;
 mod redaction;
 mod report;
+mod report_evidence;
+mod report_wrong;
 mod secrets;
 mod sigstore_conformance;
 mod verify_bundle;

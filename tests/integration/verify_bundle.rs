@@ -1,12 +1,10 @@
 //! Tampering with a real Sigstore bundle: every change is rejected, and the message names the
 //! check that failed.
 
-
-
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use crate::common::{cw, data, text};
+use base64::Engine;
 use serde_json::Value;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";

@@ -1,8 +1,6 @@
 //! Real SLSA provenance (`../shared/data/provenance`, CASES.md): every verdict slsa-verifier's
 //! own regression tests expect, plus changed artifacts.
 
-
-
 use crate::common::{cw, data, text};
 
 const GENERIC_SOURCE: &str = "github.com/slsa-framework/example-package";

@@ -1,7 +1,5 @@
 //! `chainwarden verify release DIR --policy FILE` on releases assembled from real signed data.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
