@@ -175,7 +175,7 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                 .as_deref()
                 .map(sign::TrustedSigners::load)
                 .transpose()?;
-            let text = crate::fsutil::read_to_string(&file)?;
+            let text = crate::fsutil::read_text(&file, crate::fsutil::InputKind::EvidenceExport)?;
             let mut store = Store::open(&path)?;
             let opts = evidence::ImportOptions {
                 trusted: trusted.as_ref(),

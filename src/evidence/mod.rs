@@ -205,19 +205,10 @@ pub fn lockfile_identity(lockfile: &Path) -> (String, Option<String>) {
         dir
     };
     let git = |args: &[&std::ffi::OsStr]| -> Option<String> {
-        let out = std::process::Command::new("git")
-            .env_remove("GIT_DIR")
-            .env_remove("GIT_WORK_TREE")
-            .env_remove("GIT_INDEX_FILE")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()?;
-        let text = String::from_utf8(out.stdout).ok()?;
-        out.status.success().then(|| text.trim().to_string())
+        let out = crate::git::Git::new(dir).args(args).try_run()?;
+        String::from_utf8(out).ok().map(|t| t.trim().to_string())
     };
+    // The file name is a fixed argument after `--`: never read as an option.
     let tracked = git(&[
         "ls-files".as_ref(),
         "--error-unmatch".as_ref(),
@@ -228,7 +219,6 @@ pub fn lockfile_identity(lockfile: &Path) -> (String, Option<String>) {
     let Some(rel) = tracked.filter(|t| !t.is_empty() && !t.contains('\n')) else {
         return (given, None);
     };
-    let commit = git(&["rev-parse".as_ref(), "--verify".as_ref(), "HEAD".as_ref()])
-        .filter(|c| c.len() >= 40 && c.bytes().all(|b| b.is_ascii_hexdigit()));
+    let commit = crate::git::head_commit(dir);
     (rel, commit)
 }

@@ -69,7 +69,7 @@ pub struct TrustedSigners {
 impl TrustedSigners {
     pub fn load(file: &Path) -> Result<TrustedSigners> {
         // Read through our bounded reader: a FIFO or a huge file is refused here.
-        let text = crate::fsutil::read_to_string(file)?;
+        let text = crate::fsutil::read_text(file, crate::fsutil::InputKind::Keys)?;
         if !text
             .lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))

@@ -47,7 +47,7 @@ pub fn run_cargo_metadata(manifest: &Path, offline: bool) -> std::result::Result
 
 /// Reads a precomputed `cargo metadata --format-version 1` document.
 pub fn load_metadata_file(path: &Path) -> Result<Metadata> {
-    let text = crate::fsutil::read_to_string(path)?;
+    let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::CargoMetadata)?;
     serde_json::from_str(&text).map_err(|e| Error::Located {
         path: path.to_path_buf(),
         line: e.line(),

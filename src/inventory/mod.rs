@@ -9,6 +9,7 @@ mod fastlock;
 pub mod graph;
 pub mod lockfile;
 pub mod metadata;
+pub mod names;
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +31,7 @@ pub struct ProjectPaths {
 impl ProjectPaths {
     /// Resolves `PATH` (a directory, a `Cargo.toml` or a `Cargo.lock`).
     pub fn resolve(path: &Path) -> Result<ProjectPaths> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let meta = std::fs::metadata(path).map_err(|e| crate::fsutil::path_error(path, e))?;
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let (dir, lockfile) = if meta.is_dir() {
             let lock = path.join("Cargo.lock");
@@ -40,7 +41,8 @@ impl ProjectPaths {
                     "is a directory, expected a Cargo.lock file",
                 ));
             }
-            if !lock.exists() {
+            // A dangling link or a link loop is "there": reading it names the problem.
+            if std::fs::symlink_metadata(&lock).is_err() {
                 return Err(Error::input(
                     path,
                     "no Cargo.lock here: run `cargo generate-lockfile` first, or pass the lockfile's path",
@@ -69,7 +71,7 @@ fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
     let mut current = Some(dir);
     while let Some(d) = current {
         let lock = d.join("Cargo.lock");
-        if lock.is_file() {
+        if std::fs::symlink_metadata(&lock).is_ok_and(|m| !m.is_dir()) {
             return Some(lock);
         }
         current = d.parent().filter(|p| !p.as_os_str().is_empty());

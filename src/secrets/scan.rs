@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -148,9 +147,7 @@ fn dotenv_finding(path: &str, commit: Option<&str>) -> SecretFinding {
 
 /// The files to scan: `git ls-files` in a checkout (what is committed), else every file.
 fn list_files(root: &Path) -> Result<Vec<String>> {
-    let git = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let git = crate::git::Git::new(root)
         .args([
             "ls-files",
             "-z",
@@ -158,19 +155,16 @@ fn list_files(root: &Path) -> Result<Vec<String>> {
             "--others",
             "--exclude-standard",
         ])
-        .output();
-    if let Ok(out) = git {
-        if out.status.success() {
-            let mut files: Vec<String> = out
-                .stdout
-                .split(|b| *b == 0)
-                .filter(|s| !s.is_empty())
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect();
-            files.sort();
-            files.dedup();
-            return Ok(files);
-        }
+        .try_run();
+    if let Some(stdout) = git {
+        let mut files: Vec<String> = stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        files.sort();
+        files.dedup();
+        return Ok(files);
     }
     let mut files = Vec::new();
     let mut stack = vec![std::path::PathBuf::new()];
@@ -251,27 +245,22 @@ pub fn scan_git_range(
     range: &str,
     policy: &SecretsPolicy,
 ) -> Result<SecretsReport> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
+    // Resolving first makes an empty range an error, never "clean, 0 commits".
+    crate::git::range_commits(repo, range)?;
+    let out = crate::git::Git::new(repo)
         .args([
             "log",
             "-p",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",
+            "--no-show-signature",
             "--unified=0",
             "--format=%x00commit %H",
-            range,
         ])
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Usage(format!(
-            "git log {range}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let log = String::from_utf8_lossy(&out.stdout);
+        .revisions(range)?
+        .run()?;
+    let log = String::from_utf8_lossy(&out);
     let mut findings = Vec::new();
     let mut commits = 0;
     for chunk in log.split("\u{0}commit ").filter(|c| !c.trim().is_empty()) {

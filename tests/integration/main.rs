@@ -6,6 +6,7 @@ mod common;
 mod audit;
 mod commits;
 mod db;
+mod hostile;
 mod inventory;
 mod redaction;
 mod report;

@@ -2,6 +2,8 @@
 //! source URLs, manifests, bundles, error paths — never reach any output: stdout, stderr,
 //! written files, the evidence store.
 
+
+
 use std::path::Path;
 
 use crate::common::{cw, data, serve, text};

@@ -214,15 +214,18 @@ fn parse_json(path: &Path, text: &str) -> Result<Vec<Entry>> {
     })?;
     let mut entries = Vec::new();
     let mut search_from = 0;
+    // One index for every entry's line (a per-entry rescan was quadratic).
+    let lines = crate::lines::LineIndex::new(text);
     for (i, a) in manifest.artifacts.into_iter().enumerate() {
-        // The line of the entry: where its name first appears after the previous one.
+        // The line of the entry: where its name first appears after the previous one (a name
+        // written with escapes is not found: the previous position stands, never mid-char).
         let quoted = serde_json::to_string(&a.name).unwrap_or_default();
-        let at = text[search_from..]
-            .find(&quoted)
-            .map(|p| p + search_from)
-            .unwrap_or(search_from);
-        search_from = at + quoted.len().min(text.len() - at);
-        let line = crate::error::line_column(text, at).0;
+        let found = text.get(search_from..).and_then(|rest| rest.find(&quoted));
+        let at = found.map_or(search_from, |p| p + search_from);
+        if found.is_some() {
+            search_from = at + quoted.len();
+        }
+        let line = lines.line(at);
         let (algorithm, digest) = check_digest(&a.sha256, Some(Algorithm::Sha256))
             .map_err(|m| Error::at_line(path, line, format!("artifacts[{i}].sha256: {m}")))?;
         entries.push(Entry {

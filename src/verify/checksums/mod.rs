@@ -73,7 +73,7 @@ pub fn is_companion(name: &str) -> bool {
 
 /// Verifies every entry of the manifest at `manifest_path`.
 pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<VerifyReport> {
-    let text = crate::fsutil::read_to_string(manifest_path)?;
+    let text = crate::fsutil::read_text(manifest_path, crate::fsutil::InputKind::ChecksumManifest)?;
     let entries = manifest::parse(manifest_path, &text)?;
     // Identical repeated lines are one artifact.
     let mut seen = BTreeSet::new();

@@ -45,7 +45,7 @@ impl Side {
                 artifacts.insert(rel, (digest?, Some(file)));
             }
         } else {
-            let text = crate::fsutil::read_to_string(path)?;
+            let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::ChecksumManifest)?;
             for e in manifest::parse(path, &text)? {
                 if let Some(reason) = &e.unsafe_reason {
                     return Err(Error::at_line(
@@ -107,16 +107,9 @@ pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String
 
 /// The release commit's time, for `SOURCE_DATE_EPOCH` (None outside a git checkout).
 pub fn source_date_epoch(source: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(source)
-        .args(["log", "-1", "--format=%ct"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
+    let text = crate::git::last_commit_format(source, "%ct")?;
     let epoch = text.trim();
-    (out.status.success() && !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| epoch.to_string())
+    (!epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit())).then(|| epoch.to_string())
 }
 
 /// Runs `command` (with `sh -c`) in a fresh copy of `source`; returns the copy.
