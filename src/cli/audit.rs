@@ -10,7 +10,6 @@ use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, format, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, GlobalArgs};
 use crate::error::Result;
-use crate::evidence;
 use crate::exit::Outcome;
 use crate::inventory::ProjectPaths;
 use crate::net::{NetConfig, Network};
@@ -108,12 +107,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
 
     let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
-    let project_dir = project
-        .lockfile
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    evidence::record_audit(global, &policy, &project_dir, &report)?;
+    crate::cli::evidence::record_audit(global, &policy, &project.lockfile, &report)?;
     Ok(match report.verdict {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,

@@ -43,7 +43,8 @@ pub struct GlobalArgs {
     /// Do not record this run in the evidence store.
     #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_record: bool,
-    /// Evidence store path (default: the policy's, else .chainwarden/evidence.db).
+    /// Evidence store path (default: the policy's, else chainwarden/evidence.db in the user's
+    /// data directory).
     #[arg(
         long,
         global = true,
@@ -61,6 +62,10 @@ pub struct GlobalArgs {
     /// Project id of the run (overrides the policy's scope).
     #[arg(long, global = true, value_name = "ID")]
     pub project: Option<String>,
+    /// Why this run happened, as recorded in the evidence: `schedule` for scheduled scans,
+    /// else an event such as `push` (default: the CI event, else `manual`).
+    #[arg(long, global = true, value_name = "EVENT")]
+    pub trigger: Option<String>,
 }
 
 impl GlobalArgs {

@@ -37,6 +37,11 @@ pub struct Ignore {
     pub approved_by: String,
     /// Last day the ignore holds; from the next day on the finding fails again.
     pub expires: Date,
+    /// Who asked for the exception, when and under what compensating control (the quarterly
+    /// report's exception register; the approver must not be the requester).
+    pub requested_by: Option<String>,
+    pub approved_on: Option<Date>,
+    pub compensating_control: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +64,9 @@ struct RawIgnore {
     reason: Spanned<String>,
     approved_by: Spanned<String>,
     expires: Spanned<toml::Value>,
+    requested_by: Option<String>,
+    approved_on: Option<toml::Value>,
+    compensating_control: Option<String>,
 }
 
 /// `RUSTSEC-YYYY-NNNN`, `CVE-YYYY-N{4,}` or `GHSA-xxxx-xxxx-xxxx`.
@@ -191,12 +199,20 @@ impl RawIgnore {
                 None
             }
         };
+        let approved_on = self.approved_on.as_ref().and_then(|v| match v {
+            toml::Value::String(s) => parse_date(s).ok(),
+            toml::Value::Datetime(dt) => parse_date(&dt.to_string()).ok(),
+            _ => None,
+        });
         match (ok, expires) {
             (true, Some(expires)) => Some(Ignore {
                 id: self.id.into_inner(),
                 reason: self.reason.into_inner(),
                 approved_by: self.approved_by.into_inner(),
                 expires,
+                requested_by: self.requested_by,
+                approved_on,
+                compensating_control: self.compensating_control,
             }),
             _ => None,
         }

@@ -14,6 +14,8 @@ mod network;
 mod output;
 mod redaction;
 mod report;
+mod report_evidence;
+mod report_wrong;
 mod secrets;
 mod sigstore_conformance;
 mod verify_bundle;
