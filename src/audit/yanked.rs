@@ -119,7 +119,11 @@ impl SparseIndex {
         }
     }
 
+    /// Only names that follow the crates.io rules get a cache file: a name is never a path.
     fn cache_file(&self, name: &str) -> Option<PathBuf> {
+        if !crate::inventory::names::is_crates_io_name(name) {
+            return None;
+        }
         self.cache_dir
             .as_ref()
             .map(|d| d.join(format!("{}.json", name.to_ascii_lowercase())))
@@ -128,6 +132,9 @@ impl SparseIndex {
 
 impl YankedLookup for SparseIndex {
     fn yanked_versions(&self, name: &str) -> Result<Option<BTreeSet<String>>> {
+        if !crate::inventory::names::is_crates_io_name(name) {
+            return Ok(None); // no such crate can exist there (and index_path needs ASCII)
+        }
         let now = self.clock.now().unix_timestamp();
         if let Some(file) = self.cache_file(name) {
             if let Ok(bytes) = std::fs::read(&file) {
@@ -207,5 +214,22 @@ mod tests {
             BTreeSet::from(["0.1.1".to_string()])
         );
         assert!(parse_entry(b"{oops").is_err());
+    }
+
+    #[test]
+    fn hostile_names_get_no_cache_path_and_no_lookup() {
+        let cache = tempfile::tempdir().unwrap();
+        let index = SparseIndex {
+            net: Network::new(crate::net::NetConfig::from_env()).unwrap(),
+            // Nothing listens here: a lookup would fail, not return Ok(None).
+            base_url: "http://127.0.0.1:9".into(),
+            cache_dir: Some(cache.path().join("crates-index")),
+            clock: crate::clock::Clock::system(),
+        };
+        for name in ["../../../../x", "crâte", "a/b", "\u{1b}[2J"] {
+            assert_eq!(index.cache_file(name), None, "{name:?}");
+            assert_eq!(index.yanked_versions(name).unwrap(), None, "{name:?}");
+        }
+        assert!(index.cache_file("serde").unwrap().starts_with(cache.path()));
     }
 }

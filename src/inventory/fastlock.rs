@@ -35,10 +35,14 @@ struct Raw<'a> {
     line: usize,
 }
 
-/// A `"..."` value with no escapes or inner quotes.
+/// A `"..."` value with no escapes, inner quotes or control characters (TOML refuses raw
+/// control characters other than tab in strings, so the general reader would too).
 fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then_some(inner)
+    let plain = inner
+        .bytes()
+        .all(|b| b != b'"' && b != b'\\' && (b >= 0x20 || b == b'\t') && b != 0x7f);
+    plain.then_some(inner)
 }
 
 pub fn parse(text: &str) -> Option<FastLockfile> {
@@ -219,6 +223,8 @@ mod tests {
                 "{name:?}"
             );
         }
+        let raw_control = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\u{1}\"\n";
+        assert!(parse(raw_control).is_none());
         let twice = format!("version = 3\n{}{}", pkg("serde"), pkg("serde"));
         assert!(parse(&twice).is_none());
     }
