@@ -18,5 +18,7 @@ pub mod output;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod sbom;
 pub mod secrets;
 pub mod verify;
+pub mod vex;
