@@ -11,7 +11,7 @@
 #   `.dep-v0` section lists every package of that lockfile (written by this script into
 #   tests/fixtures/auditable/lockfile-wasm/, committed): the embedded-data path of both tools
 #   over hundreds of real packages.
-# Environment: DB (default ../shared/data/advisory-db), CARGO_AUDIT (a cargo-audit 0.22.2 binary;
+# Environment: CW (a chainwarden binary; default: built in debug), DB (default ../shared/data/advisory-db), CARGO_AUDIT (a cargo-audit 0.22.2 binary;
 # installed into /tmp/cargo-audit when absent). Prints every difference, exits 1 on any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,13 +57,12 @@ for lock in sys.argv[2:]:
     (out / f"{name}.wasm").write_bytes(b"\0asm\x01\0\0\0" + b"\0" + leb(len(body)) + body)
 PY
 
-cargo build --release --quiet
-CW=target/release/chainwarden
+if [[ -z "${CW:-}" ]]; then cargo build --quiet; CW=target/debug/chainwarden; fi
 echo "$("$CARGO_AUDIT" audit --version 2>/dev/null || "$CARGO_AUDIT" --version)"
 status=0
 for bin in "$work/vulnapp" "$WASM"/*.wasm; do
   name=$(basename "$bin" .wasm)
-  "$CARGO_AUDIT" audit bin --db "$DB" --no-fetch --stale --json "$bin" > "$RECORDED/$name.json" 2>/dev/null || true
+  "$CARGO_AUDIT" audit --db "$DB" --no-fetch --stale --no-yanked --json bin "$bin" > "$RECORDED/$name.json" 2>/dev/null || true
   "$CW" audit --db "$DB" --offline --format json --binary "$bin" > "$work/ours.json" || [[ $? == 1 ]]
   python3 - "$name" "$RECORDED/$name.json" "$work/ours.json" <<'PY' || status=1
 import json, sys

@@ -146,7 +146,7 @@ pub(crate) fn reports(
                 db_meta: db_meta.clone(),
                 clock,
                 scope: scope.clone(),
-                target: args.target.clone(),
+                target: subject.target().or_else(|| args.target.clone()),
                 exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
                 graph: graph.clone(),
                 yanked: yanked.clone(),

@@ -32,6 +32,14 @@ enum SubjectKind {
 }
 
 impl Subject {
+    /// The target a binary was built for (advisories' os/arch follow it).
+    pub fn target(&self) -> Option<String> {
+        match &self.kind {
+            SubjectKind::Binary(bin) => bin.target.map(str::to_string),
+            _ => None,
+        }
+    }
+
     pub fn is_project(&self) -> bool {
         matches!(self.kind, SubjectKind::Project)
     }
@@ -54,6 +62,14 @@ impl Subject {
     pub fn annotate(&self, report: &mut AuditReport) {
         let mut notes = self.notes.clone();
         if let SubjectKind::Binary(bin) = &self.kind {
+            // The audit's note about --target without cargo metadata is about lockfiles.
+            report
+                .notes
+                .retain(|n| !n.starts_with("--target/--exclude-dev need cargo metadata"));
+            notes.push(match bin.target {
+                Some(t) => format!("advisories limited to an OS or architecture follow the binary's target, {t}"),
+                None => "the binary's target is unknown (WebAssembly or an unusual architecture): advisories limited to an OS or architecture all count".into(),
+            });
             notes.push(format!(
                 "audited the dependency list cargo auditable embedded in {} (sha256 {}, {} packages)",
                 bin.path.display(),

@@ -41,6 +41,10 @@ pub struct AuditableBinary {
     /// Rust paths found in the symbol table (demangled, generics and hashes removed); `None`
     /// when the file has no symbol table (stripped) or `object` cannot read it.
     pub symbols: Option<BTreeSet<String>>,
+    /// The target triple the file was built for, from its format and architecture (`None`
+    /// for WebAssembly and unknown combinations): advisories limited to other OSes or
+    /// architectures do not apply.
+    pub target: Option<&'static str>,
 }
 
 /// The outcome of looking for embedded data.
@@ -93,6 +97,7 @@ pub fn read(path: &Path) -> Result<Embedded> {
         sha256,
         info,
         symbols,
+        target: target_triple(&bytes),
     })))
 }
 
@@ -250,6 +255,27 @@ fn rust_symbols(bytes: &[u8]) -> Option<BTreeSet<String>> {
         }
     }
     any.then_some(names)
+}
+
+/// The triple of an ELF (Linux, or FreeBSD by its OS ABI byte), PE or Mach-O file.
+fn target_triple(bytes: &[u8]) -> Option<&'static str> {
+    use object::{Architecture as A, BinaryFormat as F, Object};
+    let file = object::File::parse(bytes).ok()?;
+    const ELFOSABI_FREEBSD: u8 = 9;
+    let freebsd = file.format() == F::Elf && bytes.get(7) == Some(&ELFOSABI_FREEBSD);
+    Some(match (file.format(), file.architecture()) {
+        (F::Elf, A::X86_64) if freebsd => "x86_64-unknown-freebsd",
+        (F::Elf, A::X86_64) => "x86_64-unknown-linux-gnu",
+        (F::Elf, A::Aarch64) => "aarch64-unknown-linux-gnu",
+        (F::Elf, A::I386) => "i686-unknown-linux-gnu",
+        (F::Elf, A::Arm) => "armv7-unknown-linux-gnueabihf",
+        (F::Pe, A::X86_64) => "x86_64-pc-windows-msvc",
+        (F::Pe, A::I386) => "i686-pc-windows-msvc",
+        (F::Pe, A::Aarch64) => "aarch64-pc-windows-msvc",
+        (F::MachO, A::X86_64) => "x86_64-apple-darwin",
+        (F::MachO, A::Aarch64) => "aarch64-apple-darwin",
+        _ => return None,
+    })
 }
 
 /// `smallvec::SmallVec<A>::insert_many` → `smallvec::SmallVec::insert_many`;

@@ -109,7 +109,17 @@ fn binary_audit_matches_the_lockfile_it_was_built_from() {
     );
     // The same findings as the lockfile it was built from.
     let lock = fixture("auditable/vulnapp/Cargo.lock");
-    let (_, lock_out, _) = audit(&["--format", "json", "--lockfile-only"], &[&lock]);
+    // Same target: the binary is a Linux x86-64 ELF, and atty's advisory is Windows-only.
+    let (_, lock_out, _) = audit(
+        &[
+            "--format",
+            "json",
+            "--lockfile-only",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ],
+        &[&lock],
+    );
     let lock_report: Value = serde_json::from_str(&lock_out).unwrap();
     assert_eq!(findings, finding_set(&lock_report));
     // The embedded inventory: our crate, the path crate, the registry crates for Linux.
@@ -299,4 +309,79 @@ fn several_binaries_give_one_document() {
     assert_eq!(code, 1);
     let sarif: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(sarif["runs"].as_array().unwrap().len(), 2);
+}
+
+type Triple = (String, String, String);
+
+fn triples(report: &Value) -> std::collections::BTreeSet<Triple> {
+    finding_set(report)
+        .into_iter()
+        .filter(|f| ["vulnerability", "unmaintained", "unsound"].contains(&f.0.as_str()))
+        .map(|f| (f.1, f.2, f.3))
+        .collect()
+}
+
+/// (vulnerabilities + unmaintained/unsound warnings) of a recorded `cargo audit bin` report.
+fn recorded(name: &str) -> std::collections::BTreeSet<Triple> {
+    let path = fixture(&format!("auditable/cargo-audit-bin/{name}.json"));
+    let doc: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let t = |e: &Value| {
+        (
+            e["advisory"]["id"].as_str().unwrap().to_string(),
+            e["package"]["name"].as_str().unwrap().to_string(),
+            e["package"]["version"].as_str().unwrap().to_string(),
+        )
+    };
+    let mut out: std::collections::BTreeSet<Triple> = doc["vulnerabilities"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(t)
+        .collect();
+    for kind in ["unmaintained", "unsound"] {
+        out.extend(
+            doc["warnings"][kind]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(t),
+        );
+    }
+    out
+}
+
+/// Recorded by scripts/compare-cargo-audit-bin.sh (cargo-audit 0.22.2, shared database).
+#[test]
+fn agrees_with_cargo_audit_bin() {
+    let Some(bin) = vulnapp() else { return };
+    let (_, out, _) = audit(&["--format", "json", "--binary"], &[&bin]);
+    assert_eq!(
+        triples(&serde_json::from_str(&out).unwrap()),
+        recorded("vulnapp")
+    );
+    // One WebAssembly module per shared lockfile. cargo audit bin applies the *host's* OS and
+    // architecture to every binary; a WebAssembly module has no OS, so we keep the advisories
+    // limited to an OS: ours is theirs plus exactly those (equal on 7 of the 13).
+    let dir = fixture("auditable/lockfile-wasm");
+    let mut wasm: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    wasm.sort();
+    assert_eq!(wasm.len(), 13);
+    let mut equal = 0;
+    for module in &wasm {
+        let name = module.file_stem().unwrap().to_string_lossy().to_string();
+        let (code, out, err) = audit(&["--format", "json", "--binary"], &[module]);
+        assert_ne!(code, 2, "{name}: {err}");
+        let ours = triples(&serde_json::from_str(&out).unwrap());
+        let theirs = recorded(&name);
+        assert!(
+            theirs.is_subset(&ours),
+            "{name}: only cargo-audit {:?}",
+            theirs.difference(&ours)
+        );
+        equal += usize::from(ours == theirs);
+    }
+    assert_eq!(equal, 7);
 }
