@@ -10,7 +10,6 @@ use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
 use crate::error::Result;
-use crate::evidence;
 use crate::exit::Outcome;
 use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
@@ -76,13 +75,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
     let mut outcome = Outcome::Pass;
     for (subject, report) in &reports {
-        let project_dir = subject
-            .project
-            .lockfile
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        evidence::record_audit(global, &policy, &project_dir, report)?;
+        crate::cli::evidence::record_audit(global, &policy, &subject.project.lockfile, report)?;
         if report.verdict == Verdict::Fail {
             outcome = Outcome::Fail;
         }

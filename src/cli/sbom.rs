@@ -100,7 +100,12 @@ fn project_sbom(args: &SbomArgs, time: String) -> Result<Sbom> {
             time,
         )),
         Some(m) => {
-            let (resolution, _) = metadata::resolve(&m, &lock, None, false)?;
+            let origin = args
+                .metadata
+                .clone()
+                .or_else(|| project.manifest.clone())
+                .unwrap_or_else(|| project.lockfile.clone());
+            let (resolution, _) = metadata::resolve(&m, &origin, &lock, None, false)?;
             // The lockfile's graph keeps every edge; kinds come from the resolution.
             Ok(Sbom::from_lockfile(
                 &lock,

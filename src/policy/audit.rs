@@ -40,6 +40,11 @@ pub struct Ignore {
     /// VEX justification: the finding does not affect us (`chainwarden vex` then says
     /// `not_affected`); without one, an ignore is an accepted risk (`affected`).
     pub justification: Option<String>,
+    /// Who asked for the exception, when and under what compensating control (the quarterly
+    /// report's exception register; the approver must not be the requester).
+    pub requested_by: Option<String>,
+    pub approved_on: Option<Date>,
+    pub compensating_control: Option<String>,
 }
 
 /// The OpenVEX `not_affected` justifications.
@@ -72,6 +77,9 @@ struct RawIgnore {
     approved_by: Spanned<String>,
     expires: Spanned<toml::Value>,
     justification: Option<Spanned<String>>,
+    requested_by: Option<String>,
+    approved_on: Option<toml::Value>,
+    compensating_control: Option<String>,
 }
 
 /// `RUSTSEC-YYYY-NNNN`, `CVE-YYYY-N{4,}` or `GHSA-xxxx-xxxx-xxxx`.
@@ -218,6 +226,11 @@ impl RawIgnore {
                 ok = false;
             }
         }
+        let approved_on = self.approved_on.as_ref().and_then(|v| match v {
+            toml::Value::String(s) => parse_date(s).ok(),
+            toml::Value::Datetime(dt) => parse_date(&dt.to_string()).ok(),
+            _ => None,
+        });
         match (ok, expires) {
             (true, Some(expires)) => Some(Ignore {
                 id: self.id.into_inner(),
@@ -225,6 +238,9 @@ impl RawIgnore {
                 approved_by: self.approved_by.into_inner(),
                 expires,
                 justification: self.justification.map(Spanned::into_inner),
+                requested_by: self.requested_by,
+                approved_on,
+                compensating_control: self.compensating_control,
             }),
             _ => None,
         }

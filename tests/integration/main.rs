@@ -4,11 +4,18 @@
 mod common;
 
 mod audit;
+mod audit_agreement;
 mod commits;
 mod db;
+mod help;
+mod hostile;
 mod inventory;
+mod network;
+mod output;
 mod redaction;
 mod report;
+mod report_evidence;
+mod report_wrong;
 mod sbom;
 mod secrets;
 mod shipped;
