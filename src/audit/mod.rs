@@ -53,6 +53,12 @@ pub struct AuditRequest<'a> {
 /// Runs the audit and returns the report (rendering and exit code are the caller's).
 pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     let lock = Lockfile::load(&req.project.lockfile)?;
+    audit_lockfile(req, lock)
+}
+
+/// Runs the audit on an already read inventory (a lockfile, or the dependency list of a
+/// binary or an SBOM turned into one).
+pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditReport> {
     let mut notes = Vec::new();
 
     let target_info = req

@@ -6,8 +6,11 @@ pub mod checksums;
 pub mod db;
 pub mod evidence;
 pub mod report;
+pub mod sbom;
 pub mod secrets;
+pub(crate) mod shipped;
 pub mod verify;
+pub mod vex;
 
 use std::path::PathBuf;
 
@@ -130,6 +133,10 @@ pub enum Command {
     /// Find committed secrets.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Write a CycloneDX or SPDX SBOM of a project or of a release binary.
+    Sbom(sbom::SbomArgs),
+    /// Publish the audit's triage as OpenVEX or CycloneDX VEX.
+    Vex(vex::VexArgs),
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -142,5 +149,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Evidence(cmd) => evidence::run(cmd, &global),
         Command::Report(args) => report::run(args, &global),
         Command::Secrets(cmd) => secrets::run(cmd, &global),
+        Command::Sbom(args) => sbom::run(args, &global),
+        Command::Vex(args) => vex::run(args, &global),
     }
 }

@@ -5,6 +5,7 @@
 //! Invariant: `Inventory::packages` is exactly the lockfile's `[[package]]` list, in file order;
 //! indices into it are stable for the life of the inventory and are what [`graph::Graph`] uses.
 
+pub mod binary;
 mod fastlock;
 pub mod graph;
 pub mod lockfile;
