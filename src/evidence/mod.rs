@@ -63,6 +63,11 @@ pub fn record_audit(
     project_dir: &Path,
     report: &AuditReport,
 ) -> Result<()> {
+    // Before anything else: the record (a second serialisation of the report) and `git` cost
+    // a --no-record run time for nothing.
+    if global.no_record {
+        return Ok(());
+    }
     let scope = Scope::new(
         report.scope.tenant_id.as_deref(),
         report.scope.project_id.as_deref(),
@@ -76,6 +81,9 @@ pub fn record_audit(
 
 /// Records a verification run.
 pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport) -> Result<()> {
+    if global.no_record {
+        return Ok(());
+    }
     let scope = crate::cli::resolve_scope(global, policy)?;
     let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
     let dir = std::env::current_dir().unwrap_or_default();
