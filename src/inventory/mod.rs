@@ -7,6 +7,7 @@
 
 mod fastlock;
 pub mod graph;
+pub mod graph_cache;
 pub mod lockfile;
 pub mod metadata;
 
@@ -78,7 +79,7 @@ fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reachability facts from `cargo metadata`, per package index of the lockfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Resolution {
     /// Workspace members (indices into `Inventory::packages`).
     pub members: Vec<usize>,

@@ -4,6 +4,7 @@
 mod common;
 
 mod audit;
+mod caches;
 mod commits;
 mod db;
 mod inventory;
