@@ -5,6 +5,7 @@ mod common;
 
 mod audit;
 mod audit_agreement;
+mod caches;
 mod commits;
 mod db;
 mod help;
