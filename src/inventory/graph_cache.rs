@@ -156,17 +156,17 @@ impl GraphCache {
 /// Every index fits a lockfile of `n` packages.
 fn valid(resolution: &Resolution, deps: &[Vec<usize>], n: usize) -> bool {
     resolution.kinds.len() == n
+        && resolution.in_resolve.len() == n
         && deps.len() == n
         && resolution.members.iter().all(|&m| m < n)
         && deps.iter().flatten().all(|&d| d < n)
 }
 
+/// At most `max` bytes of a regular file, else nothing (a cache miss). Opened through
+/// `fsutil::open_regular`, which checks the type on the opened descriptor without blocking, so
+/// a FIFO swapped in after a check can neither hang the audit nor feed it.
 fn read_bounded(path: &Path, max: u64) -> Option<Vec<u8>> {
-    // Checked before opening: opening a FIFO would block.
-    if !std::fs::metadata(path).ok()?.is_file() {
-        return None;
-    }
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::fsutil::open_regular(path).ok()?;
     let mut bytes = Vec::new();
     file.take(max + 1).read_to_end(&mut bytes).ok()?;
     (bytes.len() as u64 <= max).then_some(bytes)
@@ -336,6 +336,7 @@ mod tests {
         Resolution {
             members: vec![0],
             kinds: vec![vec![DependencyKind::Normal]; n],
+            in_resolve: vec![true; n],
         }
     }
 
