@@ -5,8 +5,10 @@
 //! Invariant: `Inventory::packages` is exactly the lockfile's `[[package]]` list, in file order;
 //! indices into it are stable for the life of the inventory and are what [`graph::Graph`] uses.
 
+pub mod binary;
 mod fastlock;
 pub mod graph;
+pub mod graph_cache;
 pub mod lockfile;
 pub mod metadata;
 pub mod names;
@@ -80,13 +82,16 @@ fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reachability facts from `cargo metadata`, per package index of the lockfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Resolution {
     /// Workspace members (indices into `Inventory::packages`).
     pub members: Vec<usize>,
     /// For each package: the kinds by which the workspace reaches it on the selected target
     /// (empty = not reachable at all, e.g. an unused optional dependency or another target).
     pub kinds: Vec<Vec<DependencyKind>>,
+    /// For each package: whether cargo metadata's resolve has it at all (a lockfile package it
+    /// lacks is an optional dependency no enabled feature turns on).
+    pub in_resolve: Vec<bool>,
 }
 
 /// The audited dependency set.
