@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:1.5em auto;color:#1d2330;padding:0 1em;font-size:14px}
 h1{font-size:1.5em;border-bottom:2px solid #1d2330;padding-bottom:.3em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccd}h3{font-size:1em}
 table{border-collapse:collapse;width:100%;margin:.6em 0;table-layout:auto}th,td{border:1px solid #ccd;padding:3px 5px;text-align:left;vertical-align:top;overflow-wrap:anywhere;word-break:break-word}
-th{background:#eef1f6}td.num{text-align:right}table.small{font-size:.8em}code{font-size:.92em;overflow-wrap:anywhere}
+th{background:#eef1f6;overflow-wrap:normal;word-break:normal}td.num{text-align:right}table.small{font-size:.8em}code{font-size:.92em;overflow-wrap:anywhere}
 .bad,.sla-closed-late,.sla-open-overdue,.v-failed,.v-unverifiable{color:#b00020;font-weight:600}.sla-closed-within-sla,.v-verified{color:#137333}.sla-excepted,.sla-open-within-sla{color:#8a5a00}
 .banner{background:#b00020;color:#fff;font-weight:700;padding:.6em 1em;position:sticky;top:0}
 .cards{display:flex;gap:.8em;flex-wrap:wrap}.card{border:1px solid #ccd;border-radius:6px;padding:.5em .9em;min-width:9em}.card b{display:block;font-size:1.4em}

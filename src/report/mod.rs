@@ -9,6 +9,7 @@ mod exceptions;
 mod findings;
 mod html;
 mod markdown;
+mod markdown_tail;
 pub mod model;
 mod releases;
 

@@ -572,3 +572,81 @@ fn the_html_report_renders_in_a_real_browser() {
         std::fs::copy(&png, keep).unwrap();
     }
 }
+
+#[test]
+fn the_html_report_prints_to_pdf_with_every_column() {
+    let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        crate::common::skip("no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    if Command::new("pdftotext").arg("-v").output().is_err() {
+        crate::common::skip("no pdftotext on this machine (apt-get install poppler-utils)");
+        return;
+    }
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path());
+    let html = tmp.path().join("report.html");
+    std::fs::write(&html, report(&store, ("acme", "app"), "html")).unwrap();
+    let pdf = tmp.path().join("report.pdf");
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", html.display()))
+        .output()
+        .unwrap();
+    assert!(pdf.is_file(), "no PDF: {}", text(&out.stderr));
+    let out = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    let printed = text(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Every column of the widest tables made it onto the page (none cut at the margin).
+    for column in [
+        "Advisory",
+        "Kind",
+        "Crate",
+        "Lockfile",
+        "Severity",
+        "First seen",
+        "Due",
+        "Fixed",
+        "SLA",
+        "VEX",
+        "Requested by",
+        "Approved by",
+        "Approved on",
+        "Expires",
+        "Compensating control",
+        "Reason",
+        "Status",
+        "DB age (days)",
+        "Policy",
+        "Verdict",
+        "Findings",
+    ] {
+        assert!(
+            printed.contains(column),
+            "{column} missing from the PDF:\n{printed}"
+        );
+    }
+}
