@@ -77,6 +77,7 @@ impl Scanner {
                 if value.chars().count() < rule.min_len
                     || rule.min_entropy > 0.0
                         && (entropy(value) < rule.min_entropy || is_placeholder(value))
+                    || is_prose(rule, value)
                 {
                     continue;
                 }
@@ -320,4 +321,35 @@ pub fn scan_git_range(
         findings,
         allowlisted,
     })
+}
+
+/// A value of the generic assignment rule that reads as a sentence (three or more words) is
+/// documentation, not a credential: `"password": "A secret word, phrase, or ..."` in a vendored
+/// JSON schema. Redaction still masks such values in what we print (masking costs nothing);
+/// the scanner, whose findings fail a build, must not report prose. Specific token rules are
+/// never affected.
+fn is_prose(rule: &Rule, value: &str) -> bool {
+    rule.id == "secret-assignment" && value.split_whitespace().count() >= 3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_are_not_assignments_but_keys_with_spaces_around_are() {
+        let generic = rules::all()
+            .iter()
+            .find(|r| r.id == "secret-assignment")
+            .unwrap();
+        assert!(is_prose(
+            generic,
+            "A secret word, phrase, or sequence of characters"
+        ));
+        assert!(!is_prose(
+            generic,
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+        ));
+        assert!(!is_prose(generic, "two words"));
+    }
 }
