@@ -107,9 +107,7 @@ pub(crate) fn reports(
     let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
     let db_meta = meta::metadata(&db_dir);
 
-    let graph = if !subjects[0].is_project() {
-        GraphSource::LockfileOnly
-    } else if args.lockfile_only {
+    let graph = if !subjects[0].is_project() || args.lockfile_only {
         GraphSource::LockfileOnly
     } else if let Some(file) = &args.metadata {
         GraphSource::MetadataFile(file.clone())

@@ -28,7 +28,7 @@ enum SubjectKind {
     /// A binary without embedded data, accepted with `--allow-no-audit-data`: audited as empty.
     NoAuditData { sha256: String },
     /// An SBOM's `pkg:cargo` components (read up front, so bad input fails before the database).
-    Sbom(Option<Lockfile>),
+    Sbom(Option<Box<Lockfile>>),
 }
 
 impl Subject {
@@ -54,6 +54,7 @@ impl Subject {
             }
             SubjectKind::Sbom(lock) => lock
                 .take()
+                .map(|l| *l)
                 .ok_or_else(|| Error::Usage("the SBOM was already audited".into())),
         }
     }
@@ -105,7 +106,7 @@ pub fn subjects(args: &AuditArgs) -> Result<Vec<Subject>> {
                 lock.packages.len(),
                 path.display()
             )],
-            kind: SubjectKind::Sbom(Some(lock)),
+            kind: SubjectKind::Sbom(Some(Box::new(lock))),
         }]);
     }
     if args.binary.is_empty() {
