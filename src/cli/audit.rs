@@ -52,6 +52,12 @@ pub struct AuditArgs {
     /// Write the output here instead of stdout (atomically).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Notify of the findings: `github:OWNER/REPO` or `webhook:URL` (repeat for several).
+    #[arg(long, value_name = "SINK")]
+    pub notify: Vec<String>,
+    /// Body of webhook notifications.
+    #[arg(long, value_enum, default_value_t)]
+    pub notify_format: crate::notify::NotifyFormat,
 }
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -60,6 +66,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let scope = resolve_scope(global, &policy)?;
     let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let project = ProjectPaths::resolve(&project_path)?;
+    let sinks = crate::notify::parse_sinks(&args.notify, args.offline)?;
 
     let network = if args.offline {
         None
@@ -114,7 +121,10 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     evidence::record_audit(global, &policy, &project_dir, &report)?;
+    let batch = crate::notify::Batch::from_report(&report, &policy.deadlines);
+    let delivered = crate::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
     Ok(match report.verdict {
+        _ if !delivered => Outcome::Inconclusive,
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,
     })

@@ -1,7 +1,5 @@
 //! `chainwarden audit` end to end, on the shared RustSec snapshot and real lockfiles.
 
-
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@ mod commits;
 mod db;
 mod hostile;
 mod inventory;
+mod notify;
 mod redaction;
 mod report;
 mod secrets;

@@ -2,8 +2,6 @@
 //! source URLs, manifests, bundles, error paths — never reach any output: stdout, stderr,
 //! written files, the evidence store.
 
-
-
 use std::path::Path;
 
 use crate::common::{cw, data, serve, text};

@@ -2,8 +2,6 @@
 //! real lockfiles (made with `cargo generate-lockfile`: a vulnerable pin appears, then is
 //! upgraded), an ignore that expires mid-quarter, two verified releases and a failed one.
 
-
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,6 @@
 //! `chainwarden secrets scan` on a repository made in the test, with secrets planted at run
 //! time (so this repository holds none), in files and in git history.
 
-
-
 use std::path::Path;
 use std::process::Command;
 

@@ -1,8 +1,6 @@
 //! `chainwarden verify checksums` and `chainwarden checksums` on releases built in the test,
 //! with manifests written by the system's own `sha256sum`, `sha512sum` and `shasum --tag`.
 
-
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,8 +1,6 @@
 //! `chainwarden verify rebuild`: real archives, ELF objects and a `cargo package` rebuild made
 //! in the test.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
