@@ -93,6 +93,7 @@ pub fn findings(
             fails_policy: false,
             ignore: None,
             lockfile_line: Some(package.line),
+            baseline_state: None,
         };
         apply_policy(&mut finding, policy, today);
         out.push(finding);

@@ -5,6 +5,7 @@
 //! yanked crates when online → [`evaluate`] applies the policy (ignores, kinds, severities,
 //! database age) → an [`model::AuditReport`], which [`format`] renders.
 
+pub mod baseline;
 pub mod evaluate;
 pub mod fix;
 pub mod format;
@@ -141,6 +142,7 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
         findings,
         notes,
         inventory: inventory.packages(),
+        baseline: None,
     })
 }
 

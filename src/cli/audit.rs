@@ -58,6 +58,18 @@ pub struct AuditArgs {
     /// Body of webhook notifications.
     #[arg(long, value_enum, default_value_t)]
     pub notify_format: crate::notify::NotifyFormat,
+    /// A previous `--format json` output: mark each finding `new` or `existing`, list the fixed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Which findings fail the run: `any` failing finding, or only `new` ones (needs --baseline).
+    #[arg(long, value_enum, default_value_t = FailOn::Any, requires = "baseline")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Any,
+    New,
 }
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -67,6 +79,11 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let project = ProjectPaths::resolve(&project_path)?;
     let sinks = crate::notify::parse_sinks(&args.notify, args.offline)?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(crate::audit::baseline::Baseline::load)
+        .transpose()?;
 
     let network = if args.offline {
         None
@@ -112,6 +129,16 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         yanked,
     })?;
     report.notes.splice(0..0, db_notes);
+    if let Some(baseline) = &baseline {
+        baseline.apply(&mut report);
+        if args.fail_on == FailOn::New {
+            let too_old = database_too_old(&report, &policy);
+            report.verdict = match crate::audit::baseline::fails_on_new_only(&report, too_old) {
+                true => Verdict::Fail,
+                false => Verdict::Pass,
+            };
+        }
+    }
 
     let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
@@ -128,6 +155,16 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,
     })
+}
+
+/// Whether the database is older than the policy allows (the audit's own rule), for
+/// `--fail-on new`, which must not pass a run on a database too old to trust.
+fn database_too_old(report: &audit::model::AuditReport, policy: &crate::policy::Policy) -> bool {
+    match (policy.audit.max_database_age_days, report.database.age_days) {
+        (Some(max), Some(age)) => age > i64::from(max),
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 /// The cached database, refreshed when older than a day and online.

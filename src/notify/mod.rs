@@ -141,17 +141,28 @@ impl Batch {
         )
         .map(|t| t.date())
         .ok();
-        let findings = report
+        let findings: Vec<Notice> = report
             .findings
             .iter()
             .map(|f| notice(&scope, f, deadlines, today))
+            .collect();
+        let fixed = report
+            .baseline
+            .iter()
+            .flat_map(|b| &b.fixed)
+            .map(|f| {
+                finding_id(
+                    &scope,
+                    &Finding::new(f.kind, &f.advisory_id, &f.package, &f.version),
+                )
+            })
             .collect();
         Batch {
             scope,
             time: report.time.clone(),
             lockfile: report.lockfile.path.clone(),
             findings,
-            fixed: Vec::new(),
+            fixed,
         }
     }
 }
@@ -189,7 +200,7 @@ fn notice(scope: &str, f: &Finding, deadlines: &Deadlines, today: Option<time::D
         fails_policy: f.fails_policy,
         deadline_days: days,
         deadline,
-        baseline_state: None,
+        baseline_state: f.baseline_state.map(|s| s.as_str().to_string()),
     }
 }
 

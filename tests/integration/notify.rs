@@ -25,13 +25,16 @@ struct Issue {
     comments: Vec<String>,
 }
 
+/// A failure to answer: method, path prefix, status, headers.
+type Injected = (String, String, u16, Vec<(String, String)>);
+
 /// The fake GitHub: issues, a request log, and failures to inject before the next matching
 /// requests (method, path prefix, status, headers).
 #[derive(Default)]
 struct GitHub {
     issues: Vec<Issue>,
     log: Vec<String>,
-    inject: VecDeque<(String, String, u16, Vec<(String, String)>)>,
+    inject: VecDeque<Injected>,
 }
 
 fn fake_github() -> (String, Arc<Mutex<GitHub>>) {
@@ -325,7 +328,10 @@ fn github_issue_per_finding_once_commented_on_change_and_closed_when_fixed() {
     assert!(smallvec.comments[0].starts_with("Fixed: no longer found"));
     assert_eq!(issue_for(&g, "regex").state, "open");
     assert_eq!(g.issues.len(), 2, "never a duplicate");
-    assert!(g.inject.is_empty(), "every injected failure was met and retried");
+    assert!(
+        g.inject.is_empty(),
+        "every injected failure was met and retried"
+    );
 }
 
 type Received = Arc<Mutex<Vec<(Value, bool)>>>;
@@ -469,4 +475,164 @@ fn notification_failures_are_bounded_and_exit_2() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("plain http"), "{}", run.stderr);
     assert!(gh.lock().unwrap().issues.is_empty());
+}
+
+/// Runs audit with `extra` and parses its JSON output.
+fn audit_doc(project: &Path, policy: &Path, extra: &[&str]) -> (i32, Value) {
+    let run = audit(project, policy, &[], extra);
+    assert_ne!(run.code, 2, "{}", run.stderr);
+    (run.code, serde_json::from_str(&run.stdout).unwrap())
+}
+
+fn states(doc: &Value, state: &str) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline_state"] == state)
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["advisory_id"].as_str().unwrap(),
+                f["package"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
+    let Some(dir) = data("lockfiles/real-ripgrep-2019") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+    assert!(!lock.contains("name = \"whoami\"") && lock.contains("\n[metadata]"));
+    let main = tmp.path().join("main");
+    let pr = tmp.path().join("pr");
+    for (d, text) in [
+        (&main, lock.clone()),
+        (
+            &pr,
+            lock.replacen(
+                "\n[metadata]",
+                "\n[[package]]\nname = \"whoami\"\nversion = \"1.4.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[metadata]",
+                1,
+            ),
+        ),
+    ] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("Cargo.lock"), text).unwrap();
+    }
+    let plain = policy(tmp.path(), "");
+    let base_json = tmp.path().join("main.json");
+    let (code, base) = audit_doc(&main, &plain, &["--format", "json"]);
+    assert_eq!(code, 1, "ripgrep of 2019 has failing findings of its own");
+    std::fs::write(&base_json, serde_json::to_string(&base).unwrap()).unwrap();
+    let base_count = base["findings"].as_array().unwrap().len();
+    assert!(base_count > 0);
+    let baseline = ["--baseline", base_json.to_str().unwrap()];
+
+    // main against its own baseline: vulnerable, yet nothing new, so --fail-on new passes.
+    let run = audit(
+        &main,
+        &plain,
+        &[],
+        &[&baseline[..], &["--fail-on", "new"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("[existing]"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("0 new, {base_count} existing, 0 fixed")),
+        "{}",
+        run.stdout
+    );
+
+    // The pull request adds whoami 1.4.0: exit 1, because of that finding alone.
+    let (code, doc) = audit_doc(
+        &pr,
+        &plain,
+        &[&baseline[..], &["--fail-on", "new", "--format", "json"]].concat(),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(states(&doc, "new"), ["RUSTSEC-2024-0020 whoami"]);
+    assert_eq!(states(&doc, "existing").len(), base_count);
+    assert_eq!(doc["baseline"]["new"], 1);
+    // The same change with whoami ignored by the policy passes: the gate is the new finding.
+    let ignoring = policy(
+        tmp.path(),
+        "[[audit.ignore]]\nid = \"RUSTSEC-2024-0020\"\nreason = \"review pending\"\napproved_by = \"sec@example.org\"\nexpires = 2026-12-31\n",
+    );
+    let run = audit(
+        &pr,
+        &ignoring,
+        &[],
+        &[&baseline[..], &["--fail-on", "new"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+
+    // SARIF marks baselineState; Markdown says it too.
+    let (_, sarif) = audit_doc(
+        &pr,
+        &plain,
+        &[&baseline[..], &["--format", "sarif"]].concat(),
+    );
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        let expected = if result["ruleId"] == "RUSTSEC-2024-0020" {
+            "new"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(result["baselineState"], expected, "{result}");
+    }
+    let run = audit(
+        &pr,
+        &plain,
+        &[],
+        &[&baseline[..], &["--format", "markdown"]].concat(),
+    );
+    assert!(
+        run.stdout.contains("(new)") && run.stdout.contains("1 new,"),
+        "{}",
+        run.stdout
+    );
+
+    // Reversed: against the pull request's findings, main has whoami fixed.
+    let (_, pr_doc) = audit_doc(&pr, &plain, &["--format", "json"]);
+    let pr_json = tmp.path().join("pr.json");
+    std::fs::write(&pr_json, serde_json::to_string(&pr_doc).unwrap()).unwrap();
+    let (_, doc) = audit_doc(
+        &main,
+        &plain,
+        &["--baseline", pr_json.to_str().unwrap(), "--format", "json"],
+    );
+    let fixed = doc["baseline"]["fixed"].as_array().unwrap();
+    assert_eq!(fixed.len(), 1, "{fixed:?}");
+    assert_eq!(fixed[0]["package"], "whoami");
+    let run = audit(
+        &main,
+        &plain,
+        &[],
+        &["--baseline", pr_json.to_str().unwrap()],
+    );
+    assert!(
+        run.stdout
+            .contains("fixed: vulnerability RUSTSEC-2024-0020 whoami 1.4.0"),
+        "{}",
+        run.stdout
+    );
+
+    // A hostile baseline (a duplicated key) or a missing one is bad input: exit 2, located.
+    let dup = tmp.path().join("dup.json");
+    std::fs::write(
+        &dup,
+        "{\"schema_version\": 1,\n \"findings\": [], \"findings\": []}",
+    )
+    .unwrap();
+    let run = audit(&main, &plain, &[], &["--baseline", dup.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("dup.json:2:"), "{}", run.stderr);
+    let run = audit(&main, &plain, &[], &["--fail-on", "new"]);
+    assert_eq!(run.code, 2, "--fail-on new needs --baseline");
 }

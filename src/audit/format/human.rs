@@ -48,6 +48,13 @@ pub fn human(report: &AuditReport) -> String {
     for group in super::grouped(report) {
         advisory_block(&mut out, &group);
     }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(out, "{} {}", paint(BOLD, "baseline:"), b.summary_line());
+        for f in &b.fixed {
+            let _ = writeln!(out, "  {} {}", paint(OK, "fixed:"), f.describe());
+        }
+        out.push('\n');
+    }
     for note in &report.notes {
         let _ = writeln!(out, "{} {note}", paint(NOTE, "note:"));
     }
@@ -114,7 +121,15 @@ fn advisory_block(out: &mut String, group: &[&Finding]) {
         field(out, "affects", &first.functions.join(", "));
     }
     for f in group {
-        field(out, "package", &format!("{} {}", f.package, f.version));
+        let state = f
+            .baseline_state
+            .map(|s| format!(" [{}]", s.as_str()))
+            .unwrap_or_default();
+        field(
+            out,
+            "package",
+            &format!("{} {}{state}", f.package, f.version),
+        );
         match &f.fix {
             Some(fix) if fix.semver_compatible => field(
                 out,
