@@ -32,9 +32,10 @@ pub enum Error {
     /// A command-line usage problem that clap cannot express.
     #[error("{0}")]
     Usage(String),
-    /// A download failed (timeout, size cap, digest mismatch, refused scheme).
+    /// A download failed (timeout, size cap, digest mismatch, refused scheme), with its
+    /// typed cause.
     #[error("network: {0}")]
-    Network(String),
+    Network(crate::net::NetError),
     /// The advisory database is missing, unreadable or broken.
     #[error("advisory database: {0}")]
     Database(String),

@@ -19,6 +19,7 @@ pub mod net;
 pub mod notify;
 pub mod output;
 pub mod policy;
+pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod secrets;

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{AuditReport, FindingKind, SCHEMA_VERSION};
+use super::model::{AuditReport, FindingKind, Verdict, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, InputKind};
 
@@ -171,14 +171,29 @@ impl Baseline {
     }
 }
 
-/// `--fail-on new`: the policy fails only on failing findings the baseline did not have (a
-/// database too old for the policy still fails: that is about this run, not the change).
-pub fn fails_on_new_only(report: &AuditReport, database_too_old: bool) -> bool {
-    database_too_old
-        || report
-            .findings
-            .iter()
-            .any(|f| f.fails_policy && f.baseline_state != Some(BaselineState::Existing))
+/// `--fail-on new`: the run fails only on failing findings the baseline did not have. Other
+/// reasons to fail (a database too old for the policy) stay: they are about this run.
+pub fn gate_on_new(report: &mut AuditReport) {
+    // The audit puts its "N findings fail the policy" first when there are failing findings.
+    if report.summary.failing > 0 && !report.failures.is_empty() {
+        report.failures.remove(0);
+    }
+    let new_failing = report
+        .findings
+        .iter()
+        .filter(|f| f.fails_policy && f.baseline_state != Some(BaselineState::Existing))
+        .count();
+    if new_failing > 0 {
+        report.failures.insert(
+            0,
+            format!("{new_failing} new finding(s) fail the policy (--fail-on new)"),
+        );
+    }
+    report.verdict = if report.failures.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
 }
 
 impl BaselineState {

@@ -56,13 +56,13 @@ pub struct AuditArgs {
     #[arg(long, value_name = "SINK")]
     pub notify: Vec<String>,
     /// Body of webhook notifications.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
     pub notify_format: crate::notify::NotifyFormat,
     /// A previous `--format json` output: mark each finding `new` or `existing`, list the fixed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
     /// Which findings fail the run: `any` failing finding, or only `new` ones (needs --baseline).
-    #[arg(long, value_enum, default_value_t = FailOn::Any, requires = "baseline")]
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = FailOn::Any, requires = "baseline")]
     pub fail_on: FailOn,
 }
 
@@ -132,11 +132,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     if let Some(baseline) = &baseline {
         baseline.apply(&mut report);
         if args.fail_on == FailOn::New {
-            let too_old = database_too_old(&report, &policy);
-            report.verdict = match crate::audit::baseline::fails_on_new_only(&report, too_old) {
-                true => Verdict::Fail,
-                false => Verdict::Pass,
-            };
+            crate::audit::baseline::gate_on_new(&mut report);
         }
     }
 
@@ -155,16 +151,6 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,
     })
-}
-
-/// Whether the database is older than the policy allows (the audit's own rule), for
-/// `--fail-on new`, which must not pass a run on a database too old to trust.
-fn database_too_old(report: &audit::model::AuditReport, policy: &crate::policy::Policy) -> bool {
-    match (policy.audit.max_database_age_days, report.database.age_days) {
-        (Some(max), Some(age)) => age > i64::from(max),
-        (Some(_), None) => true,
-        _ => false,
-    }
 }
 
 /// The cached database, refreshed when older than a day and online.

@@ -33,17 +33,24 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under their own heading in every `--help`).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Take this as the current time (RFC 3339 or YYYY-MM-DD): backfills and tests.
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Do not record this run in the evidence store.
-    #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_record: bool,
     /// Evidence store path (default: the policy's, else .chainwarden/evidence.db).
-    #[arg(long, global = true, value_name = "PATH", env = "CHAINWARDEN_EVIDENCE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "CHAINWARDEN_EVIDENCE",
+        hide_env_values = true
+    )]
     pub evidence: Option<PathBuf>,
     /// Policy file (default: the built-in policies/default.toml).
     #[arg(long, global = true, value_name = "FILE")]

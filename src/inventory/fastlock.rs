@@ -35,14 +35,19 @@ struct Raw<'a> {
     line: usize,
 }
 
-/// A `"..."` value with no escapes, inner quotes or control characters (TOML refuses raw
-/// control characters other than tab in strings, so the general reader would too).
+/// A `"..."` value with no escapes, inner quotes or control characters (tab included: the
+/// general reader decides on anything unusual, so the two never disagree).
 fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
     let plain = inner
         .bytes()
-        .all(|b| b != b'"' && b != b'\\' && (b >= 0x20 || b == b'\t') && b != 0x7f);
+        .all(|b| b != b'"' && b != b'\\' && b >= 0x20 && b != 0x7f);
     plain.then_some(inner)
+}
+
+/// A comment TOML accepts: no control characters but tab.
+fn plain_comment(line: &str) -> bool {
+    line.bytes().all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t')
 }
 
 pub fn parse(text: &str) -> Option<FastLockfile> {
@@ -50,17 +55,18 @@ pub fn parse(text: &str) -> Option<FastLockfile> {
     let mut raws: Vec<Raw<'_>> = Vec::new();
     let mut in_deps = false;
     for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end();
+        // TOML whitespace only (`trim_end` would also drop Unicode spaces TOML refuses).
+        let line = line.trim_end_matches([' ', '\t']);
         if in_deps {
             if line == "]" {
                 in_deps = false;
             } else {
-                let dep = plain_string(line.trim_start().strip_suffix(',')?)?;
+                let dep = plain_string(line.trim_start_matches([' ', '\t']).strip_suffix(',')?)?;
                 raws.last_mut()?.deps.push(dep);
             }
             continue;
         }
-        if line.is_empty() || (line.starts_with('#') && raws.is_empty()) {
+        if line.is_empty() || (line.starts_with('#') && raws.is_empty() && plain_comment(line)) {
             continue;
         }
         if line == "[[package]]" {

@@ -173,6 +173,16 @@ impl Lockfile {
             let source = p.source.as_ref().map(|s| s.get_ref().clone());
             let mut is_crates_io = false;
             if let Some(s) = &p.source {
+                // The URL parser would quietly drop or encode them; the raw string is shown.
+                if s.get_ref().chars().any(char::is_control) {
+                    return Err(at(
+                        s.span(),
+                        format!(
+                            "package `{}`: field `source`: holds control characters",
+                            p.name.get_ref()
+                        ),
+                    ));
+                }
                 let id = cargo_lock::SourceId::from_url(s.get_ref()).map_err(|e| {
                     at(
                         s.span(),

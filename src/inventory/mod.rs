@@ -87,6 +87,9 @@ pub struct Resolution {
     /// For each package: the kinds by which the workspace reaches it on the selected target
     /// (empty = not reachable at all, e.g. an unused optional dependency or another target).
     pub kinds: Vec<Vec<DependencyKind>>,
+    /// For each package: whether cargo metadata's resolve has it at all (a lockfile package it
+    /// lacks is an optional dependency no enabled feature turns on).
+    pub in_resolve: Vec<bool>,
 }
 
 /// The audited dependency set.

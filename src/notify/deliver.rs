@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::net::{HttpRequest, HttpResponse, Network};
+use crate::net::{Cause, HttpRequest, HttpResponse, NetError, Network};
 
 /// Largest API response we read (a page of 100 issues is far below this).
 const MAX_RESPONSE: u64 = 8 * 1024 * 1024;
@@ -67,33 +67,32 @@ pub fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<HttpRespo
         let (wait, why) = match result {
             Ok(r) if (200..300).contains(&r.status) => return Ok(r),
             Ok(r) => match retry_wait(&r, backoff) {
-                Some(wait) => (
-                    wait,
-                    format!("{} {}: HTTP {}", call.method, call.url, r.status),
-                ),
+                Some(wait) => (wait, format!("HTTP {}", r.status)),
                 None => {
-                    return Err(Error::Network(format!(
-                        "{} {}: HTTP {}{}",
-                        call.method,
-                        call.url,
-                        r.status,
-                        api_message(&r.body)
-                    )))
+                    let mut e = NetError::new(call.url, Cause::Status(r.status));
+                    e.help = api_message(&r.body).map(|m| format!("{} refused: {m}", call.method));
+                    return Err(Error::Network(e));
                 }
             },
-            Err(e) if call.idempotent => (backoff, e.to_string()),
+            Err(Error::Network(e)) if call.idempotent && e.cause.is_unreachable() => {
+                (backoff, e.cause.to_string())
+            }
             Err(e) => return Err(e),
         };
+        let give_up = |detail: String| {
+            Err(Error::Network(NetError::new(
+                call.url,
+                Cause::Transfer(format!("{} {why} ({detail})", call.method)),
+            )))
+        };
         if attempt >= MAX_ATTEMPTS {
-            return Err(Error::Network(format!(
-                "{why} (gave up after {attempt} attempts)"
-            )));
+            return give_up(format!("gave up after {attempt} attempts"));
         }
         if wait > budget.remaining() {
-            return Err(Error::Network(format!(
-                "{why} (retry in {}s would overrun the notification time budget)",
+            return give_up(format!(
+                "retry in {}s would overrun the notification time budget",
                 wait.as_secs_f64().ceil()
-            )));
+            ));
         }
         std::thread::sleep(wait);
         backoff = backoff.saturating_mul(2);
@@ -127,17 +126,10 @@ fn reset_wait(r: &HttpResponse) -> Option<Duration> {
 }
 
 /// The API's own `message` field, to say why a request was refused (bounded, one line).
-fn api_message(body: &[u8]) -> String {
-    let Ok(value) = crate::json::parse(body) else {
-        return String::new();
-    };
-    match value.get("message").and_then(|m| m.as_str()) {
-        Some(m) => {
-            let line: String = m.chars().filter(|c| !c.is_control()).take(200).collect();
-            format!(" ({line})")
-        }
-        None => String::new(),
-    }
+fn api_message(body: &[u8]) -> Option<String> {
+    let value = crate::json::parse(body).ok()?;
+    let m = value.get("message")?.as_str()?;
+    Some(m.chars().filter(|c| !c.is_control()).take(200).collect())
 }
 
 #[cfg(test)]

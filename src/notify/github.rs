@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::deliver::{self, Budget, Call};
 use super::{Batch, Delivery, Notice};
 use crate::error::{Error, Result};
-use crate::net::Network;
+use crate::net::{Cause, NetError, Network};
 
 const MARKER: &str = "<!-- chainwarden:finding=";
 const STATUS: &str = "<!-- chainwarden:status=";
@@ -64,7 +64,7 @@ impl Api<'_> {
             },
         )?;
         crate::json::parse(&response.body)
-            .map_err(|e| Error::Network(format!("{method} {url}: response is not JSON: {e}")))
+            .map_err(|e| transfer(&url, format!("{method}: response is not JSON: {e}")))
     }
 }
 
@@ -133,7 +133,7 @@ fn list(api: &Api<'_>) -> Result<Vec<Issue>> {
         let value = api.call("GET", &path, None, true)?;
         let items = value
             .as_array()
-            .ok_or_else(|| Error::Network(format!("GET {path}: expected a JSON array")))?;
+            .ok_or_else(|| transfer(&path, "GET: expected a JSON array".into()))?;
         for item in items {
             if item.get("pull_request").is_some() {
                 continue;
@@ -160,10 +160,17 @@ fn list(api: &Api<'_>) -> Result<Vec<Issue>> {
             return Ok(issues);
         }
     }
-    Err(Error::Network(format!(
-        "more than {} issues labelled `{LABEL}`: refusing to guess which exist",
-        MAX_PAGES * 100
-    )))
+    Err(transfer(
+        &api.base,
+        format!(
+            "more than {} issues labelled `{LABEL}`: refusing to guess which exist",
+            MAX_PAGES * 100
+        ),
+    ))
+}
+
+fn transfer(url: &str, detail: String) -> Error {
+    Error::Network(NetError::new(url, Cause::Transfer(detail)))
 }
 
 /// The value of the first `<!-- chainwarden:NAME=VALUE -->` marker of `body`.

@@ -63,21 +63,14 @@ impl Sink {
         Err(bad("expected github:OWNER/REPO or webhook:URL"))
     }
 
-    /// How the sink is named in messages and evidence (a webhook's URL without its query,
-    /// which often carries a token).
+    /// How the sink is named in messages and evidence: a webhook by its host alone, since the
+    /// path or query of a webhook URL is often its secret (Slack's are).
     pub fn label(&self) -> String {
         match self {
             Sink::GitHub { owner, repo } => format!("github:{owner}/{repo}"),
             Sink::Webhook { url } => {
                 let shown = reqwest::Url::parse(url)
-                    .map(|u| {
-                        format!(
-                            "{}://{}{}",
-                            u.scheme(),
-                            u.host_str().unwrap_or(""),
-                            u.path()
-                        )
-                    })
+                    .map(|u| format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")))
                     .unwrap_or_default();
                 format!("webhook:{shown}")
             }
@@ -88,10 +81,11 @@ impl Sink {
 /// The body format of webhook notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum NotifyFormat {
-    /// The JSON document described in the README.
+    // The JSON document described in the README. (Plain comments: doc comments on variants
+    // would switch `audit --help` to its long layout.)
     #[default]
     Json,
-    /// `{"text": ...}` for Slack-compatible incoming webhooks.
+    // `{"text": ...}` for Slack-compatible incoming webhooks.
     Slack,
 }
 

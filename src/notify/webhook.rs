@@ -44,6 +44,7 @@ pub(super) fn deliver(
     if let Some(sig) = &signature {
         headers.push(("x-chainwarden-signature", sig.as_str()));
     }
+    let label = super::Sink::Webhook { url: url.into() }.label();
     let response = deliver::send(
         net,
         budget,
@@ -55,9 +56,17 @@ pub(super) fn deliver(
             body: Some(body.into_bytes()),
             idempotent: false,
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // The URL itself may be the secret: errors name the sink as its label does.
+        Error::Network(mut n) => {
+            n.url = label.clone();
+            Error::Network(n)
+        }
+        other => other,
+    })?;
     Ok(Delivery {
-        sink: super::Sink::Webhook { url: url.into() }.label(),
+        sink: label,
         finding: "*".into(),
         outcome: "sent".into(),
         external_id: Some(response.status.to_string()),

@@ -57,10 +57,9 @@ pub(super) struct RawSecrets {
 
 impl RawSecrets {
     pub(super) fn validate(self, problems: &mut Problems<'_>) -> SecretsPolicy {
-        let known: Vec<&str> = crate::secrets::rules::builtin()
-            .iter()
+        let known: Vec<&str> = crate::secrets::rules::scanned()
             .map(|r| r.id)
-            .chain(["dotenv-file"])
+            .chain(crate::secrets::rules::EXTRA_IDS.iter().copied())
             .collect();
         let mut allow_rules = Vec::new();
         for r in self.allow_rules {

@@ -7,7 +7,7 @@ use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::rules::{builtin, entropy, is_placeholder, Rule};
+use super::rules::{self, entropy, is_placeholder, Rule};
 use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::policy::SecretsPolicy;
@@ -16,7 +16,7 @@ use crate::policy::SecretsPolicy;
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct Scanner {
-    rules: Vec<Rule>,
+    rules: Vec<&'static Rule>,
     keywords: AhoCorasick,
     rule_of: Vec<usize>,
 }
@@ -29,7 +29,7 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Scanner {
-        let rules = builtin();
+        let rules: Vec<&'static Rule> = rules::scanned().collect();
         let mut patterns = Vec::new();
         let mut rule_of = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -68,14 +68,15 @@ impl Scanner {
         for (start, rule_index) in lines_hit {
             let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
             let line = &text[start..end];
-            let rule = &self.rules[rule_index];
-            for caps in rule.regex.captures_iter(line) {
-                let Some(secret) = caps.get(rule.group) else {
+            let rule = self.rules[rule_index];
+            for caps in rule.regex().captures_iter(line) {
+                let Some(&secret) = rule.secrets(&caps).first() else {
                     continue;
                 };
                 let value = secret.as_str();
-                if rule.min_entropy > 0.0
-                    && (entropy(value) < rule.min_entropy || is_placeholder(value))
+                if value.chars().count() < rule.min_len
+                    || rule.min_entropy > 0.0
+                        && (entropy(value) < rule.min_entropy || is_placeholder(value))
                 {
                     continue;
                 }
@@ -202,9 +203,11 @@ fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<Secre
 /// Scans the files of a tree.
 pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Result<SecretsReport> {
     let files = list_files(root)?;
+    let progress = crate::progress::Progress::items("scanning for secrets", files.len() as u64);
     let findings: Vec<SecretFinding> = files
         .par_iter()
         .flat_map_iter(|rel| {
+            progress.inc(1);
             let abs = root.join(rel);
             let mut out = Vec::new();
             if is_dotenv(rel) {

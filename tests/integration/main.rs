@@ -4,11 +4,15 @@
 mod common;
 
 mod audit;
+mod audit_agreement;
 mod commits;
 mod db;
+mod help;
 mod hostile;
 mod inventory;
+mod network;
 mod notify;
+mod output;
 mod redaction;
 mod report;
 mod secrets;

@@ -384,6 +384,11 @@ fn webhook_is_signed_retried_and_a_failed_sink_does_not_stop_it() {
         run.stderr
     );
     assert!(!run.stderr.contains(SECRET) && !run.stderr.contains(TOKEN));
+    assert!(
+        !run.stderr.contains("/hook"),
+        "a webhook's path may be its secret: {}",
+        run.stderr
+    );
     {
         let got = got.lock().unwrap();
         assert_eq!(got.len(), 1, "one delivery after the 503");
@@ -541,7 +546,11 @@ fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
         &[&baseline[..], &["--fail-on", "new"]].concat(),
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
-    assert!(run.stdout.contains("[existing]"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("  baseline: existing\n"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains(&format!("0 new, {base_count} existing, 0 fixed")),

@@ -407,9 +407,11 @@ pub fn write_manifest(
         .into_iter()
         .filter(|rel| exclude.is_none() || dir.join(rel).canonicalize().ok() != exclude)
         .collect();
+    let progress = crate::progress::Progress::items("hashing", files.len() as u64);
     let digests: Vec<Result<FileDigest>> = files
         .par_iter()
         .map(|rel| {
+            progress.inc(1);
             hash_file(&dir.join(rel), algorithm, &|_| {}).map_err(|e| Error::io(dir.join(rel), e))
         })
         .collect();

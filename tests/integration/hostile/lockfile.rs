@@ -132,3 +132,74 @@ fn real_lockfiles_still_pass_both_readers() {
         assert_eq!(fast.packages, slow.packages, "{}", lock.display());
     }
 }
+
+#[test]
+fn control_characters_in_a_source_are_refused() {
+    let lock = canonical("serde").replace("crates.io-index\"", "crates.io-index\\u001b[2J\"");
+    let stderr = audit_refuses(
+        &lock,
+        &["Cargo.lock:13:10: package `serde`: field `source`: holds control characters"],
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+/// Small deterministic mutations of a real lockfile (a line dropped, doubled or swapped, a
+/// byte changed): the fast and the general reader must accept and refuse alike and read the
+/// same packages. The cargo-fuzz target `lockfile_readers_agree` does this without bound.
+#[test]
+fn readers_agree_on_mutated_real_lockfiles() {
+    let Some(dir) = data("lockfiles/real-ripgrep") else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    const BYTES: &[u8] = b"\"\\ =#[]\n\t\x01\x1bxX0-_.+/";
+    // More rounds (a longer hunt) with CHAINWARDEN_MUTATION_ROUNDS.
+    let rounds = std::env::var("CHAINWARDEN_MUTATION_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(800);
+    for round in 0..rounds {
+        let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let i = next(mutated.len());
+        match round % 4 {
+            0 => {
+                mutated.remove(i);
+            }
+            1 => mutated.insert(i, mutated[next(lines.len())].clone()),
+            2 => {
+                let j = next(mutated.len());
+                mutated.swap(i, j);
+            }
+            _ => {
+                let line = &mut mutated[i];
+                let at = next(line.len() + 1);
+                let b = BYTES[next(BYTES.len())] as char;
+                if line.is_char_boundary(at) {
+                    line.insert(at, b);
+                }
+            }
+        }
+        let candidate = mutated.join("\n") + "\n";
+        let path = Path::new("Cargo.lock");
+        let either = chainwarden::inventory::Lockfile::parse(path, &candidate);
+        let general = chainwarden::inventory::Lockfile::parse_general(path, &candidate);
+        match (&either, &general) {
+            (Ok(a), Ok(b)) => assert_eq!(a.packages, b.packages, "round {round}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!(
+                "round {round}: readers disagree (fast path: {:?}, general: {:?}) on line {i}: {:?}",
+                either.as_ref().map(|l| l.fast_path).map_err(ToString::to_string),
+                general.as_ref().map(|_| ()).map_err(ToString::to_string),
+                mutated.get(i)
+            ),
+        }
+    }
+}

@@ -128,3 +128,66 @@ fn json_manifest_with_escaped_non_ascii_names_does_not_panic() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Deterministic mutations of the shipped policies (lines dropped, doubled, swapped, bytes
+/// inserted): parsing never panics and every refusal names the file. The cargo-fuzz target
+/// `policy_parse` does this without bound.
+#[test]
+fn mutated_policies_never_panic() {
+    let root = crate::common::repo_root().join("policies");
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    const BYTES: &[u8] = b"\"' =#[]{}\n\t\x01.,-_0a";
+    for entry in std::fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for round in 0..200 {
+            let mut m: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+            for _ in 0..=round % 3 {
+                let i = next(m.len());
+                match next(4) {
+                    0 if !m.is_empty() => {
+                        m.remove(i);
+                    }
+                    1 => m.insert(i, lines[next(lines.len())].to_string()),
+                    2 if !m.is_empty() => {
+                        let j = next(m.len());
+                        m.swap(i, j);
+                    }
+                    _ if !m.is_empty() => {
+                        let line = &mut m[i];
+                        let at = next(line.len() + 1);
+                        if line.is_char_boundary(at) {
+                            line.insert(at, BYTES[next(BYTES.len())] as char);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let candidate = m.join("\n");
+            let result = std::panic::catch_unwind(|| {
+                chainwarden::policy::Policy::parse(std::path::Path::new("p.toml"), &candidate)
+            });
+            match result {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    let message = e.to_string();
+                    assert!(message.starts_with("p.toml"), "{message}");
+                }
+                Err(_) => panic!(
+                    "{}: round {round} panicked on:\n{candidate}",
+                    path.display()
+                ),
+            }
+        }
+    }
+}
