@@ -62,7 +62,12 @@ impl Baseline {
     /// Reads a previous `chainwarden audit --format json` output.
     pub fn load(path: &Path) -> Result<Baseline> {
         let bytes = fsutil::read_bytes(path, InputKind::EvidenceExport)?;
-        let doc = crate::json::parse(&bytes).map_err(|e| Error::Located {
+        Baseline::parse(path, &bytes)
+    }
+
+    /// Parses an audit report's JSON; `path` names it in errors (a file, or a recorded run).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Baseline> {
+        let doc = crate::json::parse(bytes).map_err(|e| Error::Located {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),

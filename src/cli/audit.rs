@@ -79,11 +79,11 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let project = ProjectPaths::resolve(&project_path)?;
     let sinks = crate::notify::parse_sinks(&args.notify, args.offline)?;
-    let baseline = args
-        .baseline
-        .as_deref()
-        .map(crate::audit::baseline::Baseline::load)
-        .transpose()?;
+    let baseline = match args.baseline.as_deref() {
+        Some(p) if p == Path::new("last-run") => Some(last_run(global, &policy, &scope, &clock)?),
+        Some(p) => Some(crate::audit::baseline::Baseline::load(p)?),
+        None => None,
+    };
 
     let network = if args.offline {
         None
@@ -151,6 +151,29 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         Verdict::Pass => Outcome::Pass,
         Verdict::Fail => Outcome::Fail,
     })
+}
+
+/// `--baseline last-run`: the newest audit the evidence store recorded for this scope before
+/// now (its stored payload is that run's JSON report). No such run is an error: a gate with
+/// nothing to compare against must not pass by default.
+fn last_run(
+    global: &GlobalArgs,
+    policy: &crate::policy::Policy,
+    scope: &audit::model::Scope,
+    clock: &crate::clock::Clock,
+) -> Result<crate::audit::baseline::Baseline> {
+    let path = evidence::store_path(global, policy);
+    let store = evidence::Store::open(&path)?;
+    let key = evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+    let now = crate::clock::format_rfc3339(clock.now());
+    let run = store.last_audit_before(&key, &now)?.ok_or_else(|| {
+        crate::error::Error::Usage(format!(
+            "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
+            path.display()
+        ))
+    })?;
+    let source = PathBuf::from(format!("{} (run {})", path.display(), run.run_id));
+    crate::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
 }
 
 /// The cached database, refreshed when older than a day and online.

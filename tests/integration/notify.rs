@@ -645,3 +645,65 @@ fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
     let run = audit(&main, &plain, &[], &["--fail-on", "new"]);
     assert_eq!(run.code, 2, "--fail-on new needs --baseline");
 }
+
+#[test]
+fn baseline_last_run_comes_from_the_evidence_store() {
+    let Some(dir) = data("lockfiles/real-ripgrep-2019") else {
+        return;
+    };
+    let db = data("advisory-db").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = policy(tmp.path(), "");
+    let store = tmp.path().join("evidence.db");
+    let run = |now: &str, lockfile: &Path, extra: &[&str]| {
+        let out = cw()
+            .env("CHAINWARDEN_NO_RECORD", "false")
+            .args([
+                "audit",
+                "--lockfile-only",
+                "--project",
+                "web",
+                "--format",
+                "json",
+                "--now",
+                now,
+                "--db",
+            ])
+            .arg(&db)
+            .arg("--policy")
+            .arg(&plain)
+            .arg("--evidence")
+            .arg(&store)
+            .args(extra)
+            .arg(lockfile)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    };
+    let lock = dir.join("Cargo.lock");
+    // Nothing recorded yet: no comparison, no pass.
+    let (code, _, stderr) = run(
+        "2026-11-20T00:00:00Z",
+        &lock,
+        &["--baseline", "last-run", "--fail-on", "new"],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has no audit of this scope"), "{stderr}");
+    // Record one audit, then the next run of the same scope compares with it.
+    let (code, _, stderr) = run("2026-11-21T00:00:00Z", &lock, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let (code, stdout, stderr) = run(
+        "2026-11-22T00:00:00Z",
+        &lock,
+        &["--baseline", "last-run", "--fail-on", "new"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["baseline"]["new"], 0);
+    assert!(doc["baseline"]["existing"].as_u64().unwrap() > 0);
+    assert_eq!(doc["baseline"]["time"], "2026-11-21T00:00:00Z");
+}
