@@ -31,7 +31,17 @@ pub enum Sink {
 impl Sink {
     /// Parses `github:OWNER/REPO` or `webhook:URL` (the URL must be https, or http on loopback).
     pub fn parse(text: &str) -> Result<Sink> {
-        let bad = |why: &str| Error::Usage(format!("--notify {text:?}: {why}"));
+        // A webhook URL may carry its secret: name it by scheme and host only.
+        let shown = match text.strip_prefix("webhook:") {
+            Some(url) => format!(
+                "webhook:{}",
+                reqwest::Url::parse(url)
+                    .map(|u| format!("{}://{}/…", u.scheme(), u.host_str().unwrap_or("")))
+                    .unwrap_or_else(|_| "…".into())
+            ),
+            None => text.chars().filter(|c| !c.is_control()).take(200).collect(),
+        };
+        let bad = |why: &str| Error::Usage(format!("--notify {shown}: {why}"));
         if let Some(rest) = text.strip_prefix("github:") {
             let (owner, repo) = rest
                 .split_once('/')
@@ -55,7 +65,9 @@ impl Sink {
             });
         }
         if let Some(url) = text.strip_prefix("webhook:") {
-            crate::net::check_url(url).map_err(|e| bad(&e.to_string()))?;
+            if let Err(Error::Network(e)) = crate::net::check_url(url) {
+                return Err(bad(&e.cause.to_string()));
+            }
             return Ok(Sink::Webhook {
                 url: url.to_string(),
             });
@@ -309,4 +321,35 @@ pub fn notify_and_report(sinks: &[Sink], batch: &Batch, format: NotifyFormat) ->
         ));
     }
     Ok(!deliveries.iter().any(Delivery::failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sinks_parse_strictly_and_never_echo_a_webhook_path() {
+        assert_eq!(
+            Sink::parse("github:acme/web.rs").unwrap(),
+            Sink::GitHub {
+                owner: "acme".into(),
+                repo: "web.rs".into()
+            }
+        );
+        for bad in [
+            "github:acme",
+            "github:acme/../x",
+            "github:a/b/c",
+            "github:/x",
+            "slack:x",
+        ] {
+            assert!(Sink::parse(bad).is_err(), "{bad}");
+        }
+        let e = Sink::parse("webhook:http://hooks.example.org/T000/SECRETPATH")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("plain http") && !e.contains("SECRETPATH"), "{e}");
+        let ok = Sink::parse("webhook:https://hooks.example.org/T000/SECRETPATH").unwrap();
+        assert_eq!(ok.label(), "webhook:https://hooks.example.org/…");
+    }
 }
