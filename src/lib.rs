@@ -22,5 +22,7 @@ pub mod policy;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod sbom;
 pub mod secrets;
 pub mod verify;
+pub mod vex;

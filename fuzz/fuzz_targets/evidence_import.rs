@@ -21,7 +21,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut guard = store().lock().unwrap();
-    if let Err(e) = chainwarden::evidence::import(&mut guard.1, Path::new("runs.jsonl"), text) {
+    // Unsigned lines accepted: the fuzzer exercises parsing and checking, not the signature.
+    let opts = chainwarden::evidence::ImportOptions {
+        trusted: None,
+        tenant: None,
+        project: None,
+    };
+    if let Err(e) =
+        chainwarden::evidence::import(&mut guard.1, Path::new("runs.jsonl"), text, &opts)
+    {
         let message = e.to_string();
         assert!(
             message.starts_with("runs.jsonl") || message.starts_with("evidence store"),

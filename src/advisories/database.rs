@@ -26,8 +26,18 @@ pub struct AdvisoryDb {
     count: usize,
     /// Crates advisories not yet deserialised (index loads only).
     index: Option<index::Index>,
+    /// Where the index of an unmanaged directory is kept, to rebuild it when a stamp is stale.
+    cached_index: Option<CachedIndex>,
     /// Crates advisories by package name.
     loaded: HashMap<String, Vec<Advisory>>,
+}
+
+/// The index of an unmanaged directory in the cache.
+#[derive(Debug, Clone)]
+struct CachedIndex {
+    index_dir: PathBuf,
+    path: PathBuf,
+    key: String,
 }
 
 impl AdvisoryDb {
@@ -39,27 +49,46 @@ impl AdvisoryDb {
             let key = index::archive_key(&archive_sha256);
             let path = dir.join(index::IN_COPY);
             if let Some(idx) = index::read(&path, &key) {
-                return Ok(AdvisoryDb::from_index(dir, idx));
+                return Ok(AdvisoryDb::from_index(dir, idx, None));
             }
             let db = AdvisoryDb::parse(dir)?;
             // A read-only copy only costs speed.
-            let _ = index::write(&path, &key, &db.all(), db.count);
+            let _ = index::write(&path, &key, &db.all(), db.count, None);
             return Ok(db);
         }
+        let Some(index_dir) = index_dir else {
+            return AdvisoryDb::parse(dir);
+        };
+        let (location, key) = index::directory_key(dir)?;
+        let cached = CachedIndex {
+            index_dir: index_dir.to_path_buf(),
+            path: index::cache_index_path(index_dir, &location),
+            key,
+        };
+        if let Some(idx) = index::read(&cached.path, &cached.key) {
+            return Ok(AdvisoryDb::from_index(dir, idx, Some(cached)));
+        }
+        AdvisoryDb::parse_and_index(dir, cached)
+    }
+
+    /// Parses an unmanaged directory and writes its index with the stamps taken before parsing
+    /// (a file changed meanwhile fails its stamp next time).
+    fn parse_and_index(dir: &Path, cached: CachedIndex) -> Result<AdvisoryDb> {
         let files = advisory_files(dir)?;
-        if let Some(index_dir) = index_dir {
-            let key = index::fingerprint_key(dir, &files)?;
-            let path = index::cache_index_path(index_dir, &key);
-            if let Some(idx) = index::read(&path, &key) {
-                return Ok(AdvisoryDb::from_index(dir, idx));
-            }
-            let db = AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?);
-            if index::write(&path, &key, &db.all(), db.count).is_ok() {
-                index::remove_others(index_dir, &path);
-            }
-            return Ok(db);
+        let stamps = index::stamps(dir, &files)?;
+        let db = AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?);
+        if index::write(
+            &cached.path,
+            &cached.key,
+            &db.all(),
+            db.count,
+            Some(&stamps),
+        )
+        .is_ok()
+        {
+            index::prune(&cached.index_dir);
         }
-        Ok(AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?))
+        Ok(db)
     }
 
     /// Parses every advisory file (no index).
@@ -68,12 +97,13 @@ impl AdvisoryDb {
         Ok(AdvisoryDb::from_advisories(dir, parse_all(dir, &files)?))
     }
 
-    fn from_index(dir: &Path, idx: index::Index) -> AdvisoryDb {
+    fn from_index(dir: &Path, idx: index::Index, cached_index: Option<CachedIndex>) -> AdvisoryDb {
         AdvisoryDb {
             path: dir.to_path_buf(),
             from_index: true,
             count: idx.advisory_count,
             index: Some(idx),
+            cached_index,
             loaded: HashMap::new(),
         }
     }
@@ -94,6 +124,7 @@ impl AdvisoryDb {
             from_index: false,
             count,
             index: None,
+            cached_index: None,
             loaded,
         }
     }
@@ -106,20 +137,41 @@ impl AdvisoryDb {
     }
 
     /// Deserialises the indexed advisories of these packages (a no-op after a full parse).
+    /// A package directory whose stamp no longer matches the disk makes the whole directory be
+    /// parsed and indexed again.
     pub fn prepare<'n>(&mut self, names: impl IntoIterator<Item = &'n str>) -> Result<()> {
         for name in names {
             if self.loaded.contains_key(name) {
                 continue;
             }
             let Some(index) = &self.index else { continue };
-            if let Some(raw) = index.package_json(name) {
-                let advisories: Vec<Advisory> = serde_json::from_slice(&raw).map_err(|e| {
-                    Error::Database(format!(
-                        "{}: advisory index entry for `{name}` is unreadable ({e}); remove the index and run again",
+            let Some(raw) = index.package_json(name) else {
+                continue;
+            };
+            let entry: index::PackageEntry = serde_json::from_slice(&raw).map_err(|e| {
+                Error::Database(format!(
+                    "{}: advisory index entry for `{name}` is unreadable ({e}); remove the index and run again",
+                    self.path.display()
+                ))
+            })?;
+            let fresh = entry
+                .stamp
+                .as_ref()
+                .is_none_or(|s| s.matches(&self.path.join("crates").join(name)));
+            match (&self.cached_index, fresh) {
+                (_, true) => {
+                    self.loaded.insert(name.to_string(), entry.advisories);
+                }
+                (Some(cached), false) => {
+                    let rebuilt = AdvisoryDb::parse_and_index(&self.path, cached.clone())?;
+                    *self = rebuilt;
+                }
+                (None, false) => {
+                    return Err(Error::Database(format!(
+                        "{}: advisory index entry for `{name}` is stale",
                         self.path.display()
-                    ))
-                })?;
-                self.loaded.insert(name.to_string(), advisories);
+                    )))
+                }
             }
         }
         Ok(())

@@ -4,13 +4,18 @@
 //! Keys: a copy installed by `chainwarden db update` is keyed by the SHA-256 of the archive it
 //! was unpacked from (its content digest, recorded in the marker), and its index is written
 //! inside the copy at install time. Any other directory (`--db DIR`, e.g. a git checkout) is
-//! keyed by a fingerprint of every advisory file's relative path, size and modification time,
-//! and its index lives in the cache directory. The index file repeats its key and format, and
-//! is used only when both match; a corrupt or foreign index is ignored and rewritten, never
-//! trusted. Writes are atomic.
+//! keyed by its canonical path and the modification times of `crates/`, `rust/` and `rust/*`
+//! (which change when a package directory appears or goes), and its index lives in the cache
+//! directory. The index file repeats its key and format, and is used only when both match; a
+//! corrupt or foreign index is ignored and rewritten, never trusted. Writes are atomic.
 //!
 //! Advisories are stored per package as raw JSON and deserialised only for the crates the
-//! lockfile contains.
+//! lockfile contains. For an unmanaged directory every package directory has an entry, with a
+//! [`DirStamp`]: the directory's modification time (it changes when a file is added, removed or
+//! renamed in it) and each file's size and modification time (they change when it is edited).
+//! The stamp of every package the audit looks up is checked against the disk, so a lookup never
+//! answers from a stale entry, without walking the ~900 other directories: an audit costs a few
+//! hundred `stat` calls instead of a walk of the whole tree.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,11 +28,13 @@ use crate::error::{Error, Result};
 
 /// Bump when the stored shape changes; includes the versions that shaped it.
 const FORMAT: &str = concat!(
-    "chainwarden-advisory-index-3/rustsec-0.34/",
+    "chainwarden-advisory-index-4/rustsec-0.34/",
     env!("CARGO_PKG_VERSION")
 );
 /// The index file inside a managed copy.
 pub const IN_COPY: &str = ".chainwarden-index.json";
+/// Indexes of unmanaged directories kept in the cache (the newest).
+const MAX_CACHED_INDEXES: usize = 8;
 
 /// The first line of an index file; the per-package JSON follows it, at the offsets given
 /// (relative to the start of the body).
@@ -37,6 +44,66 @@ struct Header {
     key: String,
     advisory_count: usize,
     packages: HashMap<String, (usize, usize)>,
+}
+
+/// How one package directory looked when it was indexed (unmanaged directories only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirStamp {
+    /// Modification time of the directory, nanoseconds since the epoch.
+    mtime: u64,
+    /// (file name, size, modification time) of each advisory file in it, sorted.
+    files: Vec<(String, u64, u64)>,
+}
+
+impl DirStamp {
+    /// The stamp of `dir` as it is now, for the files named.
+    fn of(dir: &Path, files: &[&Path]) -> Option<DirStamp> {
+        let mut stamped = Vec::with_capacity(files.len());
+        for f in files {
+            let meta = std::fs::metadata(f).ok()?;
+            let name = f.file_name()?.to_str()?.to_string();
+            stamped.push((name, meta.len(), mtime_ns(&meta)));
+        }
+        stamped.sort();
+        Some(DirStamp {
+            mtime: mtime_ns(&std::fs::metadata(dir).ok()?),
+            files: stamped,
+        })
+    }
+
+    /// Whether `dir` still looks as stamped: same directory time (so the same set of names),
+    /// and every file the same size and time.
+    pub fn matches(&self, dir: &Path) -> bool {
+        let same = |p: &Path, mtime: u64, len: Option<u64>| {
+            std::fs::metadata(p)
+                .is_ok_and(|m| mtime_ns(&m) == mtime && len.is_none_or(|l| l == m.len()))
+        };
+        same(dir, self.mtime, None)
+            && self
+                .files
+                .iter()
+                .all(|(name, len, mtime)| same(&dir.join(name), *mtime, Some(*len)))
+    }
+}
+
+/// One package's entry.
+#[derive(Serialize, Deserialize)]
+pub struct PackageEntry {
+    pub stamp: Option<DirStamp>,
+    pub advisories: Vec<Advisory>,
+}
+
+#[derive(Serialize)]
+struct PackageEntryOut<'a> {
+    stamp: Option<&'a DirStamp>,
+    advisories: &'a [&'a Advisory],
+}
+
+fn mtime_ns(meta: &std::fs::Metadata) -> u64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// A read index: the header in memory; per-package JSON is read from the file on demand.
@@ -50,7 +117,7 @@ pub struct Index {
 }
 
 impl Index {
-    /// The raw JSON of a package's advisories, if it has any.
+    /// The raw JSON of a package's entry, if it has one.
     pub fn package_json(&self, name: &str) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt;
         let &(start, len) = self.packages.get(name)?;
@@ -62,24 +129,59 @@ impl Index {
     }
 }
 
-/// Fingerprint of a directory's advisory files: SHA-256 of (relative path, size, mtime).
-pub fn fingerprint_key(dir: &Path, files: &[PathBuf]) -> Result<String> {
-    let mut hasher = Sha256::new();
-    for f in files {
-        let meta =
-            std::fs::metadata(f).map_err(|e| Error::Database(format!("{}: {e}", f.display())))?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        let rel = f.strip_prefix(dir).unwrap_or(f);
-        hasher.update(rel.to_string_lossy().as_bytes());
-        hasher.update([0]);
-        hasher.update(meta.len().to_le_bytes());
-        hasher.update(mtime.to_le_bytes());
+/// Where the index of an unmanaged directory lives (its canonical path) and the key it must
+/// carry: the path and the times of the directories whose entries are the package directories.
+pub fn directory_key(dir: &Path) -> Result<(String, String)> {
+    let canonical = dir
+        .canonicalize()
+        .map_err(|e| Error::Database(format!("{}: {e}", dir.display())))?;
+    let location = format!("dir:{}", canonical.display());
+    let time = |p: &Path| std::fs::metadata(p).map(|m| mtime_ns(&m)).unwrap_or(0);
+    let mut key = format!("{location}|crates:{}", time(&canonical.join("crates")));
+    let rust = canonical.join("rust");
+    key.push_str(&format!("|rust:{}", time(&rust)));
+    if let Ok(entries) = std::fs::read_dir(&rust) {
+        let mut subdirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        subdirs.sort();
+        for d in subdirs {
+            let name = d
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            key.push_str(&format!("|rust/{name}:{}", time(&d)));
+        }
     }
-    Ok(format!("files:{}", hex::encode(hasher.finalize())))
+    Ok((location, key))
+}
+
+/// The stamps of the `crates/` package directories (every one, advisories or not).
+pub fn stamps(dir: &Path, files: &[PathBuf]) -> Result<BTreeMap<String, DirStamp>> {
+    let crates = dir.join("crates");
+    let mut by_dir: BTreeMap<String, Vec<&Path>> = BTreeMap::new();
+    let packages = std::fs::read_dir(&crates)
+        .map_err(|e| Error::Database(format!("{}: {e}", crates.display())))?;
+    for p in packages.flatten() {
+        if p.file_type().is_ok_and(|t| t.is_dir()) {
+            by_dir.insert(p.file_name().to_string_lossy().into_owned(), Vec::new());
+        }
+    }
+    for f in files {
+        let parent = f.parent().unwrap_or(Path::new(""));
+        if parent.parent() == Some(crates.as_path()) {
+            let name = parent.file_name().unwrap_or_default().to_string_lossy();
+            by_dir.entry(name.into_owned()).or_default().push(f);
+        }
+    }
+    by_dir
+        .into_iter()
+        .map(|(name, files)| {
+            let stamp = DirStamp::of(&crates.join(&name), &files).ok_or_else(|| {
+                Error::Database(format!("{}: changed while indexing", crates.display()))
+            })?;
+            Ok((name, stamp))
+        })
+        .collect()
 }
 
 /// The key of a copy installed by `db update`: its archive's digest.
@@ -124,11 +226,20 @@ pub fn read(path: &Path, key: &str) -> Option<Index> {
     })
 }
 
-/// Writes the index for `key` at `path` (atomically).
-/// `advisory_count` counts both collections (as cargo-audit reports it); only crates
-/// advisories are stored.
-pub fn write(path: &Path, key: &str, advisories: &[Advisory], advisory_count: usize) -> Result<()> {
+/// Writes the index for `key` at `path` (atomically). `advisory_count` counts both
+/// collections (as cargo-audit reports it); only crates advisories are stored. With `stamps`
+/// (unmanaged directories), every stamped package directory gets an entry, advisories or not.
+pub fn write(
+    path: &Path,
+    key: &str,
+    advisories: &[Advisory],
+    advisory_count: usize,
+    stamps: Option<&BTreeMap<String, DirStamp>>,
+) -> Result<()> {
     let mut by_package: BTreeMap<&str, Vec<&Advisory>> = BTreeMap::new();
+    for name in stamps.into_iter().flat_map(BTreeMap::keys) {
+        by_package.entry(name.as_str()).or_default();
+    }
     for a in advisories {
         if a.metadata.collection == Some(rustsec::Collection::Crates) {
             by_package
@@ -141,7 +252,11 @@ pub fn write(path: &Path, key: &str, advisories: &[Advisory], advisory_count: us
     let mut packages = HashMap::new();
     for (name, list) in by_package {
         let start = body.len();
-        serde_json::to_writer(&mut body, &list).map_err(|e| Error::Database(e.to_string()))?;
+        let entry = PackageEntryOut {
+            stamp: stamps.and_then(|s| s.get(name)),
+            advisories: &list,
+        };
+        serde_json::to_writer(&mut body, &entry).map_err(|e| Error::Database(e.to_string()))?;
         packages.insert(name.to_string(), (start, body.len() - start));
     }
     let header = Header {
@@ -156,17 +271,26 @@ pub fn write(path: &Path, key: &str, advisories: &[Advisory], advisory_count: us
     crate::fsutil::write_atomic(path, &bytes)
 }
 
-/// Drops other indexes in the cache's index directory (one per database state is enough).
-pub fn remove_others(index_dir: &Path, keep: &Path) {
+/// Keeps the newest indexes in the cache's index directory (one per database directory).
+pub fn prune(index_dir: &Path) {
     let Ok(entries) = std::fs::read_dir(index_dir) else {
         return;
     };
-    for e in entries.flatten() {
-        let p = e.path();
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p != keep && name.starts_with("advisories-") && name.ends_with(".json") {
-            let _ = std::fs::remove_file(p);
-        }
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            name.starts_with("advisories-") && name.ends_with(".json")
+        })
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    if found.len() <= MAX_CACHED_INDEXES {
+        return;
+    }
+    found.sort();
+    for (_, p) in &found[..found.len() - MAX_CACHED_INDEXES] {
+        let _ = std::fs::remove_file(p);
     }
 }
 

@@ -20,6 +20,7 @@ use crate::advisories::meta::DbMeta;
 use crate::advisories::AdvisoryDb;
 use crate::clock::{format_rfc3339, Clock};
 use crate::error::Result;
+use crate::inventory::graph_cache::GraphCache;
 use crate::inventory::{metadata, Graph, Inventory, Lockfile, ProjectPaths};
 use crate::policy::Policy;
 use matching::TargetFilter;
@@ -54,6 +55,12 @@ pub struct AuditRequest<'a> {
 /// Runs the audit and returns the report (rendering and exit code are the caller's).
 pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     let lock = Lockfile::load(&req.project.lockfile)?;
+    audit_lockfile(req, lock)
+}
+
+/// Runs the audit on an already read inventory (a lockfile, or the dependency list of a
+/// binary or an SBOM turned into one).
+pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditReport> {
     let mut notes = Vec::new();
 
     let target_info = req
@@ -155,6 +162,16 @@ fn resolve_graph(
     target: Option<&'static cfg_expr::targets::TargetInfo>,
     notes: &mut Vec<String>,
 ) -> Result<(Option<crate::inventory::Resolution>, Graph, GraphMode)> {
+    let cache = match (&req.graph, &req.project.manifest) {
+        (GraphSource::CargoMetadata { .. }, Some(m)) => {
+            GraphCache::new(m, lock, req.target.as_deref(), req.exclude_dev)
+        }
+        _ => None,
+    };
+    if let Some(hit) = cache.as_ref().and_then(|c| c.load(lock)) {
+        notes.push(format!("cargo metadata not run: used the graph cached for this Cargo.lock, its manifests and cargo (key {})", &hit.key[..16]));
+        return Ok((Some(hit.resolution), hit.graph, GraphMode::Metadata));
+    }
     // The metadata, and where it came from (named when it does not match the lockfile).
     let metadata = match &req.graph {
         GraphSource::LockfileOnly => None,
@@ -186,6 +203,9 @@ fn resolve_graph(
         return Ok((None, Graph::from_lockfile(lock), GraphMode::Lockfile));
     };
     let (resolution, graph) = metadata::resolve(&metadata, &origin, lock, target, req.exclude_dev)?;
+    if let Some(cache) = &cache {
+        cache.store(&metadata, &resolution, &graph);
+    }
     Ok((Some(resolution), graph, GraphMode::Metadata))
 }
 

@@ -5,8 +5,10 @@
 //! Invariant: `Inventory::packages` is exactly the lockfile's `[[package]]` list, in file order;
 //! indices into it are stable for the life of the inventory and are what [`graph::Graph`] uses.
 
+pub mod binary;
 mod fastlock;
 pub mod graph;
+pub mod graph_cache;
 pub mod lockfile;
 pub mod metadata;
 pub mod names;
@@ -80,7 +82,7 @@ fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reachability facts from `cargo metadata`, per package index of the lockfile.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Resolution {
     /// Workspace members (indices into `Inventory::packages`).
     pub members: Vec<usize>,

@@ -11,6 +11,7 @@ mod deadlines;
 mod evidence;
 mod recover;
 pub mod release;
+mod report;
 pub mod scope;
 mod secrets;
 
@@ -22,8 +23,9 @@ pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
 pub use commits::CommitsPolicy;
 pub use deadlines::Deadlines;
-pub use evidence::EvidencePolicy;
+pub use evidence::{Cadence, EvidencePolicy};
 pub use release::ReleasePolicy;
+pub use report::ReportPolicy;
 pub use scope::ScopePolicy;
 pub use secrets::SecretsPolicy;
 
@@ -47,6 +49,7 @@ pub struct Policy {
     pub release: ReleasePolicy,
     pub secrets: SecretsPolicy,
     pub commits: CommitsPolicy,
+    pub report: ReportPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,14 +72,16 @@ pub(crate) struct RawPolicy {
     secrets: secrets::RawSecrets,
     #[serde(default)]
     commits: commits::RawCommits,
+    #[serde(default)]
+    report: report::RawReport,
 }
 
 /// Collects validation problems with positions.
 pub(crate) struct Problems<'a> {
-    path: &'a Path,
+    pub(crate) path: &'a Path,
     /// Built once: thousands of problems in one file must not each rescan the text.
     lines: crate::lines::LineIndex<'a>,
-    errors: Vec<Error>,
+    pub(crate) errors: Vec<Error>,
 }
 
 impl<'a> Problems<'a> {
@@ -178,6 +183,7 @@ impl RawPolicy {
         let release = raw.release.validate(problems);
         let secrets = raw.secrets.validate(problems);
         let commits = raw.commits.validate(problems);
+        let report = raw.report.validate(problems);
         Policy {
             source: PathBuf::new(),
             scope,
@@ -188,6 +194,7 @@ impl RawPolicy {
             release,
             secrets,
             commits,
+            report,
         }
     }
 }

@@ -112,6 +112,11 @@ fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> 
     let code = "verify:release-signature";
     Ok(
         match verify_file_any_signer(file, bundle, trusted_root)? {
+            Err(failed) if failed.verdict == Verdict::Unverifiable => Check::new(
+                code,
+                Verdict::Unverifiable,
+                format!("release-signature: {}: {}", bundle.display(), failed.message),
+            ),
             Err(failed) => Check::new(
                 code,
                 Verdict::Failed,

@@ -630,7 +630,7 @@ fn bad_input_exits_2_with_a_located_message() {
     assert!(msg.contains("RUSTSEC-2021-0003.md"), "{msg}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();

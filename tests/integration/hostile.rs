@@ -207,7 +207,7 @@ fn evidence_import_forms_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("evidence.db");
     every_form_refused("runs.jsonl", "64 MiB limit for evidence files", |p| {
-        let mut a = os(&["evidence", "import"]);
+        let mut a = os(&["evidence", "import", "--allow-unsigned"]);
         a.extend([p.into(), "--evidence".into(), store.clone().into()]);
         a
     });

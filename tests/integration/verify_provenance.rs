@@ -292,6 +292,59 @@ fn github_attestations(bcr: &Path) -> Vec<Run> {
     ]
 }
 
+/// `actions/attest-build-provenance` output from the gh CLI's test data: a reusable workflow
+/// pinned at a commit, and an attestation from GitHub's own Sigstore instance (no
+/// transparency-log entry: refused against the public-good root).
+fn attest_build_provenance() -> Vec<Run> {
+    let d = fixture("gh-attestation");
+    let art = d.join("reusable-workflow-artifact");
+    let reusable = d.join("reusable-workflow-attestation.sigstore.json");
+    let malancas = "github.com/malancas/attest-demo";
+    let shared =
+        "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml";
+    let pinned = format!("{shared}@09b495c3f12c7881b3cc17209a327792065c1a1d");
+    let demo_wf = "https://github.com/actions/attest-demo/.github/workflows/build-python.yml";
+    let r = |source: &str, flags: &[&str], e| run(&art, &reusable, source, flags, e);
+    vec![
+        r(malancas, &["--signer-workflow", shared], Verified),
+        r(malancas, &["--signer-workflow", &pinned], Verified),
+        r(
+            malancas,
+            &["--signer-workflow", shared, "--source-branch", "main"],
+            Verified,
+        ),
+        r(
+            malancas,
+            &["--signer-workflow", shared, "--source-branch", "dev"],
+            Failed(REF),
+        ),
+        r(
+            malancas,
+            &["--signer-workflow", shared, "--source-tag", "v1.0.0"],
+            Failed(REF),
+        ),
+        r(
+            malancas,
+            &["--signer-workflow", &format!("{shared}@v1.0.0")],
+            Failed(BLD),
+        ),
+        r(malancas, &["--signer-workflow", demo_wf], Failed(BLD)),
+        r(malancas, &[], Failed(BLD)),
+        r(
+            "github.com/actions/attest-demo",
+            &["--signer-workflow", shared],
+            Failed(SRC),
+        ),
+        run(
+            &d.join("github_provenance_demo-0.0.12-py3-none-any.whl"),
+            &d.join("github_provenance_demo-0.0.12-py3-none-any-bundle.jsonl"),
+            "github.com/actions/attest-demo",
+            &["--signer-workflow", demo_wf],
+            Failed(SIG),
+        ),
+    ]
+}
+
 /// Bare DSSE envelopes (slsa-verifier looks their log entries up online), a key-signed VSA
 /// and slsa-github-generator v1.x output: never verified offline, exit 2 — for the rows
 /// slsa-verifier accepts online as for those it rejects (CASES.md `legacy-dsse/`).
@@ -527,6 +580,7 @@ fn container_based_attestations_and_offline_limits() {
     };
     let mut runs = container_based(&root.join("gha_container-based-v2.1.0"));
     runs.extend(github_attestations(&root.join("bcr")));
+    runs.extend(attest_build_provenance());
     runs.extend(offline_unverifiable(&root));
     // npm attestations are not Sigstore provenance bundles: never verified here.
     let npm = root.join("npm");

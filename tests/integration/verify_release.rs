@@ -229,6 +229,19 @@ fn without_a_policy_nothing_unchecked_is_verified() {
         ("verify:release-signature".into(), "failed".into())
     );
 
+    // A managed-key bundle whose key nobody gave: not checked, neither verified nor failed.
+    std::fs::copy(
+        cases.join("managed-key-happy-path/bundle.sigstore.json"),
+        rel.join("a.txt.sigstore.json"),
+    )
+    .unwrap();
+    let (code, report) = verify_without_policy(&rel);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        codes(&report)[1],
+        ("verify:release-signature".into(), "unverifiable".into())
+    );
+
     // Provenance in the release, not required by any policy: not checked, never verified.
     std::fs::remove_file(rel.join("a.txt.sigstore.json")).unwrap();
     std::fs::copy(

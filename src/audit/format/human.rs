@@ -160,8 +160,10 @@ fn row(f: &Finding) -> [String; 5] {
     ]
 }
 
-/// `text` cut to `width` characters, the last one an ellipsis when cut.
+/// `text` cut to `width` characters, the last one an ellipsis when cut. Redacted first, for the
+/// reason given at [`wrap`]: a token cut short no longer matches its rule.
 fn clip(text: &str, width: usize) -> String {
+    let text = crate::redact::redact(text);
     if text.chars().count() <= width {
         return text.to_string();
     }
@@ -171,7 +173,12 @@ fn clip(text: &str, width: usize) -> String {
 }
 
 /// Word-wraps `text` to `width` columns; continuation lines are indented by `indent`.
+///
+/// The text is redacted *before* it is laid out: a line break inserted inside a secret (a key
+/// block's `BEGIN RSA PRIVATE KEY` header in a policy reason) would otherwise hide it from the
+/// redaction the output boundary applies to the finished text.
 fn wrap(text: &str, width: usize, indent: usize) -> String {
+    let text = crate::redact::redact(text);
     let mut out = String::new();
     let mut col = 0;
     for word in text.split(' ') {

@@ -5,9 +5,7 @@ use sigstore_verify::crypto::CertificateInfo;
 
 use super::builder::{self, BuilderId};
 use super::source::{normalize_repo, RefRequirement};
-use super::statement::{
-    Statement, BUILD_TYPE_BYOB, BUILD_TYPE_CONTAINER_BASED, BUILD_TYPE_GITHUB_WORKFLOW,
-};
+use super::statement::{Statement, BUILD_TYPE_BYOB, BUILD_TYPE_CONTAINER_BASED};
 use crate::verify::model::{Check, Verdict};
 
 const SUBJECT: &str = "verify:provenance-subject";
@@ -51,7 +49,7 @@ pub fn builder(
                 "the certificate identity `{signer}` names no workflow ref"
             ));
         }
-        if st.is_v1() && st.build_type() == Some(BUILD_TYPE_GITHUB_WORKFLOW) {
+        if st.is_github_attestation() {
             github_attestation(
                 st,
                 &signer_id,
@@ -156,15 +154,18 @@ fn github_attestation(
     if !signer.matches_loose(want) {
         return Err(format!("signed by `{signer}`, expected `{want}`"));
     }
-    // A reusable workflow from another repository is trusted only at a release tag; the
-    // repository's own workflow runs at the source ref, checked with --source-tag/-branch.
+    // A reusable workflow from another repository is trusted only pinned (a release tag, or a
+    // commit id, which cannot move); the repository's own workflow runs at the source ref,
+    // checked with --source-tag / --source-branch.
     let own = signer
         .name
         .strip_prefix("https://")
         .is_some_and(|n| n.starts_with(&format!("{}/", normalize_repo(source_uri))));
-    if !own && !builder::valid_builder_ref(signer.version.as_deref().unwrap_or("")) {
+    let pin = signer.version.as_deref().unwrap_or("");
+    let commit = pin.len() == 40 && pin.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !own && !builder::valid_builder_ref(pin) && !commit {
         return Err(format!(
-            "invalid ref: the reusable workflow `{signer}` must be pinned at a release tag refs/tags/vX.Y.Z"
+            "invalid ref: the reusable workflow `{signer}` must be pinned at a release tag refs/tags/vX.Y.Z or a commit id"
         ));
     }
     let named = st.builder_id().unwrap_or("");

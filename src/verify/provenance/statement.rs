@@ -19,6 +19,9 @@ pub const BUILD_TYPE_BYOB: &str =
 pub const BUILD_TYPE_CONTAINER_BASED: &str = "https://slsa.dev/container-based-build/v0.1?draft";
 /// `actions/attest-build-provenance` (GitHub artifact attestations).
 pub const BUILD_TYPE_GITHUB_WORKFLOW: &str = "https://actions.github.io/buildtypes/workflow/v1";
+/// The same build type under its first name (attestations made before the rename).
+pub const BUILD_TYPE_GITHUB_WORKFLOW_V0: &str =
+    "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1";
 
 const STATEMENT_TYPES: &[&str] = &[
     "https://in-toto.io/Statement/v0.1",
@@ -66,6 +69,15 @@ impl Statement {
 
     pub fn is_v1(&self) -> bool {
         self.v1
+    }
+
+    /// A GitHub artifact attestation (`actions/attest-build-provenance`).
+    pub fn is_github_attestation(&self) -> bool {
+        self.v1
+            && matches!(
+                self.build_type(),
+                Some(BUILD_TYPE_GITHUB_WORKFLOW) | Some(BUILD_TYPE_GITHUB_WORKFLOW_V0)
+            )
     }
 
     fn pred(&self) -> &Value {
@@ -118,7 +130,7 @@ impl Statement {
                 .filter(|s| !s.is_empty())
                 .map(String::from);
         }
-        if self.build_type() == Some(BUILD_TYPE_GITHUB_WORKFLOW) {
+        if self.is_github_attestation() {
             let wf = &self.pred()["buildDefinition"]["externalParameters"]["workflow"];
             return Some(format!(
                 "git+{}@{}",
@@ -194,7 +206,7 @@ impl Statement {
                 Some(r) if r.starts_with("refs/tags/") => {}
                 other => return Err(format!("unknown source ref {other:?}")),
             }
-            if self.build_type() == Some(BUILD_TYPE_GITHUB_WORKFLOW) {
+            if self.is_github_attestation() {
                 return Ok(None);
             }
         }
@@ -221,11 +233,7 @@ impl Statement {
 
     /// BYOB and GitHub attestations: the ref is the source URI's, not the GitHub context's.
     fn ref_from_source_uri(&self) -> bool {
-        self.v1
-            && matches!(
-                self.build_type(),
-                Some(BUILD_TYPE_BYOB) | Some(BUILD_TYPE_GITHUB_WORKFLOW)
-            )
+        (self.v1 && self.build_type() == Some(BUILD_TYPE_BYOB)) || self.is_github_attestation()
     }
 }
 

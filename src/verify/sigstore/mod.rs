@@ -264,6 +264,14 @@ pub fn verify_file_any_signer(
     trusted_root: Option<&Path>,
 ) -> Result<std::result::Result<(String, String), Check>> {
     let bytes = crate::fsutil::read_bytes(bundle, crate::fsutil::InputKind::SigstoreBundle)?;
+    // A managed-key bundle cannot be checked without its key: "not checked", not "failed".
+    if document::parse_bundle(&bytes).is_ok_and(|b| b.signing_certificate().is_none()) {
+        return Ok(Err(Check::new(
+            "verify:sigstore-key",
+            Verdict::Unverifiable,
+            "signed with a managed key, and no key is trusted: not checked",
+        )));
+    }
     let root = load_trusted_root(trusted_root)?;
     let mut file = crate::fsutil::open_regular(artifact)?;
     let outcome = verify_signed(

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Every speed figure of README's "Benchmarks: chainwarden vs the reference tools", in one run,
+# side by side with the reference tool, whole process, median of $RUNS (default 9) hyperfine
+# runs (`hyperfine -N`, output to /dev/null for both tools).
+#
+#   bench/compare.sh            (prints the table; writes bench/out/compare.md and the raw JSON)
+#
+# Fair settings, spelled out:
+# - cargo-audit 0.22.2: `cargo-audit audit --db DIR --no-fetch --stale --no-yanked --json -f LOCK`
+#   on the shared RustSec snapshot; chainwarden reads the same snapshot (`--db DIR`, or its
+#   managed cache installed from an archive of that snapshot), offline, yanked check off for
+#   both (`--offline`), JSON output for both, `--no-record` unless the row says otherwise.
+# - "first run": chainwarden's index for the directory is removed before every run (it parses
+#   every advisory, like cargo-audit always does); "warm": the index exists (every later run).
+# - default mode runs `cargo metadata` on bench/fixtures/big (its crates are fetched into
+#   $BENCH_CARGO_HOME, default /tmp/chainwarden-bench-cargo-home, so the user's cargo home is
+#   untouched): "cold" removes the graph cache before every run, "warm" keeps it.
+# - verify bundle: `happy-path-v0.3` of the Sigstore conformance suite, offline, against
+#   sigstore-python 4.5.1 `verify identity --offline` with the production trust root.
+# - recording evidence: the same lockfile audit with and without `--no-record`, into a fresh
+#   store (the difference of the medians).
+# - scaling: a 10,000-package lockfile made from the real one by bench/synth-lockfile.py.
+# Prerequisites are checked first; cargo-audit (slow to build) is installed last if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-9}"
+DATA="$(cd "${CHAINWARDEN_TEST_DATA:-../shared/data}" && pwd)"
+DB="$DATA/advisory-db"
+BIG=bench/fixtures/big
+LOCK="$PWD/$BIG/Cargo.lock"
+CASES="$DATA/sigstore-conformance/bundle-verify"
+VENV="${SIGSTORE_VENV:-/tmp/chainwarden-sigstore-python-4.5.1}"
+BENCH_CARGO_HOME="${BENCH_CARGO_HOME:-/tmp/chainwarden-bench-cargo-home}"
+die() { echo "bench/compare.sh: $*" >&2; exit 2; }
+
+# --- prerequisites, cheapest first -----------------------------------------------------------
+command -v hyperfine >/dev/null || die "needs hyperfine (apt-get install hyperfine)"
+command -v python3 >/dev/null || die "needs python3"
+command -v cargo >/dev/null || die "needs cargo"
+[[ -d "$DB/crates" ]] || die "no advisory database at $DB (set CHAINWARDEN_TEST_DATA)"
+[[ -f "$CASES/happy-path-v0.3/bundle.sigstore.json" ]] || die "no Sigstore conformance cases under $CASES"
+if ! "$VENV/bin/sigstore" --version 2>/dev/null | grep -q ' 4\.5\.1$'; then
+  echo "== installing sigstore-python 4.5.1 into $VENV (benchmark only)"
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q --disable-pip-version-check sigstore==4.5.1
+fi
+echo "== fetching the crates of $BIG into $BENCH_CARGO_HOME (for cargo metadata)"
+CARGO_HOME="$BENCH_CARGO_HOME" cargo fetch --locked --quiet --manifest-path "$BIG/Cargo.toml" \
+  || die "cargo fetch failed for $BIG (default mode needs its crates)"
+CARGO_AUDIT="$(command -v cargo-audit || echo "$HOME/.cargo/bin/cargo-audit")"
+if ! "$CARGO_AUDIT" --version 2>/dev/null | grep -q ' 0\.22\.2$'; then
+  echo "== installing cargo-audit 0.22.2 (several minutes)"
+  cargo install cargo-audit --locked --version 0.22.2 --quiet
+  CARGO_AUDIT="$HOME/.cargo/bin/cargo-audit"
+fi
+
+# --- build once ------------------------------------------------------------------------------
+cargo build --release --locked --quiet
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+CW="$TARGET_DIR/release/chainwarden"
+[[ -x "$CW" ]] || die "no binary at $CW"
+
+work="$(mktemp -d)"
+server_pid=
+trap '[[ -n "$server_pid" ]] && kill "$server_pid"; rm -rf "$work"' EXIT
+out="$PWD/bench/out"; mkdir -p "$out"
+export CHAINWARDEN_CACHE_DIR="$work/cache" NO_COLOR=1
+python3 bench/synth-lockfile.py "$LOCK" 10000 > "$work/synth.lock"
+mkdir -p "$work/project"; cp -r "$BIG/Cargo.toml" "$BIG/Cargo.lock" "$BIG/src" "$work/project/"
+
+# The managed cache: `db update` from an archive of the same snapshot, served on 127.0.0.1.
+mkdir -p "$work/www/advisory-db-main" "$work/managed"
+cp -r "$DB/crates" "$DB/rust" "$work/www/advisory-db-main/"
+tar -C "$work/www" -czf "$work/www/db.tar.gz" advisory-db-main
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -m http.server "$port" --bind 127.0.0.1 --directory "$work/www" >/dev/null 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/db.tar.gz')" 2>/dev/null && break; sleep 0.1; done
+CHAINWARDEN_CACHE_DIR="$work/managed" "$CW" db update --url "http://127.0.0.1:$port/db.tar.gz" >/dev/null
+
+# Sanity: default mode must really run cargo metadata (else the row would be a lockfile audit).
+mode=$(CARGO_HOME="$BENCH_CARGO_HOME" "$CW" --no-record audit "$work/project" --db "$DB" --offline --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["settings"]["mode"])' || true)
+[[ "$mode" == metadata ]] || die "default mode did not resolve with cargo metadata (mode: $mode)"
+
+echo "lockfile: $BIG/Cargo.lock ($(grep -c '^\[\[package\]\]' "$LOCK") packages); $(nproc) cores; $("$CARGO_AUDIT" --version); $("$VENV/bin/sigstore" --version); chainwarden $("$CW" --version | cut -d' ' -f2)"
+bench() { # NAME ARGS... -> $out/NAME.json
+  local name=$1; shift
+  hyperfine -N -i --runs "$RUNS" --style none --export-json "$out/$name.json" "$@" >/dev/null
+}
+AUDIT_FLAGS="--offline --format json"
+CA="$CARGO_AUDIT audit --db $DB --no-fetch --stale --no-yanked --json -f"
+
+bench cargo-audit --warmup 2 "$CA $LOCK"
+bench lock-db-warm --warmup 2 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+bench lock-db-first --prepare "rm -rf $work/cache/index" "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+CHAINWARDEN_CACHE_DIR="$work/managed" bench lock-managed --warmup 2 "$CW --no-record audit $LOCK --lockfile-only $AUDIT_FLAGS"
+export CARGO_HOME="$BENCH_CARGO_HOME"
+bench default-warm --warmup 2 "$CW --no-record audit $work/project --db $DB $AUDIT_FLAGS"
+bench default-cold --prepare "rm -rf $work/cache/graphs" "$CW --no-record audit $work/project --db $DB $AUDIT_FLAGS"
+unset CARGO_HOME
+bench synth-10k --warmup 2 "$CW --no-record audit $work/synth.lock --db $DB --lockfile-only $AUDIT_FLAGS"
+bench cargo-audit-10k --warmup 1 "$CA $work/synth.lock"
+bench record --warmup 2 "$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+
+ID="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+ISS="https://token.actions.githubusercontent.com"
+B="$CASES/happy-path-v0.3/bundle.sigstore.json"
+python3 - "$DATA/sigstore-trust/public-good/trusted_root.json" "$DATA/sigstore-trust/public-good/signing_config.v0.2.json" > "$work/trust.json" <<'PY'
+import json, sys
+print(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+                  "trustedRoot": json.load(open(sys.argv[1])), "signingConfig": json.load(open(sys.argv[2]))}))
+PY
+bench verify-bundle --warmup 2 "$CW --no-record verify bundle $CASES/a.txt --bundle $B --certificate-identity $ID --certificate-oidc-issuer $ISS"
+bench sigstore-python --warmup 1 "$VENV/bin/sigstore --trust-config $work/trust.json verify identity --offline --bundle $B --cert-identity $ID --cert-oidc-issuer $ISS $CASES/a.txt"
+
+python3 - "$out" "$RUNS" <<'PY' | tee "$out/compare.md"
+import json, sys
+out, runs = sys.argv[1], sys.argv[2]
+def med(name):
+    return json.load(open(f"{out}/{name}.json"))["results"][0]["median"] * 1000
+ca, ca10k = med("cargo-audit"), med("cargo-audit-10k")
+rows = [
+    ("lockfile mode, `--db DIR`, warm (index built by an earlier run)", "lock-db-warm", ca, "≥ 5x"),
+    ("lockfile mode, `--db DIR`, first run (parses, writes the index)", "lock-db-first", ca, ""),
+    ("lockfile mode, managed cache (`db update`)", "lock-managed", ca, "≥ 5x"),
+    ("default mode (cargo metadata), graph cache warm", "default-warm", ca, "≥ 1x"),
+    ("default mode (cargo metadata), graph cache cold", "default-cold", ca, ""),
+]
+print(f"| run (median of {runs}) | chainwarden | cargo-audit 0.22.2 | speed-up | target |")
+print("|---|---:|---:|---:|---|")
+for label, name, ref, target in rows:
+    t = med(name)
+    print(f"| {label} | {t:.1f} ms | {ref:.1f} ms | {ref / t:.1f}x | {target} |")
+t10k, t1k = med("synth-10k"), med("lock-db-warm")
+print(f"| lockfile mode, 10,000-package synthetic lockfile | {t10k:.1f} ms | {ca10k:.1f} ms | {ca10k / t10k:.1f}x | |")
+print()
+print(f"Scaling: 10,000 packages take {t10k / t1k:.1f}x the 1,235-package time ({t10k:.1f} / {t1k:.1f} ms; target < 10x).")
+rec = med("record") - t1k
+print(f"Recording evidence: {med('record'):.1f} ms with the store vs {t1k:.1f} ms with `--no-record`: +{rec:.1f} ms (target ≤ 2 ms).")
+vb, sp = med("verify-bundle"), med("sigstore-python")
+print(f"verify bundle (happy-path-v0.3, offline): chainwarden {vb:.1f} ms, sigstore-python 4.5.1 {sp:.1f} ms: {sp / vb:.0f}x faster (target ≥ 100x).")
+PY

@@ -1,0 +1,209 @@
+//! The caches that make repeated audits fast: the resolved graph (default mode skips `cargo
+//! metadata` when nothing it depends on changed) and the advisory index of an unmanaged `--db
+//! DIR` (per-package stamps). Both must be used when valid, missed when an input changed, and
+//! ignored — never trusted — when tampered with.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::audit::copy_dir;
+use crate::common::{cw, data};
+
+const CACHED: &str = "cargo metadata not run: used the graph cached";
+
+/// A workspace with a path dependency, locked offline (no registry needed).
+fn project(root: &Path) -> PathBuf {
+    let app = root.join("app");
+    std::fs::create_dir_all(app.join("src")).unwrap();
+    std::fs::create_dir_all(app.join("helper/src")).unwrap();
+    std::fs::write(
+        app.join("Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nhelper = { path = \"helper\" }\n\n[workspace]\n",
+    )
+    .unwrap();
+    std::fs::write(app.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        app.join("helper/Cargo.toml"),
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(app.join("helper/src/lib.rs"), "").unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["generate-lockfile", "--offline", "--manifest-path"])
+        .arg(app.join("Cargo.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    app
+}
+
+fn audit(db: &Path, cache: &Path, project: &Path, extra: &[&str]) -> Value {
+    let out = cw()
+        .env("CHAINWARDEN_CACHE_DIR", cache)
+        .args(["audit", "--offline", "--format", "json", "--db"])
+        .arg(db)
+        .args(extra)
+        .arg(project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["settings"]["mode"], "metadata", "{report}");
+    report
+}
+
+fn used_cache(report: &Value) -> bool {
+    report["notes"].to_string().contains(CACHED)
+}
+
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cache.join("graphs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn graph_cache_skips_cargo_metadata_until_an_input_changes() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = project(tmp.path());
+    let cache = tmp.path().join("cache");
+    let listing = |d: &Path| {
+        let mut v: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing(&app);
+
+    let first = audit(&db, &cache, &app, &[]);
+    assert!(!used_cache(&first));
+    let second = audit(&db, &cache, &app, &[]);
+    assert!(used_cache(&second), "{}", second["notes"]);
+    assert_eq!(
+        first["inventory"], second["inventory"],
+        "same graph from the cache"
+    );
+    assert_eq!(
+        listing(&app),
+        before,
+        "nothing written into the audited project"
+    );
+
+    // Another target is another graph.
+    assert!(!used_cache(&audit(
+        &db,
+        &cache,
+        &app,
+        &["--target", "x86_64-pc-windows-msvc"]
+    )));
+    // Editing a path dependency's manifest (not the lockfile) misses.
+    let helper = app.join("helper/Cargo.toml");
+    let text = std::fs::read_to_string(&helper).unwrap();
+    std::fs::write(&helper, format!("{text}description = \"changed\"\n")).unwrap();
+    assert!(!used_cache(&audit(&db, &cache, &app, &[])));
+    assert!(used_cache(&audit(&db, &cache, &app, &[])));
+}
+
+#[test]
+fn tampered_graph_cache_entries_are_recomputed_not_trusted() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let app = project(tmp.path());
+    let cache = tmp.path().join("cache");
+    let fresh = audit(&db, &cache, &app, &[]);
+    let entry = entries(&cache).pop().unwrap();
+    let good = std::fs::read(&entry).unwrap();
+
+    // Garbage: ignored, recomputed and rewritten.
+    std::fs::write(&entry, b"{not json").unwrap();
+    let report = audit(&db, &cache, &app, &[]);
+    assert!(!used_cache(&report));
+    assert_eq!(report["inventory"], fresh["inventory"]);
+    assert_eq!(std::fs::read(&entry).unwrap(), good, "rewritten");
+
+    // Well-formed, right key, but an index outside the lockfile: ignored, no panic.
+    let mut forged: Value = serde_json::from_slice(&good).unwrap();
+    forged["deps"][0] = serde_json::json!([99999]);
+    std::fs::write(&entry, serde_json::to_vec(&forged).unwrap()).unwrap();
+    assert!(!used_cache(&audit(&db, &cache, &app, &[])));
+
+    // Well-formed but for other inputs (another key): ignored.
+    let mut foreign: Value = serde_json::from_slice(&good).unwrap();
+    foreign["key"] = Value::String("0".repeat(64));
+    std::fs::write(&entry, serde_json::to_vec(&foreign).unwrap()).unwrap();
+    assert!(!used_cache(&audit(&db, &cache, &app, &[])));
+}
+
+#[test]
+fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let db_copy = tmp.path().join("db");
+    copy_dir(&db, &db_copy);
+    let cache = tmp.path().join("cache");
+    let lock = data("lockfiles/gen-old-vulns").unwrap();
+    let ids = || {
+        let out = cw()
+            .env("CHAINWARDEN_CACHE_DIR", &cache)
+            .args([
+                "audit",
+                "--offline",
+                "--lockfile-only",
+                "--format",
+                "json",
+                "--db",
+            ])
+            .arg(&db_copy)
+            .arg(&lock)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["advisory_id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let before = ids();
+    assert_eq!(ids(), before, "same answer from the index");
+    assert!(!before.iter().any(|i| i == "RUSTSEC-2099-0001"));
+    // `fnv` (in the lockfile) had no advisory directory until now.
+    let template =
+        std::fs::read_to_string(db_copy.join("crates/smallvec/RUSTSEC-2021-0003.md")).unwrap();
+    let versions = template.find("[versions]").unwrap();
+    let end = template[versions..].find("\n\n").unwrap() + versions;
+    let advisory = format!(
+        "{}[versions]\npatched = []{}",
+        &template[..versions],
+        &template[end..]
+    )
+    .replace("RUSTSEC-2021-0003", "RUSTSEC-2099-0001")
+    .replace("package = \"smallvec\"", "package = \"fnv\"")
+    .replace("[affected]\nfunctions = { \"smallvec::SmallVec::insert_many\" = [\">= 0.6.3, < 0.6.14\", \">= 1.0.0, < 1.6.1\"] }\n", "");
+    std::fs::create_dir_all(db_copy.join("crates/fnv")).unwrap();
+    std::fs::write(db_copy.join("crates/fnv/RUSTSEC-2099-0001.md"), advisory).unwrap();
+    let after = ids();
+    assert!(after.iter().any(|i| i == "RUSTSEC-2099-0001"), "{after:?}");
+    assert_eq!(after.len(), before.len() + 1);
+}
