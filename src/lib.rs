@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod json;
 pub mod lines;
 pub mod net;
+pub mod notify;
 pub mod output;
 pub mod policy;
 pub mod progress;

@@ -474,6 +474,84 @@ fn is_loopback_host(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+fn bad_url(url: &str, detail: String) -> Error {
+    Error::Network(NetError::new(url, Cause::BadUrl(detail)))
+}
+
+/// The answer to [`Network::send`]: any status, the headers callers may need, a capped body.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One request of an API client (notifications): the caller decides what to retry, since only
+/// it knows whether the request is idempotent and what a status means.
+pub struct HttpRequest<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    /// Extra headers; values marked sensitive (tokens) are kept out of debug output.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub sensitive: &'a [&'a str],
+    pub body: Option<Vec<u8>>,
+    pub max_bytes: u64,
+}
+
+impl Network {
+    /// Sends one request (no retry) and returns the response whatever its status.
+    pub fn send(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
+        check_url(req.url)?;
+        let url = req.url;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|_| bad_url(url, format!("bad method {}", req.method)))?;
+        let mut builder = self.client.request(method, url);
+        for (name, value) in req.headers {
+            let mut value = reqwest::header::HeaderValue::from_str(value)
+                .map_err(|_| bad_url(url, format!("header {name} is not valid")))?;
+            value.set_sensitive(req.sensitive.contains(name));
+            builder = builder.header(*name, value);
+        }
+        if let Some(body) = req.body {
+            builder = builder.body(body);
+        }
+        let response = builder
+            .send()
+            .map_err(|e| Error::Network(NetError::new(url, classify(url, &e))))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(n, v)| {
+                Some((
+                    n.as_str().to_ascii_lowercase(),
+                    v.to_str().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut body = Vec::new();
+        read_body(url, response, req.max_bytes, &mut |chunk| {
+            body.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

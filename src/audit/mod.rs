@@ -5,6 +5,7 @@
 //! yanked crates when online → [`evaluate`] applies the policy (ignores, kinds, severities,
 //! database age) → an [`model::AuditReport`], which [`format`] renders.
 
+pub mod baseline;
 pub mod evaluate;
 pub mod fix;
 pub mod format;
@@ -151,6 +152,7 @@ pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditRepo
         findings,
         notes,
         inventory: inventory.packages(),
+        baseline: None,
     })
 }
 

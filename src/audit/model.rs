@@ -207,6 +207,9 @@ pub struct Finding {
     pub ignore: Option<IgnoreInfo>,
     /// Line of the package's `[[package]]` entry in the lockfile (for SARIF).
     pub lockfile_line: Option<usize>,
+    /// `new` or `existing` when the audit had a baseline (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline_state: Option<super::baseline::BaselineState>,
 }
 
 impl Finding {
@@ -235,6 +238,7 @@ impl Finding {
             fails_policy: false,
             ignore: None,
             lockfile_line: None,
+            baseline_state: None,
         }
     }
 }
@@ -324,4 +328,7 @@ pub struct AuditReport {
     pub notes: Vec<String>,
     /// Every package, sorted by (name, version, source).
     pub inventory: Vec<Package>,
+    /// The comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub baseline: Option<super::baseline::BaselineInfo>,
 }

@@ -67,9 +67,28 @@ pub struct AuditArgs {
     /// justification passes like an ignore (and is shown as one).
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub vex: Vec<PathBuf>,
+    /// Notify of the findings: `github:OWNER/REPO` or `webhook:URL` (repeat for several).
+    #[arg(long, value_name = "SINK")]
+    pub notify: Vec<String>,
+    /// Body of webhook notifications.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
+    pub notify_format: crate::notify::NotifyFormat,
+    /// A previous `--format json` output: mark each finding `new` or `existing`, list the fixed.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Which findings fail the run: `any` failing finding, or only `new` ones (needs --baseline).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = FailOn::Any, requires = "baseline")]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Any,
+    New,
 }
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let sinks = crate::notify::parse_sinks(&args.notify, args.offline)?;
     let (policy, reports) = reports(&args, global)?;
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
@@ -78,6 +97,12 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         crate::cli::evidence::record_audit(global, &policy, &subject.project.lockfile, report)?;
         if report.verdict == Verdict::Fail {
             outcome = Outcome::Fail;
+        }
+    }
+    for (_, report) in &reports {
+        let batch = crate::notify::Batch::from_report(report, &policy.deadlines);
+        if !crate::notify::notify_and_report(&sinks, &batch, args.notify_format)? {
+            outcome = Outcome::Inconclusive;
         }
     }
     Ok(outcome)
@@ -94,6 +119,11 @@ pub(crate) fn reports(
     let scope = resolve_scope(global, &policy)?;
     let subjects = shipped::subjects(args)?;
     let statements = shipped::vex_statements(&args.vex)?;
+    let baseline = match args.baseline.as_deref() {
+        Some(p) if p == Path::new("last-run") => Some(last_run(global, &policy, &scope, &clock)?),
+        Some(p) => Some(crate::audit::baseline::Baseline::load(p)?),
+        None => None,
+    };
 
     let network = if args.offline {
         None
@@ -147,9 +177,43 @@ pub(crate) fn reports(
         report.notes.splice(0..0, db_notes.iter().cloned());
         subject.annotate(&mut report);
         crate::vex::apply(&mut report, &statements);
+        if let Some(baseline) = &baseline {
+            baseline.apply(&mut report);
+            if args.fail_on == FailOn::New {
+                crate::audit::baseline::gate_on_new(&mut report);
+            }
+        }
         reports.push((subject, report));
     }
     Ok((policy, reports))
+}
+
+/// `--baseline last-run`: the newest audit the evidence store recorded for this scope before
+/// now (its stored payload is that run's JSON report). No such run is an error: a gate with
+/// nothing to compare against must not pass by default.
+fn last_run(
+    global: &GlobalArgs,
+    policy: &crate::policy::Policy,
+    scope: &audit::model::Scope,
+    clock: &crate::clock::Clock,
+) -> Result<crate::audit::baseline::Baseline> {
+    let path = crate::cli::evidence::store_path(global, policy)?;
+    let store = crate::evidence::Store::open(&path)?;
+    let key = crate::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+    let now = crate::clock::format_rfc3339(clock.now());
+    let run = store
+        .chain(&key)?
+        .into_iter()
+        .filter(|r| r.kind == "audit" && r.time < now)
+        .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
+        .ok_or_else(|| {
+            crate::error::Error::Usage(format!(
+                "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
+                path.display()
+            ))
+        })?;
+    let source = PathBuf::from(format!("{} (run {})", path.display(), run.run_id));
+    crate::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
 }
 
 /// The cached database, refreshed when older than a day and online.

@@ -68,6 +68,10 @@ pub fn run(args: VexArgs, global: &GlobalArgs) -> Result<Outcome> {
         allow_no_audit_data: false,
         sbom: None,
         vex: Vec::new(),
+        notify: Vec::new(),
+        notify_format: Default::default(),
+        baseline: None,
+        fail_on: crate::cli::audit::FailOn::Any,
     };
     let baseline = args.baseline.as_deref().map(load_baseline).transpose()?;
     let (policy, mut reports) = reports(&audit_args, global)?;

@@ -138,3 +138,89 @@ pub fn serve_raw(handler: impl Fn(&str) -> Vec<u8> + Send + Sync + 'static) -> S
     });
     format!("http://{addr}")
 }
+
+/// A request as [`serve_http`] hands it to its handler.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response of [`serve_http`]'s handler: status, extra headers, body.
+pub type Response = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// Like [`serve`], for API fakes: the handler sees the method, headers and body (read by
+/// `Content-Length`) and may set response headers (`Retry-After`, ...).
+pub fn serve_http(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handler = std::sync::Arc::new(handler);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                let mut parts = request_line.split_whitespace();
+                let method = parts.next().unwrap_or("").to_string();
+                let path = parts.next().unwrap_or("/").to_string();
+                let mut headers = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((n, v)) = line.trim_end().split_once(':') {
+                        headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+                    }
+                }
+                let len = headers
+                    .iter()
+                    .find(|(n, _)| n == "content-length")
+                    .and_then(|(_, v)| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0; len.min(16 << 20)];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let request = Request {
+                    method,
+                    path,
+                    headers,
+                    body,
+                };
+                let (status, extra, body) = handler(&request);
+                let mut response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                for (n, v) in extra {
+                    response.push_str(&format!("{n}: {v}\r\n"));
+                }
+                response.push_str("\r\n");
+                let mut bytes = response.into_bytes();
+                bytes.extend_from_slice(&body);
+                let _ = stream.write_all(&bytes);
+            });
+        }
+    });
+    format!("http://{addr}")
+}

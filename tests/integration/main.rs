@@ -12,6 +12,7 @@ mod help;
 mod hostile;
 mod inventory;
 mod network;
+mod notify;
 mod output;
 mod redaction;
 mod report;

@@ -27,6 +27,13 @@ pub fn human(report: &AuditReport) -> String {
     for group in super::grouped(report) {
         advisory_block(&mut out, &group);
     }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(out, "{} {}", paint(BOLD, "baseline:"), b.summary_line());
+        for f in &b.fixed {
+            let _ = writeln!(out, "  {} {}", paint(OK, "fixed:"), f.describe());
+        }
+        out.push('\n');
+    }
     for note in &report.notes {
         let wrapped = wrap(note, WIDTH - 6, 6);
         let _ = writeln!(out, "{} {wrapped}", paint(NOTE, "note:"));
@@ -265,6 +272,9 @@ fn advisory_block(out: &mut String, group: &[&Finding]) {
 }
 
 fn package_details(out: &mut String, f: &Finding) {
+    if let Some(state) = f.baseline_state {
+        field(out, "baseline", state.as_str());
+    }
     match &f.fix {
         Some(fix) => {
             let basis = match fix.basis {

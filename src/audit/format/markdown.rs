@@ -80,6 +80,10 @@ pub fn markdown(report: &AuditReport) -> String {
                 ),
                 FindingStatus::IgnoreExpired => "**ignore expired**".to_string(),
             };
+            let status = match f.baseline_state {
+                Some(state) => format!("{status} ({})", state.as_str()),
+                None => status,
+            };
             let _ = writeln!(
                 out,
                 "| {id} | {} | `{} {}` | {} | {} | {} | {} |",
@@ -93,6 +97,15 @@ pub fn markdown(report: &AuditReport) -> String {
             );
         }
         out.push('\n');
+    }
+    if let Some(b) = &report.baseline {
+        let _ = writeln!(out, "{}\n", cell(&b.summary_line()));
+        for f in &b.fixed {
+            let _ = writeln!(out, "- fixed: {}", cell(&f.describe()));
+        }
+        if !b.fixed.is_empty() {
+            out.push('\n');
+        }
     }
     for n in &report.notes {
         let _ = writeln!(out, "> **Note:** {}", cell(n));

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::audit::baseline::BaselineState;
 use crate::audit::model::{AuditReport, Finding, FindingStatus};
 
 pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
@@ -69,6 +70,13 @@ pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
                     "paths_total": f.paths_total,
                 },
             });
+            if let Some(state) = f.baseline_state {
+                // SARIF 2.1.0 §3.27.24: `new` or `unchanged` against the baseline run.
+                result["baselineState"] = json!(match state {
+                    BaselineState::New => "new",
+                    BaselineState::Existing => "unchanged",
+                });
+            }
             if f.status == FindingStatus::Ignored {
                 result["suppressions"] = json!([{
                     "kind": "external",
