@@ -13,17 +13,21 @@
 # Needs hyperfine (apt-get install hyperfine) and cargo-audit (installed into /tmp/cargo-audit
 # when absent).
 set -euo pipefail
+LOCK="$(realpath -m -- "${1:-$(dirname "$0")/fixtures/big/Cargo.lock}")"
+DB="$(realpath -m -- "${DB:-${CHAINWARDEN_TEST_DATA:-$(dirname "$0")/../../shared/data}/advisory-db}")"
 cd "$(dirname "$0")/.."
-LOCK="${1:-bench/fixtures/big/Cargo.lock}"
-DB="$(cd "${DB:-../shared/data/advisory-db}" && pwd)"
+# Cheap checks before the slow steps (building, installing cargo-audit).
+command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "python3 is needed (it serves the database archive)" >&2; exit 2; }
+[[ -d "$DB/crates" ]] || { echo "no advisory database at $DB: set DB=DIR or CHAINWARDEN_TEST_DATA=DIR" >&2; exit 2; }
+[[ -f "$LOCK" ]] || { echo "no lockfile at $LOCK" >&2; exit 2; }
+CW="$(scripts/release-binary.sh)"
 CARGO_AUDIT="${CARGO_AUDIT:-$(command -v cargo-audit || echo /tmp/cargo-audit/bin/cargo-audit)}"
 if [[ ! -x "$CARGO_AUDIT" ]]; then
+  echo "installing cargo-audit into /tmp/cargo-audit (a few minutes) ..." >&2
   cargo install cargo-audit --locked --root /tmp/cargo-audit
   CARGO_AUDIT=/tmp/cargo-audit/bin/cargo-audit
 fi
-command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet
-CW="$PWD/target/release/chainwarden"
 work="$(mktemp -d)"
 export CHAINWARDEN_CACHE_DIR="$work/cache"
 server_pid=

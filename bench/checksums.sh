@@ -11,8 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet
-CW="$PWD/target/release/chainwarden"
+CW="$(scripts/release-binary.sh)"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/one" "$work/release" bench/out
 head -c $((1 << 30)) /dev/urandom > "$work/one/big.bin"

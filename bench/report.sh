@@ -6,11 +6,11 @@
 # Records 90 daily audits of bench/fixtures/big/Cargo.lock (with --now, into a fresh store),
 # then times the report in each format with hyperfine. Target: under 2 seconds.
 set -euo pipefail
+DB="$(realpath -m -- "${DB:-${CHAINWARDEN_TEST_DATA:-$(dirname "$0")/../../shared/data}/advisory-db}")"
 cd "$(dirname "$0")/.."
 command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet
-CW="$PWD/target/release/chainwarden"
-DB="${DB:-../shared/data/advisory-db}"
+[[ -d "$DB/crates" ]] || { echo "no advisory database at $DB: set DB=DIR or CHAINWARDEN_TEST_DATA=DIR" >&2; exit 2; }
+CW="$(scripts/release-binary.sh)"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 export CHAINWARDEN_EVIDENCE="$work/evidence.db" CHAINWARDEN_CACHE_DIR="$work/cache"
 start=$(date +%s)

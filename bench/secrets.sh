@@ -6,11 +6,12 @@
 #
 # git grep runs with --no-index over the same files. Needs hyperfine.
 set -euo pipefail
+DIR="${1:-$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/ 2>/dev/null | head -1)}"
+[[ -n "$DIR" && -d "$DIR" ]] || { echo "no tree to scan: pass DIR (default: the unpacked crates of the cargo registry)" >&2; exit 2; }
+DIR="$(realpath -- "$DIR")"
 cd "$(dirname "$0")/.."
-DIR="${1:-$(ls -d "$HOME"/.cargo/registry/src/*/ | head -1)}"
 command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
-cargo build --release --quiet
-CW="$PWD/target/release/chainwarden"
+CW="$(scripts/release-binary.sh)"
 patterns="$(mktemp)"; trap 'rm -f "$patterns"' EXIT
 cat > "$patterns" <<'PAT'
 -----BEGIN ([A-Z]+ )*PRIVATE KEY( BLOCK)?-----

@@ -11,14 +11,17 @@
 # 2. Speed: hyperfine times one verification, whole process, side by side.
 # sigstore-python is installed from PyPI into a venv under /tmp. Needs hyperfine.
 set -euo pipefail
+DATA="$(realpath -m -- "${CHAINWARDEN_TEST_DATA:-$(dirname "$0")/../../shared/data}")"
 cd "$(dirname "$0")/.."
-DATA="$(cd "${CHAINWARDEN_TEST_DATA:-../shared/data}" && pwd)"
 CASES="$DATA/sigstore-conformance/bundle-verify"
+# Cheap checks before the slow steps (building, installing sigstore-python).
+command -v hyperfine >/dev/null || { echo "install hyperfine first (apt-get install hyperfine)" >&2; exit 2; }
+[[ -d "$CASES" ]] || { echo "no conformance cases at $CASES: set CHAINWARDEN_TEST_DATA=DIR" >&2; exit 2; }
+CHAINWARDEN="$(scripts/release-binary.sh)"
+export CHAINWARDEN CHAINWARDEN_NO_RECORD=1
 VENV=/tmp/chainwarden-sigstore-python
 [[ -x "$VENV/bin/sigstore" ]] || { python3 -m venv "$VENV" && "$VENV/bin/pip" install -q sigstore; }
 SIGSTORE="$VENV/bin/sigstore"
-cargo build --release --quiet
-export CHAINWARDEN="$PWD/target/release/chainwarden" CHAINWARDEN_NO_RECORD=1
 ADAPTER="$PWD/conformance/chainwarden-conformance"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 ID_DEFAULT="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"

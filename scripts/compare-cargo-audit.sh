@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
 # Compares `chainwarden audit` with cargo-audit on the same lockfiles and advisory database.
 #
-#   scripts/compare-cargo-audit.sh [LOCKFILE...]      (default: every ../shared/data/lockfiles/*/Cargo.lock)
+#   scripts/compare-cargo-audit.sh [LOCKFILE...]      (default: every $DATA/lockfiles/*/Cargo.lock)
 #
-# Environment: DB (advisory database dir, default ../shared/data/advisory-db), CARGO_AUDIT
-# (a cargo-audit binary; installed from crates.io into /tmp/cargo-audit when absent).
+# Environment: CHAINWARDEN_TEST_DATA (the shared data, default ../shared/data), DB (advisory
+# database dir, default $DATA/advisory-db), CARGO_AUDIT (a cargo-audit binary; installed into
+# /tmp/cargo-audit when absent). The chainwarden binary is found wherever cargo builds it
+# (CARGO_TARGET_DIR is fine).
 # Compares the sets of (advisory id, package, version) for vulnerabilities and for
 # unmaintained/unsound warnings, prints every difference, exits 1 on any.
 set -euo pipefail
+# Paths given by the user are relative to where they ran the script.
+args=(); for a in "$@"; do args+=("$(realpath -m -- "$a")"); done; set -- "${args[@]}"
+[[ -n "${DB:-}" ]] && DB="$(realpath -m -- "$DB")"
+[[ -n "${CHAINWARDEN_TEST_DATA:-}" ]] && CHAINWARDEN_TEST_DATA="$(realpath -m -- "$CHAINWARDEN_TEST_DATA")"
 cd "$(dirname "$0")/.."
-DB="${DB:-../shared/data/advisory-db}"
+DATA="${CHAINWARDEN_TEST_DATA:-../shared/data}"
+DB="${DB:-$DATA/advisory-db}"
+if (($# == 0)); then set -- "$DATA"/lockfiles/*/Cargo.lock; fi
+# Everything cheap is checked before the slow steps (installing cargo-audit takes minutes).
+command -v python3 >/dev/null || { echo "python3 is needed to compare the reports" >&2; exit 2; }
+[[ -d "$DB/crates" ]] || { echo "no advisory database at $DB: set DB=DIR or CHAINWARDEN_TEST_DATA=DIR" >&2; exit 2; }
+for lock in "$@"; do
+  [[ -f "$lock" ]] || { echo "no lockfile at $lock" >&2; exit 2; }
+done
+CW="$(scripts/release-binary.sh)"
 CARGO_AUDIT="${CARGO_AUDIT:-$(command -v cargo-audit || echo /tmp/cargo-audit/bin/cargo-audit)}"
 if [[ ! -x "$CARGO_AUDIT" ]]; then
-  echo "installing cargo-audit from crates.io into /tmp/cargo-audit ..." >&2
+  echo "installing cargo-audit into /tmp/cargo-audit (a few minutes) ..." >&2
   cargo install cargo-audit --locked --root /tmp/cargo-audit >&2
   CARGO_AUDIT=/tmp/cargo-audit/bin/cargo-audit
 fi
-cargo build --release --quiet
-CW=target/release/chainwarden
-if (($# == 0)); then set -- ../shared/data/lockfiles/*/Cargo.lock; fi
 echo "cargo-audit: $("$CARGO_AUDIT" audit --version 2>/dev/null || "$CARGO_AUDIT" --version)"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 status=0

@@ -2,15 +2,42 @@
 
 use std::process::ExitCode;
 
+use chainwarden::output::{self, Destination};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = chainwarden::cli::Cli::parse();
+    output::install_panic_hook();
+    #[cfg(debug_assertions)]
+    debug_panic();
+    // clap's own messages quote the arguments (`invalid value 'ghp_…'`): they leave through
+    // the redacting boundary like everything else.
+    let cli = match chainwarden::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let text = e.render().ansi().to_string();
+            if e.use_stderr() {
+                output::diag(text.trim_end());
+            } else if output::emit(&Destination::Stdout, &text).is_err() {
+                return ExitCode::from(chainwarden::exit::ERROR_CODE);
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     match chainwarden::cli::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(error) => {
-            chainwarden::output::diag(&format!("error: {error}"));
+            output::diag(&format!("error: {error}"));
             ExitCode::from(chainwarden::exit::ERROR_CODE)
         }
+    }
+}
+
+/// Debug builds only: `CHAINWARDEN_DEBUG_PANIC=TEXT` panics with TEXT, so the tests can show
+/// that a panic prints neither TEXT nor Rust's default message and exits 2.
+#[cfg(debug_assertions)]
+fn debug_panic() {
+    if let Some(text) = std::env::var_os("CHAINWARDEN_DEBUG_PANIC") {
+        let text = text.to_string_lossy();
+        let _ = &text[..text.len() + 1];
     }
 }

@@ -8,7 +8,7 @@
 
 use std::io::Read;
 use std::net::IpAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
@@ -76,6 +76,134 @@ pub struct Fetched {
     pub sha256: String,
 }
 
+/// A failed download: the URL, why it failed (typed, so callers branch on the cause and never
+/// on message text), and what the user can do about it.
+#[derive(Debug)]
+pub struct NetError {
+    pub url: String,
+    pub cause: Cause,
+    /// The ways out, added by the caller that knows them (`--db DIR`, `--offline`, ...).
+    pub help: Option<String>,
+}
+
+/// Why a download failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// The host name did not resolve (no network, no DNS, or a wrong name).
+    Dns { host: String },
+    /// Nothing accepts connections at the address (or a firewall rejects them).
+    Refused { host: String },
+    /// No answer in time (connect, headers or a body read), or the caller's deadline passed.
+    Timeout,
+    /// The TLS handshake failed (certificate, protocol).
+    Tls(String),
+    /// Another connection failure (reset, unreachable network, ...), with its innermost cause.
+    Connect(String),
+    /// The server answered with a non-success status.
+    Status(u16),
+    /// The URL is not one we fetch (not a URL, plain http off loopback, unknown scheme).
+    BadUrl(String),
+    /// Anything after the connection: size caps, truncation, digests, read errors, redirects.
+    Transfer(String),
+}
+
+impl Cause {
+    /// The server could not be reached at all (as opposed to answering badly): worth giving
+    /// up on the host after a few of these.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            Cause::Dns { .. }
+                | Cause::Refused { .. }
+                | Cause::Timeout
+                | Cause::Tls(_)
+                | Cause::Connect(_)
+        )
+    }
+
+    /// A few words for a summary line ("cannot connect: DNS lookup failed").
+    pub fn short(&self) -> String {
+        match self {
+            Cause::Dns { .. } => "cannot connect: DNS lookup failed".into(),
+            Cause::Refused { .. } => "cannot connect: connection refused".into(),
+            Cause::Timeout => "timed out".into(),
+            Cause::Tls(_) => "TLS handshake failed".into(),
+            Cause::Connect(_) => "cannot connect".into(),
+            Cause::Status(code) => format!("HTTP {code}"),
+            Cause::BadUrl(_) => "refused URL".into(),
+            Cause::Transfer(_) => "download failed".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Dns { host } => write!(
+                f,
+                "DNS lookup of {host} failed (no network or no DNS here, or a wrong host name)"
+            ),
+            Cause::Refused { host } => write!(
+                f,
+                "connection refused by {host} (nothing is listening there, or a firewall rejects it)"
+            ),
+            Cause::Timeout => write!(
+                f,
+                "timed out (no answer in time; CHAINWARDEN_HTTP_TIMEOUT sets the limit in seconds)"
+            ),
+            Cause::Tls(detail) => write!(f, "TLS handshake failed: {detail}"),
+            Cause::Connect(detail) => write!(f, "cannot connect: {detail}"),
+            Cause::Status(code) => {
+                let reason = reqwest::StatusCode::from_u16(*code)
+                    .ok()
+                    .and_then(|s| s.canonical_reason());
+                match reason {
+                    Some(r) => write!(f, "HTTP {code} {r}"),
+                    None => write!(f, "HTTP {code}"),
+                }
+            }
+            Cause::BadUrl(detail) | Cause::Transfer(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl std::fmt::Display for NetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.url, self.cause)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for NetError {}
+
+impl NetError {
+    pub fn new(url: &str, cause: Cause) -> NetError {
+        NetError {
+            url: url.to_string(),
+            cause,
+            help: None,
+        }
+    }
+
+    fn transfer(url: &str, detail: String) -> Error {
+        Error::Network(NetError::new(url, Cause::Transfer(detail)))
+    }
+}
+
+/// Adds the ways out to a network error (other errors pass through unchanged).
+pub fn with_help(error: Error, help: impl Into<String>) -> Error {
+    match error {
+        Error::Network(mut e) => {
+            e.help = Some(help.into());
+            Error::Network(e)
+        }
+        other => other,
+    }
+}
+
 impl Network {
     pub fn new(config: NetConfig) -> Result<Self> {
         let client = reqwest::blocking::Client::builder()
@@ -93,7 +221,12 @@ impl Network {
                 }
             }))
             .build()
-            .map_err(|e| Error::Network(format!("cannot build HTTP client: {e}")))?;
+            .map_err(|e| {
+                Error::Network(NetError::new(
+                    "(client)",
+                    Cause::Transfer(format!("cannot build HTTP client: {e}")),
+                ))
+            })?;
         Ok(Network { client, config })
     }
 
@@ -110,34 +243,66 @@ impl Network {
         max_bytes: u64,
         sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> Result<Fetched> {
+        self.stream_until(url, max_bytes, None, sink)
+    }
+
+    /// [`Network::stream`] that gives up (with [`Cause::Timeout`]) at `deadline`: no attempt
+    /// starts after it and none runs past it.
+    pub fn stream_until(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        deadline: Option<Instant>,
+        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Result<Fetched> {
         check_url(url)?;
         let mut delay = self.config.backoff;
-        let mut last_error = String::new();
+        let mut last = Cause::Timeout;
         for attempt in 1..=self.config.attempts.max(1) {
-            match self.client.get(url).send() {
+            let mut request = self.client.get(url);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                request = request.timeout(left.min(self.config.read_timeout));
+            }
+            match request.send() {
                 Ok(response) if response.status().is_success() => {
                     return read_body(url, response, max_bytes, sink);
                 }
                 Ok(response) if response.status().is_server_error() => {
-                    last_error = format!("{url}: HTTP {}", response.status());
+                    last = Cause::Status(response.status().as_u16());
                 }
                 Ok(response) => {
-                    return Err(Error::Network(format!("{url}: HTTP {}", response.status())));
+                    let cause = Cause::Status(response.status().as_u16());
+                    return Err(Error::Network(NetError::new(url, cause)));
                 }
-                Err(e) => last_error = format!("{url}: {}", describe(&e)),
+                Err(e) => last = classify(url, &e),
             }
-            if attempt < self.config.attempts {
+            let out_of_time = deadline.is_some_and(|d| Instant::now() + delay >= d);
+            if attempt < self.config.attempts && !out_of_time {
                 std::thread::sleep(delay);
                 delay *= 2;
             }
         }
-        Err(Error::Network(last_error))
+        Err(Error::Network(NetError::new(url, last)))
     }
 
     /// Downloads `url` into memory (small documents: index entries, manifests).
     pub fn get_bytes(&self, url: &str, max_bytes: u64) -> Result<(Vec<u8>, Fetched)> {
+        self.get_bytes_until(url, max_bytes, None)
+    }
+
+    /// [`Network::get_bytes`] bounded by `deadline` (see [`Network::stream_until`]).
+    pub fn get_bytes_until(
+        &self,
+        url: &str,
+        max_bytes: u64,
+        deadline: Option<Instant>,
+    ) -> Result<(Vec<u8>, Fetched)> {
         let mut body = Vec::new();
-        let fetched = self.stream(url, max_bytes, &mut |chunk| {
+        let fetched = self.stream_until(url, max_bytes, deadline, &mut |chunk| {
             body.extend_from_slice(chunk);
             Ok(())
         })?;
@@ -154,10 +319,13 @@ impl Network {
         let (body, fetched) = self.get_bytes(url, max_bytes)?;
         if let Some(expected) = expected_sha256 {
             if !fetched.sha256.eq_ignore_ascii_case(expected) {
-                return Err(Error::Network(format!(
-                    "{url}: digest mismatch: expected sha256:{expected}, got sha256:{}",
-                    fetched.sha256
-                )));
+                return Err(NetError::transfer(
+                    url,
+                    format!(
+                        "digest mismatch: expected sha256:{expected}, got sha256:{}",
+                        fetched.sha256
+                    ),
+                ));
             }
         }
         Ok(body)
@@ -172,9 +340,10 @@ fn read_body(
 ) -> Result<Fetched> {
     if let Some(len) = response.content_length() {
         if len > max_bytes {
-            return Err(Error::Network(format!(
-                "{url}: body of {len} bytes is over the {max_bytes}-byte cap"
-            )));
+            return Err(NetError::transfer(
+                url,
+                format!("body of {len} bytes is over the {max_bytes}-byte cap"),
+            ));
         }
     }
     let declared = response.content_length();
@@ -182,26 +351,28 @@ fn read_body(
     let mut total: u64 = 0;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = response
-            .read(&mut buf)
-            .map_err(|e| Error::Network(format!("{url}: read failed after {total} bytes: {e}")))?;
+        let n = response.read(&mut buf).map_err(|e| {
+            NetError::transfer(url, format!("read failed after {total} bytes: {e}"))
+        })?;
         if n == 0 {
             break;
         }
         total += n as u64;
         if total > max_bytes {
-            return Err(Error::Network(format!(
-                "{url}: body is over the {max_bytes}-byte cap"
-            )));
+            return Err(NetError::transfer(
+                url,
+                format!("body is over the {max_bytes}-byte cap"),
+            ));
         }
         hasher.update(&buf[..n]);
-        sink(&buf[..n]).map_err(|e| Error::Network(format!("{url}: {e}")))?;
+        sink(&buf[..n]).map_err(|e| NetError::transfer(url, e.to_string()))?;
     }
     if let Some(len) = declared {
         if len != total {
-            return Err(Error::Network(format!(
-                "{url}: truncated body: {total} of {len} declared bytes"
-            )));
+            return Err(NetError::transfer(
+                url,
+                format!("truncated body: {total} of {len} declared bytes"),
+            ));
         }
     }
     Ok(Fetched {
@@ -210,29 +381,90 @@ fn read_body(
     })
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        format!("cannot connect ({e})")
-    } else {
-        e.to_string()
+/// The cause of a failed request, found by walking the error's `source()` chain for typed
+/// errors (reqwest's DNS and timeout kinds, `io::ErrorKind`, rustls errors). reqwest's own
+/// message repeats the URL and hides the cause, so it is never shown or matched.
+fn classify(url: &str, e: &reqwest::Error) -> Cause {
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .map(|u| match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => url.to_string(),
+        })
+        .unwrap_or_default();
+    if e.is_dns() {
+        let name = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+        return Cause::Dns {
+            host: name.to_string(),
+        };
     }
+    if e.is_timeout() {
+        return Cause::Timeout;
+    }
+    if e.is_redirect() {
+        return Cause::Transfer("redirect refused (too many, or to a URL we do not fetch)".into());
+    }
+    let mut innermost: Option<String> = None;
+    for err in chain(e) {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Cause::Tls(tls.to_string());
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => return Cause::Refused { host },
+                std::io::ErrorKind::TimedOut => return Cause::Timeout,
+                // While connecting to an https URL only the TLS layer reads data: a peer that
+                // hangs up or speaks something else fails the handshake.
+                std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+                    if e.is_connect() && url.starts_with("https:") =>
+                {
+                    return Cause::Tls(io.to_string());
+                }
+                _ => {}
+            }
+        }
+        innermost = Some(err.to_string());
+    }
+    let detail = innermost.unwrap_or_else(|| "no further detail".into());
+    if e.is_connect() {
+        Cause::Connect(detail)
+    } else {
+        Cause::Transfer(detail)
+    }
+}
+
+/// The errors below `e`, outermost first. `io::Error::source()` skips the error an
+/// `io::Error` wraps (it returns that error's source), so wrapped errors are visited too:
+/// TLS failures arrive as a `rustls::Error` inside two `io::Error`s.
+fn chain(e: &reqwest::Error) -> Vec<&(dyn std::error::Error + 'static)> {
+    let mut out = Vec::new();
+    let mut next = std::error::Error::source(e);
+    while let Some(err) = next {
+        out.push(err);
+        next = match err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => err.source(),
+        };
+    }
+    out
 }
 
 /// Refuses anything but `https://`, or `http://` to a loopback address.
 pub fn check_url(url: &str) -> Result<()> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| Error::Network(format!("{url}: not a URL ({e})")))?;
+    let refuse = |detail: String| Err(Error::Network(NetError::new(url, Cause::BadUrl(detail))));
+    let parsed = match reqwest::Url::parse(url) {
+        Ok(p) => p,
+        Err(e) => return refuse(format!("not a URL ({e})")),
+    };
     match parsed.scheme() {
         "https" => Ok(()),
         "http" if is_loopback_host(parsed.host_str().unwrap_or("")) => Ok(()),
-        "http" => Err(Error::Network(format!(
-            "{url}: plain http is allowed only for loopback addresses; use https"
-        ))),
-        other => Err(Error::Network(format!(
-            "{url}: unsupported scheme `{other}`"
-        ))),
+        "http" => refuse("plain http is allowed only for loopback addresses; use https".into()),
+        other => refuse(format!("unsupported scheme `{other}`")),
     }
 }
 

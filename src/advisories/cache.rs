@@ -27,6 +27,8 @@ pub const DEFAULT_URL: &str =
 pub const DEFAULT_MAX_ARCHIVE_BYTES: u64 = 64 * 1024 * 1024;
 const MAX_UNPACKED_BYTES: u64 = 512 * 1024 * 1024;
 const MAX_FILES: usize = 50_000;
+/// The ways out when the database cannot be downloaded (shown under a network error).
+pub const DOWNLOAD_HELP: &str = "use a local copy with --db DIR, download from a reachable copy with `chainwarden db update --url URL` (or set CHAINWARDEN_ADVISORY_DB_URL), or run with --offline once a copy is cached";
 /// A cached copy older than this is refreshed (when online).
 pub const MAX_AGE: Duration = Duration::DAY;
 
@@ -144,7 +146,7 @@ pub fn ensure(opts: &CacheOptions, net: Option<&Network>, clock: &Clock) -> Resu
                         describe_age(age)
                     )],
                 }),
-                None => Err(e),
+                None => Err(crate::net::with_help(e, DOWNLOAD_HELP)),
             },
         },
     }
@@ -161,9 +163,12 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
     let archive_path = staging.path().join("archive.tar.gz");
     let mut archive =
         std::fs::File::create(&archive_path).map_err(|e| Error::io(&archive_path, e))?;
+    let progress = crate::progress::Progress::bytes("downloading the advisory database", None);
     let fetched = net.stream(&opts.url, opts.max_archive_bytes, &mut |chunk| {
+        progress.inc(chunk.len() as u64);
         archive.write_all(chunk)
     })?;
+    progress.set_message("checking and installing the advisory database");
     archive
         .sync_all()
         .map_err(|e| Error::io(&archive_path, e))?;

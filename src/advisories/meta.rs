@@ -2,7 +2,6 @@
 //! `chainwarden db update` writes, a `SNAPSHOT.txt`, or the git checkout it is.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -74,13 +73,7 @@ pub fn metadata(dir: &Path) -> DbMeta {
         };
     }
     if dir.join(".git").exists() {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["log", "-1", "--format=%H%n%cI"])
-            .output();
-        if let Some(out) = out.ok().filter(|o| o.status.success()) {
-            let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(text) = crate::git::last_commit_format(dir, "%H%n%cI") {
             let mut lines = text.lines();
             return DbMeta {
                 commit: lines.next().map(str::to_string),

@@ -3,19 +3,67 @@
 
 use time::Date;
 
-use super::fix::smallest_patched;
-use super::matching::Match;
+use std::collections::HashMap;
+
+use super::fix::fix_for;
+use super::matching::{Match, Matches};
 use super::model::{Finding, FindingKind, FindingStatus, IgnoreInfo, Severity, Summary};
+use super::paths::{PackagePaths, PathIndex};
 use crate::clock::format_date;
 use crate::inventory::Inventory;
 use crate::policy::{Ignore, Policy};
 
-/// Most dependency paths listed per finding.
-pub const MAX_PATHS: usize = 5;
+/// Most items a "left out" note lists by name (the count says how many there were).
+const MAX_NOTE_ITEMS: usize = 20;
+
+/// Why findings were left out of the report, each kind with the items it concerns.
+#[derive(Default)]
+struct LeftOut {
+    unreachable: Vec<String>,
+    not_resolved: Vec<String>,
+    by_target: Vec<String>,
+}
+
+impl LeftOut {
+    fn into_notes(self, notes: &mut Vec<String>) {
+        let reasons = [
+            (self.unreachable, "not reachable from the workspace with this target and these dependency kinds"),
+            (self.not_resolved, "not in cargo metadata's resolve (optional dependencies that no enabled feature turns on)"),
+            (self.by_target, "the advisory's affected os/arch exclude the --target"),
+        ];
+        for (mut items, why) in reasons {
+            if items.is_empty() {
+                continue;
+            }
+            items.sort();
+            let count = items.len();
+            items.truncate(MAX_NOTE_ITEMS);
+            let more = if count > MAX_NOTE_ITEMS {
+                format!(", and {} more", count - MAX_NOTE_ITEMS)
+            } else {
+                String::new()
+            };
+            notes.push(format!(
+                "{} left out: {why} ({}{more})",
+                plural(count, "finding", "findings"),
+                items.join(", ")
+            ));
+        }
+    }
+}
+
+/// `1 finding`, `2 findings`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
 
 pub fn findings(
     inventory: &Inventory,
-    matches: &[Match<'_>],
+    matches: &Matches<'_>,
     yanked: &[usize],
     policy: &Policy,
     today: Date,
@@ -23,83 +71,54 @@ pub fn findings(
 ) -> Vec<Finding> {
     let lock = &inventory.lockfile;
     let name_of = |i: usize| format!("{} {}", lock.packages[i].name, lock.packages[i].version);
-    let mut unreachable = Vec::new();
-    let reachable = |i: usize| {
-        inventory
-            .resolution
-            .as_ref()
-            .is_none_or(|r| !r.kinds[i].is_empty())
+    let mut left_out = LeftOut::default();
+    // `None` when the package counts; else the list it is left out into.
+    let excluded = |i: usize, left_out: &mut LeftOut, what: String| {
+        let Some(r) = inventory.resolution.as_ref() else {
+            return false;
+        };
+        if !r.kinds[i].is_empty() {
+            return false;
+        }
+        if r.in_resolve[i] {
+            left_out.unreachable.push(what);
+        } else {
+            left_out.not_resolved.push(what);
+        }
+        true
     };
-    let paths = |i: usize| -> Vec<Vec<String>> {
-        inventory
-            .graph
-            .paths_to(i, MAX_PATHS, &name_of)
-            .into_iter()
-            .map(|p| p.into_iter().map(name_of).collect())
-            .collect()
+    let index = PathIndex::new(&inventory.graph, &lock.packages);
+    let mut path_cache: HashMap<usize, PackagePaths> = HashMap::new();
+    let mut paths = |i: usize| {
+        path_cache
+            .entry(i)
+            .or_insert_with(|| index.paths_to(i))
+            .clone()
     };
 
+    for d in &matches.dropped_by_target {
+        left_out.by_target.push(format!(
+            "{} in {}: {}",
+            d.advisory.metadata.id,
+            name_of(d.package),
+            d.reason
+        ));
+    }
     let mut out = Vec::new();
-    for m in matches {
-        if !reachable(m.package) {
-            unreachable.push(format!(
-                "{} in {}",
-                m.advisory.metadata.id,
-                name_of(m.package)
-            ));
+    for m in &matches.found {
+        let what = format!("{} in {}", m.advisory.metadata.id, name_of(m.package));
+        if excluded(m.package, &mut left_out, what) {
             continue;
         }
-        let a = m.advisory;
-        let package = &lock.packages[m.package];
-        let cvss = a.metadata.cvss.as_ref();
-        let severity = match m.kind {
-            FindingKind::Vulnerability => cvss.map(|c| Severity::from_score(c.score())),
-            _ => None,
-        };
-        let functions = a
-            .affected
-            .as_ref()
-            .map(|aff| aff.functions.keys().map(|f| f.to_string()).collect())
-            .unwrap_or_default();
-        let mut finding = Finding {
-            kind: m.kind,
-            code: m.kind.code().to_string(),
-            advisory_id: a.metadata.id.to_string(),
-            package: package.name.clone(),
-            version: package.version.to_string(),
-            severity,
-            cvss_score: cvss.map(|c| c.score()),
-            cvss_vector: cvss.map(|c| c.to_string()),
-            title: a.metadata.title.clone(),
-            date: Some(a.metadata.date.as_str().to_string()),
-            aliases: a.metadata.aliases.iter().map(|x| x.to_string()).collect(),
-            url: a
-                .metadata
-                .url
-                .as_ref()
-                .map(|u| u.to_string())
-                .or_else(|| Some(format!("https://rustsec.org/advisories/{}", a.metadata.id))),
-            patched: a.versions.patched().iter().map(|r| r.to_string()).collect(),
-            unaffected: a
-                .versions
-                .unaffected()
-                .iter()
-                .map(|r| r.to_string())
-                .collect(),
-            functions,
-            paths: paths(m.package),
-            fix: smallest_patched(&package.version, a.versions.patched()),
-            status: FindingStatus::Open,
-            fails_policy: false,
-            ignore: None,
-            lockfile_line: Some(package.line),
-        };
+        let mut finding = advisory_finding(m, lock);
+        let p = paths(m.package);
+        finding.paths = p.paths;
+        finding.paths_total = p.total;
         apply_policy(&mut finding, policy, today);
         out.push(finding);
     }
     for &i in yanked {
-        if !reachable(i) {
-            unreachable.push(format!("yanked {}", name_of(i)));
+        if excluded(i, &mut left_out, format!("yanked {}", name_of(i))) {
             continue;
         }
         let package = &lock.packages[i];
@@ -117,19 +136,14 @@ pub fn findings(
             "https://crates.io/crates/{}/{}",
             package.name, package.version
         ));
-        finding.paths = paths(i);
+        let p = paths(i);
+        finding.paths = p.paths;
+        finding.paths_total = p.total;
         finding.lockfile_line = Some(package.line);
         apply_policy(&mut finding, policy, today);
         out.push(finding);
     }
-    if !unreachable.is_empty() {
-        unreachable.sort();
-        notes.push(format!(
-            "{} finding(s) left out: not reachable from the workspace with this target and these dependency kinds ({})",
-            unreachable.len(),
-            unreachable.join(", ")
-        ));
-    }
+    left_out.into_notes(notes);
     out.sort_by(|a, b| {
         (a.kind, &a.advisory_id, &a.package, &a.version).cmp(&(
             b.kind,
@@ -139,6 +153,57 @@ pub fn findings(
         ))
     });
     out
+}
+
+/// The finding an advisory match makes, before paths and policy.
+fn advisory_finding(m: &Match<'_>, lock: &crate::inventory::Lockfile) -> Finding {
+    let a = m.advisory;
+    let package = &lock.packages[m.package];
+    let cvss = a.metadata.cvss.as_ref();
+    let severity = match m.kind {
+        FindingKind::Vulnerability => cvss.map(|c| Severity::from_score(c.score())),
+        _ => None,
+    };
+    let functions = a
+        .affected
+        .as_ref()
+        .map(|aff| aff.functions.keys().map(|f| f.to_string()).collect())
+        .unwrap_or_default();
+    let mut finding = Finding::new(
+        m.kind,
+        a.metadata.id.as_str(),
+        &package.name,
+        &package.version.to_string(),
+    );
+    finding.severity = severity;
+    finding.cvss_score = cvss.map(|c| c.score());
+    finding.cvss_vector = cvss.map(|c| c.to_string());
+    finding.title = a.metadata.title.clone();
+    finding.date = Some(a.metadata.date.as_str().to_string());
+    finding.aliases = a.metadata.aliases.iter().map(|x| x.to_string()).collect();
+    finding.url = a
+        .metadata
+        .url
+        .as_ref()
+        .map(|u| u.to_string())
+        .or_else(|| Some(format!("https://rustsec.org/advisories/{}", a.metadata.id)));
+    finding.patched = a.versions.patched().iter().map(|r| r.to_string()).collect();
+    finding.unaffected = a
+        .versions
+        .unaffected()
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    finding.functions = functions;
+    // As cargo-audit, a fix from unaffected ranges is suggested for vulnerabilities only: for
+    // an unmaintained crate, `unaffected = ["> 0.7.0"]` names no release that exists.
+    let unaffected = match m.kind {
+        FindingKind::Vulnerability => a.versions.unaffected(),
+        _ => &[],
+    };
+    finding.fix = fix_for(&package.version, a.versions.patched(), unaffected);
+    finding.lockfile_line = Some(package.line);
+    finding
 }
 
 fn matching_ignore<'p>(finding: &Finding, ignores: &'p [Ignore]) -> Option<&'p Ignore> {

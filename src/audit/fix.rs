@@ -1,14 +1,54 @@
 //! The fix for a finding: the smallest patched version above the one in use, and whether
 //! `cargo update` can reach it (semver-compatible with what the lockfile allows).
+//!
+//! As cargo-audit's presenter: the `patched` ranges when the advisory has any; otherwise the
+//! `unaffected` ranges that admit a version newer than the one in use (an advisory such as
+//! RUSTSEC-2026-0118 lists only `unaffected = ["< 0.25.0-alpha.3", ">= 0.26.0-beta.1"]`, and
+//! moving to 0.26.0-beta.1 is the way out). The requirement is kept as cargo-audit prints it
+//! (`>=0.26.0-beta.1`, several joined with ` OR `).
 
 use semver::{Comparator, Op, Version, VersionReq};
 
-use super::model::Fix;
+use super::model::{Fix, FixBasis};
 
-/// Smallest version greater than `current` that satisfies one of the `patched` requirements.
-pub fn smallest_patched(current: &Version, patched: &[VersionReq]) -> Option<Fix> {
+/// The fix for `current`: from the patched ranges, else from the newer unaffected ones.
+pub fn fix_for(
+    current: &Version,
+    patched: &[VersionReq],
+    unaffected: &[VersionReq],
+) -> Option<Fix> {
+    if let Some(version) = smallest_above(current, patched) {
+        return Some(Fix {
+            semver_compatible: semver_compatible(current, &version),
+            version: version.to_string(),
+            basis: FixBasis::Patched,
+            requirement: join(patched.iter()),
+        });
+    }
+    if !patched.is_empty() {
+        return None;
+    }
+    let newer: Vec<&VersionReq> = unaffected
+        .iter()
+        .filter(|r| smallest_above(current, std::slice::from_ref(*r)).is_some())
+        .collect();
+    let version = smallest_above(current, unaffected)?;
+    Some(Fix {
+        semver_compatible: semver_compatible(current, &version),
+        version: version.to_string(),
+        basis: FixBasis::Unaffected,
+        requirement: join(newer.into_iter()),
+    })
+}
+
+fn join<'r>(reqs: impl Iterator<Item = &'r VersionReq>) -> String {
+    reqs.map(|r| r.to_string()).collect::<Vec<_>>().join(" OR ")
+}
+
+/// Smallest version greater than `current` that satisfies one of `reqs`.
+fn smallest_above(current: &Version, reqs: &[VersionReq]) -> Option<Version> {
     let mut best: Option<Version> = None;
-    for req in patched {
+    for req in reqs {
         for candidate in req.comparators.iter().filter_map(lower_bound) {
             if candidate > *current
                 && req.matches(&candidate)
@@ -18,10 +58,7 @@ pub fn smallest_patched(current: &Version, patched: &[VersionReq]) -> Option<Fix
             }
         }
     }
-    best.map(|version| Fix {
-        semver_compatible: semver_compatible(current, &version),
-        version: version.to_string(),
-    })
+    best
 }
 
 /// The smallest version a comparator admits.
@@ -68,7 +105,7 @@ mod tests {
             .iter()
             .map(|p| VersionReq::parse(p).unwrap())
             .collect();
-        smallest_patched(&Version::parse(current).unwrap(), &reqs)
+        fix_for(&Version::parse(current).unwrap(), &reqs, &[])
             .map(|f| (f.version, f.semver_compatible))
     }
 
@@ -94,6 +131,41 @@ mod tests {
         );
         assert_eq!(fix("2.0.0", &[">1.2"]), None);
         assert_eq!(fix("1.0.0", &[]), None);
+    }
+
+    fn unaffected(current: &str, unaffected: &[&str]) -> Option<Fix> {
+        let reqs: Vec<VersionReq> = unaffected
+            .iter()
+            .map(|p| VersionReq::parse(p).unwrap())
+            .collect();
+        fix_for(&Version::parse(current).unwrap(), &[], &reqs)
+    }
+
+    #[test]
+    fn unaffected_ranges_give_a_fix_when_no_patch_exists() {
+        // RUSTSEC-2026-0118 (hickory-proto): cargo-audit says "Upgrade to >=0.26.0-beta.1".
+        let f = unaffected("0.25.2", &["< 0.25.0-alpha.3", ">= 0.26.0-beta.1"]).unwrap();
+        assert_eq!(f.version, "0.26.0-beta.1");
+        assert_eq!(f.requirement, ">=0.26.0-beta.1");
+        assert_eq!(f.basis, FixBasis::Unaffected);
+        assert!(!f.semver_compatible);
+        // Only older unaffected versions (the usual "introduced in" case): no way forward.
+        assert_eq!(unaffected("1.5.0", &["<1.0.0"]), None);
+        assert_eq!(unaffected("0.6.0", &["^0.4"]), None);
+        assert_eq!(unaffected("1.5.0", &["=1.2.3"]), None);
+        // Several newer ranges are all named; the smallest version wins.
+        let f = unaffected("1.5.0", &[">=5.0.0", ">=1.6.0, <1.9.0", "<1.0.0"]).unwrap();
+        assert_eq!(f.version, "1.6.0");
+        assert_eq!(f.requirement, ">=5.0.0 OR >=1.6.0, <1.9.0");
+        assert!(f.semver_compatible);
+        // A patched range takes precedence, as in cargo-audit.
+        let f = fix_for(
+            &Version::parse("1.0.0").unwrap(),
+            &[VersionReq::parse(">=1.2.0").unwrap()],
+            &[VersionReq::parse(">=1.1.0").unwrap()],
+        )
+        .unwrap();
+        assert_eq!((f.version.as_str(), f.basis), ("1.2.0", FixBasis::Patched));
     }
 
     #[test]

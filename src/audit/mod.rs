@@ -10,6 +10,7 @@ pub mod fix;
 pub mod format;
 pub mod matching;
 pub mod model;
+pub mod paths;
 pub mod yanked;
 
 use std::path::PathBuf;
@@ -53,6 +54,12 @@ pub struct AuditRequest<'a> {
 /// Runs the audit and returns the report (rendering and exit code are the caller's).
 pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     let lock = Lockfile::load(&req.project.lockfile)?;
+    audit_lockfile(req, lock)
+}
+
+/// Runs the audit on an already read inventory (a lockfile, or the dependency list of a
+/// binary or an SBOM turned into one).
+pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditReport> {
     let mut notes = Vec::new();
 
     let target_info = req
@@ -78,10 +85,7 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     let matches = matching::find_matches(req.db, &inventory.lockfile, &filter);
 
     let (yanked, yanked_checked) = match &req.yanked {
-        Ok(lookup) => (
-            yanked::find_yanked(*lookup, &inventory.lockfile, &mut notes),
-            true,
-        ),
+        Ok(lookup) => yanked::find_yanked(*lookup, &inventory.lockfile, &mut notes),
         Err(reason) => {
             notes.push(format!("yanked crates not checked: {reason}"));
             (Vec::new(), false)
@@ -89,21 +93,16 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
     };
 
     let database = database_info(&req, &mut notes);
-    let db_too_old = match (req.policy.audit.max_database_age_days, database.age_days) {
-        (Some(max), Some(age)) if age > i64::from(max) => {
-            notes.push(format!(
-                "the advisory database is {age} days old, over the policy's maximum of {max}: run `chainwarden db update`"
-            ));
-            true
-        }
-        (Some(max), None) => {
-            notes.push(format!(
-                "the advisory database's date is unknown, so its age cannot be checked against the policy's maximum of {max} days"
-            ));
-            true
-        }
-        _ => false,
-    };
+    let mut failures: Vec<String> = Vec::new();
+    match (req.policy.audit.max_database_age_days, database.age_days) {
+        (Some(max), Some(age)) if age > i64::from(max) => failures.push(format!(
+            "the advisory database is {age} days old, over the policy's maximum of {max} (audit.max_database_age_days): run `chainwarden db update`"
+        )),
+        (Some(max), None) => failures.push(format!(
+            "the advisory database's date is unknown, so its age cannot be checked against the policy's maximum of {max} days (audit.max_database_age_days)"
+        )),
+        _ => {}
+    }
 
     let findings = evaluate::findings(
         &inventory,
@@ -114,10 +113,19 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
         &mut notes,
     );
     let summary = evaluate::summarize(&findings);
-    let verdict = if summary.failing > 0 || db_too_old {
-        model::Verdict::Fail
-    } else {
+    if summary.failing > 0 {
+        failures.insert(
+            0,
+            format!(
+                "{} the policy",
+                evaluate::plural(summary.failing, "finding fails", "findings fail")
+            ),
+        );
+    }
+    let verdict = if failures.is_empty() {
         model::Verdict::Pass
+    } else {
+        model::Verdict::Fail
     };
     Ok(AuditReport {
         schema_version: model::SCHEMA_VERSION,
@@ -138,6 +146,7 @@ pub fn audit(req: AuditRequest<'_>) -> Result<AuditReport> {
             yanked_checked,
         },
         verdict,
+        failures,
         summary,
         findings,
         notes,
@@ -161,16 +170,19 @@ fn resolve_graph(
         notes.push(format!("cargo metadata not run: used the graph cached for this Cargo.lock, its manifests and cargo (key {})", &hit.key[..16]));
         return Ok((Some(hit.resolution), hit.graph, GraphMode::Metadata));
     }
+    // The metadata, and where it came from (named when it does not match the lockfile).
     let metadata = match &req.graph {
         GraphSource::LockfileOnly => None,
-        GraphSource::MetadataFile(path) => Some(metadata::load_metadata_file(path)?),
+        GraphSource::MetadataFile(path) => {
+            Some((metadata::load_metadata_file(path)?, path.clone()))
+        }
         GraphSource::CargoMetadata { offline } => match &req.project.manifest {
             None => {
                 notes.push("no Cargo.toml beside the lockfile: audited the lockfile alone".into());
                 None
             }
             Some(manifest) => match metadata::run_cargo_metadata(manifest, *offline) {
-                Ok(m) => Some(m),
+                Ok(m) => Some((m, manifest.clone())),
                 Err(reason) => {
                     notes.push(format!(
                         "cargo metadata unavailable ({reason}): audited the lockfile alone"
@@ -180,7 +192,7 @@ fn resolve_graph(
             },
         },
     };
-    let Some(metadata) = metadata else {
+    let Some((metadata, origin)) = metadata else {
         if target.is_some() || req.exclude_dev {
             notes.push(
                 "--target/--exclude-dev need cargo metadata: every lockfile package was audited (advisories' os/arch still follow --target)".into(),
@@ -188,7 +200,7 @@ fn resolve_graph(
         }
         return Ok((None, Graph::from_lockfile(lock), GraphMode::Lockfile));
     };
-    let (resolution, graph) = metadata::resolve(&metadata, lock, target, req.exclude_dev)?;
+    let (resolution, graph) = metadata::resolve(&metadata, &origin, lock, target, req.exclude_dev)?;
     if let Some(cache) = &cache {
         cache.store(&metadata, &resolution, &graph);
     }

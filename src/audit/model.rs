@@ -137,13 +137,29 @@ pub struct Package {
     pub workspace_member: bool,
 }
 
+/// Where a fix comes from: the advisory's `patched` ranges, or (when it lists none) its
+/// `unaffected` ranges above the version in use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixBasis {
+    #[default]
+    Patched,
+    Unaffected,
+}
+
 /// The recommended fix for a finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
-    /// Smallest patched version above the one in use.
+    /// Smallest patched (or unaffected) version above the one in use.
     pub version: String,
     /// Whether `cargo update -p NAME` can reach it (same semver-compatible series).
     pub semver_compatible: bool,
+    #[serde(default)]
+    pub basis: FixBasis,
+    /// The ranges the fix comes from, as cargo-audit prints them (`>=0.26.0-beta.1`, several
+    /// joined with ` OR `).
+    #[serde(default)]
+    pub requirement: String,
 }
 
 /// Why a finding is ignored (copied from the policy).
@@ -176,8 +192,13 @@ pub struct Finding {
     pub unaffected: Vec<String>,
     /// Affected functions (paths) as listed by the advisory.
     pub functions: Vec<String>,
-    /// Dependency paths from a workspace member (or a root of the lockfile) to the package.
+    /// Shortest dependency paths from a workspace member (or a root of the lockfile) to the
+    /// package: at most 5, each at most 10 steps (a longer one keeps its root and last steps
+    /// around a `… N more …` step).
     pub paths: Vec<Vec<String>>,
+    /// How many shortest paths there are in all (`paths` lists the first few).
+    #[serde(default)]
+    pub paths_total: u64,
     pub fix: Option<Fix>,
     pub status: FindingStatus,
     /// Whether this finding fails the policy (open, or ignore expired, and a failing kind and
@@ -208,6 +229,7 @@ impl Finding {
             unaffected: Vec::new(),
             functions: Vec::new(),
             paths: Vec::new(),
+            paths_total: 0,
             fix: None,
             status: FindingStatus::Open,
             fails_policy: false,
@@ -292,6 +314,9 @@ pub struct AuditReport {
     pub database: DatabaseInfo,
     pub settings: Settings,
     pub verdict: Verdict,
+    /// Why the verdict is `fail`, one sentence each (failing findings, database age).
+    #[serde(default)]
+    pub failures: Vec<String>,
     pub summary: Summary,
     /// Sorted by (kind, advisory id, package, version).
     pub findings: Vec<Finding>,

@@ -5,16 +5,15 @@ use std::path::{Path, PathBuf};
 use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::Verdict;
+use crate::audit::model::{AuditReport, Verdict};
 use crate::audit::yanked::{SparseIndex, YankedLookup};
-use crate::audit::{self, format, AuditRequest, GraphSource};
-use crate::cli::{resolve_scope, GlobalArgs};
+use crate::audit::{self, AuditRequest, GraphSource};
+use crate::cli::{resolve_scope, shipped, GlobalArgs};
 use crate::error::Result;
-use crate::evidence;
 use crate::exit::Outcome;
-use crate::inventory::ProjectPaths;
 use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
+use crate::policy::Policy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum AuditFormat {
@@ -52,14 +51,49 @@ pub struct AuditArgs {
     /// Write the output here instead of stdout (atomically).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Audit the dependency lists `cargo auditable` embedded in these binaries instead of a
+    /// project (one report per binary).
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["path", "lockfile_only", "metadata", "target", "exclude_dev"])]
+    pub binary: Vec<PathBuf>,
+    /// With --binary: audit nothing (with a note) instead of failing on a binary without
+    /// cargo-auditable data.
+    #[arg(long, requires = "binary")]
+    pub allow_no_audit_data: bool,
+    /// Audit the `pkg:cargo` components of this CycloneDX or SPDX JSON SBOM instead of a
+    /// project.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["path", "binary", "lockfile_only", "metadata", "target", "exclude_dev"])]
+    pub sbom: Option<PathBuf>,
+    /// Triage from these OpenVEX or CycloneDX VEX documents: `not_affected` with a
+    /// justification passes like an ignore (and is shown as one).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub vex: Vec<PathBuf>,
 }
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let (policy, reports) = reports(&args, global)?;
+    let document = shipped::render(&reports, args.format);
+    output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
+    let mut outcome = Outcome::Pass;
+    for (subject, report) in &reports {
+        crate::cli::evidence::record_audit(global, &policy, &subject.project.lockfile, report)?;
+        if report.verdict == Verdict::Fail {
+            outcome = Outcome::Fail;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Audits every subject of the run (the project, each binary, or the SBOM): the reports, in
+/// argument order, and the policy they were judged by.
+pub(crate) fn reports(
+    args: &AuditArgs,
+    global: &GlobalArgs,
+) -> Result<(Policy, Vec<(shipped::Subject, AuditReport)>)> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let scope = resolve_scope(global, &policy)?;
-    let project_path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let project = ProjectPaths::resolve(&project_path)?;
+    let subjects = shipped::subjects(args)?;
+    let statements = shipped::vex_statements(&args.vex)?;
 
     let network = if args.offline {
         None
@@ -73,7 +107,9 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
     let db_meta = meta::metadata(&db_dir);
 
-    let graph = if args.lockfile_only {
+    let graph = if !subjects[0].is_project() {
+        GraphSource::LockfileOnly
+    } else if args.lockfile_only {
         GraphSource::LockfileOnly
     } else if let Some(file) = &args.metadata {
         GraphSource::MetadataFile(file.clone())
@@ -92,32 +128,30 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
                 Ok(&sparse)
             }
         };
-    let mut report = audit::audit(AuditRequest {
-        project: project.clone(),
-        policy: &policy,
-        db: &mut db,
-        db_meta,
-        clock,
-        scope,
-        target: args.target.clone(),
-        exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
-        graph,
-        yanked,
-    })?;
-    report.notes.splice(0..0, db_notes);
-
-    let document = format::render(&report, args.format, &sarif_uri(&project.lockfile));
-    output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
-    let project_dir = project
-        .lockfile
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    evidence::record_audit(global, &policy, &project_dir, &report)?;
-    Ok(match report.verdict {
-        Verdict::Pass => Outcome::Pass,
-        Verdict::Fail => Outcome::Fail,
-    })
+    let mut reports = Vec::with_capacity(subjects.len());
+    for mut subject in subjects {
+        let lock = subject.take_lockfile()?;
+        let mut report = audit::audit_lockfile(
+            AuditRequest {
+                project: subject.project.clone(),
+                policy: &policy,
+                db: &mut db,
+                db_meta: db_meta.clone(),
+                clock,
+                scope: scope.clone(),
+                target: subject.target().or_else(|| args.target.clone()),
+                exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
+                graph: graph.clone(),
+                yanked: yanked.clone(),
+            },
+            lock,
+        )?;
+        report.notes.splice(0..0, db_notes.iter().cloned());
+        subject.annotate(&mut report);
+        crate::vex::apply(&mut report, &statements);
+        reports.push((subject, report));
+    }
+    Ok((policy, reports))
 }
 
 /// The cached database, refreshed when older than a day and online.
@@ -131,7 +165,7 @@ fn default_database(
 }
 
 /// The lockfile path as SARIF wants it: relative to the working directory, `/`-separated.
-fn sarif_uri(lockfile: &Path) -> String {
+pub(crate) fn sarif_uri(lockfile: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let absolute = lockfile
         .canonicalize()

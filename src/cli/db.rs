@@ -34,6 +34,7 @@ pub enum DbCommand {
         /// Cache directory (default: CHAINWARDEN_CACHE_DIR, else the user's cache directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = DbFormat::Human)]
         format: DbFormat,
     },
@@ -45,6 +46,7 @@ pub enum DbCommand {
         /// Cache directory (default: CHAINWARDEN_CACHE_DIR, else the user's cache directory).
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        /// Output format.
         #[arg(long, value_enum, default_value_t = DbFormat::Human)]
         format: DbFormat,
     },
@@ -72,7 +74,8 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             let mut options = CacheOptions::resolve(cache_dir, url)?;
             options.expected_sha256 = sha256;
             let net = Network::new(NetConfig::from_env())?;
-            let updated = cache::update(&options, &net, &clock)?;
+            let updated = cache::update(&options, &net, &clock)
+                .map_err(|e| crate::net::with_help(e, cache::DOWNLOAD_HELP))?;
             let doc = match format {
                 DbFormat::Json => to_json(&updated),
                 DbFormat::Human => format!(

@@ -1,23 +1,30 @@
-//! `chainwarden evidence export|import`.
+//! `chainwarden evidence export|import|verify`, and recording a command's run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::cli::GlobalArgs;
+use crate::audit::model::AuditReport;
+use crate::cli::{resolve_scope, GlobalArgs};
 use crate::clock::{format_rfc3339, parse_rfc3339};
 use crate::error::{Error, Result};
-use crate::evidence::{self, Store};
+use crate::evidence::record::is_valid_trigger;
+use crate::evidence::{self, sign, PolicyInForce, RunContext, RunRecord, Scope, Store};
 use crate::exit::Outcome;
 use crate::output::{self, Destination};
+use crate::policy::Policy;
+use crate::verify::model::VerifyReport;
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
-    /// Write recorded runs (every scope) as JSON Lines.
+    /// Write recorded runs as JSON Lines (every scope, or --tenant/--project's).
     Export {
         /// Only runs at or after this time (RFC 3339 or YYYY-MM-DD).
         #[arg(long, value_name = "DATE")]
         since: Option<String>,
+        /// Sign every line with this SSH key (namespace chainwarden-evidence).
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
         /// Write here (atomically) instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -26,44 +33,207 @@ pub enum EvidenceCommand {
     Import {
         /// The JSON Lines file.
         file: PathBuf,
+        /// OpenSSH allowed-signers file: every line must be signed by one of these keys.
+        #[arg(long, value_name = "FILE", required_unless_present = "allow_unsigned")]
+        trusted_signers: Option<PathBuf>,
+        /// Accept unsigned lines (recorded as imported unsigned; the report says so).
+        #[arg(long, conflicts_with = "trusted_signers")]
+        allow_unsigned: bool,
     },
+    /// Check every scope's hash chain (exit 1 naming the first bad run of each broken one).
+    Verify,
+}
+
+/// The store of this command.
+pub fn store_path(global: &GlobalArgs, policy: &Policy) -> Result<PathBuf> {
+    evidence::store_path(global.evidence.as_deref(), policy.evidence.path.as_deref())
+}
+
+/// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
+fn trigger(global: &GlobalArgs) -> Result<String> {
+    let ci = ["GITHUB_EVENT_NAME", "CI_PIPELINE_SOURCE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
+    let t = global
+        .trigger
+        .clone()
+        .or(ci)
+        .unwrap_or_else(|| "manual".into());
+    if !is_valid_trigger(&t) {
+        return Err(Error::Usage(format!(
+            "--trigger: `{t}` is not a trigger (1-64 characters of A-Z a-z 0-9 . _ : -)"
+        )));
+    }
+    Ok(t)
+}
+
+fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
+    if global.no_record {
+        return Ok(());
+    }
+    let path = store_path(global, policy)?;
+    let (run_id, count) = evidence::record(&path, record)?;
+    output::diag(&format!(
+        "recorded as run {run_id} ({}/{}, run {count}) in {}",
+        record.scope.tenant_id,
+        record.scope.project_id,
+        path.display()
+    ));
+    Ok(())
+}
+
+/// Records an audit run.
+pub fn record_audit(
+    global: &GlobalArgs,
+    policy: &Policy,
+    lockfile: &Path,
+    report: &AuditReport,
+) -> Result<()> {
+    if global.no_record {
+        return Ok(());
+    }
+    let scope = Scope::new(
+        report.scope.tenant_id.as_deref(),
+        report.scope.project_id.as_deref(),
+    );
+    let (lockfile_path, git_commit) = evidence::lockfile_identity(lockfile);
+    let context = RunContext {
+        trigger: trigger(global)?,
+        lockfile_path: Some(lockfile_path),
+        git_commit,
+    };
+    let record = RunRecord::from_audit(scope, report, context, PolicyInForce::from_policy(policy));
+    store(global, policy, &record)
+}
+
+/// Records a verification run.
+pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport) -> Result<()> {
+    if global.no_record {
+        return Ok(());
+    }
+    let scope = resolve_scope(global, policy)?;
+    let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+    let context = RunContext {
+        trigger: trigger(global)?,
+        lockfile_path: None,
+        git_commit: None,
+    };
+    let record = RunRecord::from_verify(scope, report, context, PolicyInForce::from_policy(policy));
+    store(global, policy, &record)
+}
+
+fn open_existing(path: &Path) -> Result<Store> {
+    if !path.is_file() {
+        return Err(Error::Evidence(format!(
+            "{}: no evidence store (record runs first, or pass --evidence)",
+            path.display()
+        )));
+    }
+    Store::open(path)
 }
 
 pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
-    let path = evidence::store_path(global, &policy);
+    let path = store_path(global, &policy)?;
+    let scope_filter = |store: &Store| -> Result<Vec<Scope>> {
+        resolve_scope(global, &policy)?;
+        Ok(store
+            .scopes(global.tenant.as_deref())?
+            .into_iter()
+            .filter(|s| global.project.as_ref().is_none_or(|p| *p == s.project_id))
+            .collect())
+    };
     match cmd {
-        EvidenceCommand::Export { since, output } => {
+        EvidenceCommand::Export {
+            since,
+            sign_key,
+            output,
+        } => {
             let since = match since {
                 Some(s) => format_rfc3339(
                     parse_rfc3339(&s).map_err(|e| Error::Usage(format!("--since: {e}")))?,
                 ),
                 None => String::new(),
             };
-            if !path.exists() {
-                return Err(Error::Evidence(format!(
-                    "{}: no evidence store",
-                    path.display()
-                )));
-            }
-            let store = Store::open(&path)?;
+            let store = open_existing(&path)?;
+            let scopes = scope_filter(&store)?;
             let mut buf = Vec::new();
-            evidence::export(&store, &since, &mut buf)?;
+            evidence::export(&store, &scopes, &since, sign_key.as_deref(), &mut buf)?;
             output::emit(
                 &Destination::from_arg(output.as_deref()),
                 &String::from_utf8_lossy(&buf),
             )?;
             Ok(Outcome::Pass)
         }
-        EvidenceCommand::Import { file } => {
-            let text = crate::fsutil::read_to_string(&file)?;
+        EvidenceCommand::Import {
+            file,
+            trusted_signers,
+            allow_unsigned: _,
+        } => {
+            resolve_scope(global, &policy)?;
+            let trusted = trusted_signers
+                .as_deref()
+                .map(sign::TrustedSigners::load)
+                .transpose()?;
+            let text = crate::fsutil::read_text(&file, crate::fsutil::InputKind::EvidenceExport)?;
             let mut store = Store::open(&path)?;
-            let (new, known) = evidence::import(&mut store, &file, &text)?;
+            let opts = evidence::ImportOptions {
+                trusted: trusted.as_ref(),
+                tenant: global.tenant.as_deref(),
+                project: global.project.as_deref(),
+            };
+            let n = evidence::import(&mut store, &file, &text, &opts)?;
             output::diag(&format!(
-                "imported {new} run(s), {known} already present, into {}",
+                "imported {} run(s), {} already present, {} of other scopes skipped, into {}",
+                n.new,
+                n.known,
+                n.other_scope,
                 path.display()
             ));
             Ok(Outcome::Pass)
+        }
+        EvidenceCommand::Verify => {
+            let store = open_existing(&path)?;
+            let scopes = scope_filter(&store)?;
+            let mut text = String::new();
+            let mut broken = 0;
+            for check in evidence::verify_all(&store, &scopes)? {
+                let name = format!("{}/{}", check.scope.tenant_id, check.scope.project_id);
+                match check.breaks.first() {
+                    None => text.push_str(&format!(
+                        "ok      {name}: {} run(s), chain head #{} {}\n",
+                        check.stored,
+                        check.head.as_ref().map_or(0, |h| h.0),
+                        check.head.as_ref().map_or("-", |h| h.1.as_str())
+                    )),
+                    Some(b) => {
+                        broken += 1;
+                        text.push_str(&format!(
+                            "BROKEN  {name}: first bad run {} (#{}, {}): {}; {} problem(s)\n",
+                            b.run_id,
+                            b.seq.map_or("-".into(), |s| s.to_string()),
+                            b.time,
+                            b.problem,
+                            check.breaks.len()
+                        ));
+                        for b in &check.breaks[1..] {
+                            text.push_str(&format!(
+                                "        run {} (#{}, {}): {}\n",
+                                b.run_id,
+                                b.seq.map_or("-".into(), |s| s.to_string()),
+                                b.time,
+                                b.problem
+                            ));
+                        }
+                    }
+                }
+            }
+            output::emit(&Destination::Stdout, &text)?;
+            Ok(if broken == 0 {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            })
         }
     }
 }

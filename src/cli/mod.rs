@@ -6,8 +6,11 @@ pub mod checksums;
 pub mod db;
 pub mod evidence;
 pub mod report;
+pub mod sbom;
 pub mod secrets;
+pub(crate) mod shipped;
 pub mod verify;
+pub mod vex;
 
 use std::path::PathBuf;
 
@@ -33,17 +36,25 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes (shown under their own heading in every `--help`).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Take this as the current time (RFC 3339 or YYYY-MM-DD): backfills and tests.
     #[arg(long, global = true, value_name = "TIME")]
     pub now: Option<String>,
     /// Do not record this run in the evidence store.
-    #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, env = "CHAINWARDEN_NO_RECORD", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_record: bool,
-    /// Evidence store path (default: the policy's, else .chainwarden/evidence.db).
-    #[arg(long, global = true, value_name = "PATH", env = "CHAINWARDEN_EVIDENCE")]
+    /// Evidence store path (default: the policy's, else chainwarden/evidence.db in the user's
+    /// data directory).
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        env = "CHAINWARDEN_EVIDENCE",
+        hide_env_values = true
+    )]
     pub evidence: Option<PathBuf>,
     /// Policy file (default: the built-in policies/default.toml).
     #[arg(long, global = true, value_name = "FILE")]
@@ -54,6 +65,10 @@ pub struct GlobalArgs {
     /// Project id of the run (overrides the policy's scope).
     #[arg(long, global = true, value_name = "ID")]
     pub project: Option<String>,
+    /// Why this run happened, as recorded in the evidence: `schedule` for scheduled scans,
+    /// else an event such as `push` (default: the CI event, else `manual`).
+    #[arg(long, global = true, value_name = "EVENT")]
+    pub trigger: Option<String>,
 }
 
 impl GlobalArgs {
@@ -118,6 +133,10 @@ pub enum Command {
     /// Find committed secrets.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Write a CycloneDX or SPDX SBOM of a project or of a release binary.
+    Sbom(sbom::SbomArgs),
+    /// Publish the audit's triage as OpenVEX or CycloneDX VEX.
+    Vex(vex::VexArgs),
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -130,5 +149,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Evidence(cmd) => evidence::run(cmd, &global),
         Command::Report(args) => report::run(args, &global),
         Command::Secrets(cmd) => secrets::run(cmd, &global),
+        Command::Sbom(args) => sbom::run(args, &global),
+        Command::Vex(args) => vex::run(args, &global),
     }
 }

@@ -1,13 +1,14 @@
-//! `chainwarden report --quarter 2026-Q4 [--tenant T --project P] --format markdown|html|json`.
+//! `chainwarden report --quarter 2026-Q4 [--tenant T --project P | --tenant T --all-projects]
+//! --format markdown|html|json [--sign-key KEY]`.
 
 use std::path::PathBuf;
 
 use crate::cli::{resolve_scope, GlobalArgs};
 use crate::error::{Error, Result};
-use crate::evidence::{self, Scope, Store};
+use crate::evidence::{sign, Scope, Store};
 use crate::exit::Outcome;
 use crate::output::{self, Destination};
-use crate::report::{self, Quarter, ReportFormat};
+use crate::report::{self, Options, Quarter, ReportFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -20,27 +21,73 @@ pub struct ReportArgs {
     /// Write here (atomically) instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// One report for every project of --tenant: a table per project, then each report.
+    #[arg(long)]
+    pub all_projects: bool,
+    /// Report even when the evidence chain does not verify (every page says so).
+    #[arg(long)]
+    pub allow_broken_evidence: bool,
+    /// Write a detached SSH signature of the report to FILE.sig (needs --output; namespace
+    /// chainwarden-report; check with `ssh-keygen -Y verify`).
+    #[arg(long, value_name = "KEY", requires = "output")]
+    pub sign_key: Option<PathBuf>,
 }
 
 pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
-    let policy = global.policy()?;
+    let presentation = match &global.policy {
+        Some(p) => Some(crate::policy::Policy::load(p)?),
+        None => None,
+    };
+    let policy = presentation
+        .clone()
+        .unwrap_or_else(crate::policy::Policy::builtin);
     let quarter =
         Quarter::parse(&args.quarter).map_err(|e| Error::Usage(format!("--quarter: {e}")))?;
     let scope = resolve_scope(global, &policy)?;
-    let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
-    let path = evidence::store_path(global, &policy);
-    if !path.exists() {
+    let path = crate::cli::evidence::store_path(global, &policy)?;
+    if !path.is_file() {
         return Err(Error::Evidence(format!(
             "{}: no evidence store (record runs first, or pass --evidence)",
             path.display()
         )));
     }
     let store = Store::open(&path)?;
-    let report = report::build(&store, &scope, quarter, &policy, clock.today())?;
-    output::emit(
-        &Destination::from_arg(args.output.as_deref()),
-        &report::render(&report, args.format),
-    )?;
+    let opts = Options {
+        presentation: presentation.as_ref(),
+        allow_broken: args.allow_broken_evidence,
+        clock,
+    };
+    let document = if args.all_projects {
+        let tenant = scope.tenant_id.clone().ok_or_else(|| {
+            Error::Usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
+        })?;
+        let reports = store
+            .scopes(Some(&tenant))?
+            .iter()
+            .map(|s| report::build(&store, s, quarter, &opts))
+            .collect::<Result<Vec<_>>>()?;
+        report::render_org(&report::org(&tenant, reports)?, args.format)?
+    } else {
+        let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+        let built = report::build(&store, &scope, quarter, &opts)?;
+        report::render(&built, args.format)?
+    };
+    output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
+    if let (Some(key), Some(out)) = (&args.sign_key, &args.output) {
+        // Sign the bytes as written (after redaction), read back from the file.
+        let written = std::fs::read(out).map_err(|e| Error::io(out, e))?;
+        let signature = sign::sign(key, sign::REPORT_NAMESPACE, &written)?;
+        let mut sig_path = out.clone().into_os_string();
+        sig_path.push(".sig");
+        crate::fsutil::write_atomic(std::path::Path::new(&sig_path), signature.as_bytes())?;
+        output::diag(&format!(
+            "signed: {} (check: ssh-keygen -Y verify -n {} -f ALLOWED_SIGNERS -I SIGNER -s {} < {})",
+            PathBuf::from(&sig_path).display(),
+            sign::REPORT_NAMESPACE,
+            PathBuf::from(&sig_path).display(),
+            out.display()
+        ));
+    }
     Ok(Outcome::Pass)
 }

@@ -1,151 +1,224 @@
 //! Evidence: every `audit` and `verify` run, recorded (unless `--no-record`) in a SQLite store
-//! scoped by tenant and project, exported and imported as JSON Lines, and read back by the
-//! quarterly report.
+//! scoped by tenant and project, hash-chained per scope, exported and imported as signed JSON
+//! Lines, and read back (verified) by the quarterly report.
 //!
-//! Commands call [`record_audit`] / [`record_verify`] once their report exists; the store path
-//! is `--evidence PATH` (or `CHAINWARDEN_EVIDENCE`), else the policy's `evidence.path`, else
-//! `.chainwarden/evidence.db`.
+//! The store path is `--evidence PATH` (or `CHAINWARDEN_EVIDENCE`), else the policy's
+//! `evidence.path`, else `chainwarden/evidence.db` in the user's data directory: never the
+//! audited project.
 
+pub mod chain;
+pub mod policy;
 pub mod record;
+pub mod sign;
 pub mod store;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-pub use record::{ExportLine, RunRecord, Scope};
+pub use chain::{verify_scope, ChainCheck, VerifiedRun};
+pub use policy::PolicyInForce;
+pub use record::{ExportRun, RunContext, RunRecord, Scope};
 pub use store::Store;
 
-use crate::audit::model::AuditReport;
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
-use crate::policy::Policy;
-use crate::verify::model::VerifyReport;
 
-pub const DEFAULT_PATH: &str = ".chainwarden/evidence.db";
-
-/// The store path for this run.
-pub fn store_path(global: &GlobalArgs, policy: &Policy) -> PathBuf {
-    global
-        .evidence
-        .clone()
-        .or_else(|| policy.evidence.path.clone())
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_PATH))
-}
-
-/// The git commit of the project, when it is a git checkout.
-pub fn git_commit(dir: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
-    let commit = text.trim();
-    (out.status.success() && commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| commit.to_string())
-}
-
-fn store_record(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
-    if global.no_record {
-        return Ok(());
+/// The store path: explicit (`--evidence`, `CHAINWARDEN_EVIDENCE`), the policy's, else the
+/// user's data directory.
+pub fn store_path(explicit: Option<&Path>, policy_path: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit.or(policy_path) {
+        return Ok(p.to_path_buf());
     }
-    let mut store = Store::open(&store_path(global, policy))?;
-    store.record(record)?;
-    Ok(())
+    dirs::data_dir()
+        .map(|d| d.join("chainwarden").join("evidence.db"))
+        .ok_or_else(|| {
+            Error::Usage(
+                "no data directory for the evidence store (HOME unset?): pass --evidence PATH or set CHAINWARDEN_EVIDENCE".into(),
+            )
+        })
 }
 
-/// Records an audit run.
-pub fn record_audit(
-    global: &GlobalArgs,
-    policy: &Policy,
-    project_dir: &Path,
-    report: &AuditReport,
-) -> Result<()> {
-    // Before anything else: the record (a second serialisation of the report) and `git` cost
-    // a --no-record run time for nothing.
-    if global.no_record {
-        return Ok(());
+/// Records one run; returns its (run id, chain position).
+pub fn record(path: &Path, run: &RunRecord) -> Result<(String, usize)> {
+    let mut store = Store::open(path)?;
+    store.record(run)?;
+    Ok((run.run_id.clone(), store.count_runs(&run.scope)?))
+}
+
+/// Checks the chain of every scope (or the given ones).
+pub fn verify_all(store: &Store, scopes: &[Scope]) -> Result<Vec<ChainCheck>> {
+    scopes.iter().map(|s| verify_scope(store, s)).collect()
+}
+
+/// The error a broken chain gives: the first bad run, and how to go on anyway.
+pub fn broken_error(check: &ChainCheck) -> Error {
+    let b = &check.breaks[0];
+    Error::Evidence(format!(
+        "evidence of {}/{} does not verify: run {} (#{}, {}): {}; {} problem(s) in all (run `chainwarden evidence verify`; --allow-broken-evidence reports anyway, with a banner)",
+        check.scope.tenant_id,
+        check.scope.project_id,
+        b.run_id,
+        b.seq.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+        b.time,
+        b.problem,
+        check.breaks.len()
+    ))
+}
+
+/// Writes the verified runs at or after `since` as JSON Lines, each signed when `key` is
+/// given. Refuses a scope whose chain is broken.
+pub fn export(
+    store: &Store,
+    scopes: &[Scope],
+    since: &str,
+    key: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let mut lines: Vec<(String, String, String)> = Vec::new();
+    for check in verify_all(store, scopes)? {
+        if !check.intact() {
+            return Err(broken_error(&check));
+        }
+        for run in check.runs.iter().filter(|r| r.time.as_str() >= since) {
+            let text = serde_json::to_string(&run.to_export()).expect("serialises");
+            lines.push((run.time.clone(), run.run_id.clone(), text));
+        }
     }
-    let scope = Scope::new(
-        report.scope.tenant_id.as_deref(),
-        report.scope.project_id.as_deref(),
-    );
-    store_record(
-        global,
-        policy,
-        &RunRecord::from_audit(scope, report, git_commit(project_dir)),
-    )
-}
-
-/// Records a verification run.
-pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport) -> Result<()> {
-    if global.no_record {
-        return Ok(());
-    }
-    let scope = crate::cli::resolve_scope(global, policy)?;
-    let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
-    let dir = std::env::current_dir().unwrap_or_default();
-    store_record(
-        global,
-        policy,
-        &RunRecord::from_verify(scope, report, git_commit(&dir)),
-    )
-}
-
-/// Writes every run at or after `since` as JSON Lines.
-pub fn export(store: &Store, since: &str, out: &mut dyn Write) -> Result<usize> {
-    let runs = store.all_runs_since(since)?;
-    for (scope, run) in &runs {
-        let line = ExportLine {
-            run_id: run.run_id.clone(),
-            tenant_id: scope.tenant_id.clone(),
-            project_id: scope.project_id.clone(),
-            kind: run.kind.clone(),
-            command: run.command.clone(),
-            time: run.time.clone(),
-            git_commit: run.git_commit.clone(),
-            payload: serde_json::from_str(&run.payload)
-                .map_err(|e| Error::Evidence(format!("stored run {}: {e}", run.run_id)))?,
+    lines.sort();
+    for (_, _, run) in &lines {
+        let line = match key {
+            Some(key) => {
+                let sig = sign::sign(key, sign::EVIDENCE_NAMESPACE, run.as_bytes())?;
+                format!(
+                    "{{\"run\":{run},\"signature\":{}}}",
+                    serde_json::to_string(&sig).expect("serialises")
+                )
+            }
+            None => format!("{{\"run\":{run}}}"),
         };
-        let text = serde_json::to_string(&line).expect("serialises");
-        writeln!(out, "{text}").map_err(|e| Error::io("<export>", e))?;
+        writeln!(out, "{line}").map_err(|e| Error::io("<export>", e))?;
     }
-    Ok(runs.len())
+    Ok(lines.len())
 }
 
-/// Merges an export; runs already present are skipped. Returns (new, already present).
-pub fn import(store: &mut Store, path: &Path, text: &str) -> Result<(usize, usize)> {
-    let mut new = 0;
-    let mut known = 0;
-    for (i, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let parsed: ExportLine = serde_json::from_str(line).map_err(|e| Error::Located {
+/// One export line, as read: `run` kept as its exact bytes (what the signature covers).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line<'a> {
+    #[serde(borrow)]
+    run: &'a serde_json::value::RawValue,
+    signature: Option<String>,
+}
+
+/// How an import treats signatures and scopes.
+pub struct ImportOptions<'a> {
+    pub trusted: Option<&'a sign::TrustedSigners>,
+    /// Only runs of this tenant / project are imported; the others are skipped.
+    pub tenant: Option<&'a str>,
+    pub project: Option<&'a str>,
+}
+
+/// Import counts.
+#[derive(Debug, Default)]
+pub struct Imported {
+    pub new: usize,
+    pub known: usize,
+    pub other_scope: usize,
+}
+
+/// Merges an export; runs already present are skipped. Every line is checked (signature,
+/// scope ids, payload) before anything is stored: one bad line imports nothing.
+pub fn import(
+    store: &mut Store,
+    path: &Path,
+    text: &str,
+    opts: &ImportOptions<'_>,
+) -> Result<Imported> {
+    let mut records = Vec::new();
+    let mut counts = Imported::default();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at = |m: String| Error::at_line(path, i + 1, m);
+        crate::json::parse(line.as_bytes()).map_err(|e| Error::Located {
             path: path.to_path_buf(),
             line: i + 1,
             column: e.column(),
             message: format!("not an evidence export line: {e}"),
         })?;
-        let record = RunRecord::from_export(&parsed).map_err(|m| Error::at_line(path, i + 1, m))?;
-        if record.run_id != parsed.run_id {
-            return Err(Error::at_line(
-                path,
-                i + 1,
-                format!(
-                    "run_id {} does not match its payload (edited after export?)",
-                    parsed.run_id
-                ),
-            ));
+        let parsed: Line<'_> = serde_json::from_str(line)
+            .map_err(|e| at(format!("not an evidence export line: {e}")))?;
+        let message = parsed.run.get().as_bytes();
+        let origin = match (opts.trusted, &parsed.signature) {
+            (Some(trusted), Some(sig)) => {
+                let who = trusted
+                    .verify(sign::EVIDENCE_NAMESPACE, message, sig)
+                    .map_err(|e| at(format!("signature refused: {e}")))?;
+                format!("imported (signed by {who})")
+            }
+            (Some(_), None) => {
+                return Err(at(
+                    "unsigned line, and --trusted-signers requires every line to be signed".into(),
+                ))
+            }
+            (None, _) => "imported (unsigned)".into(),
+        };
+        let run: ExportRun = crate::json::from_slice(message)
+            .map_err(|e| at(format!("not an evidence run: {e}")))?;
+        if run.format != record::EXPORT_FORMAT {
+            return Err(at(format!(
+                "export format {} is not supported (expected {})",
+                run.format,
+                record::EXPORT_FORMAT
+            )));
         }
-        if store.record(&record)? {
-            new += 1;
+        let record = RunRecord::from_export(&run, origin).map_err(at)?;
+        let wanted = opts.tenant.is_none_or(|t| t == record.scope.tenant_id)
+            && opts.project.is_none_or(|p| p == record.scope.project_id);
+        if !wanted {
+            counts.other_scope += 1;
+            continue;
+        }
+        records.push(record);
+    }
+    for record in &records {
+        if store.record(record)? {
+            counts.new += 1;
         } else {
-            known += 1;
+            counts.known += 1;
         }
     }
-    Ok((new, known))
+    Ok(counts)
+}
+
+/// The lockfile's identity for the evidence: its path relative to the repository and the
+/// commit, when git tracks it there; otherwise its path as given and no commit (the commit of
+/// an enclosing repository that does not track the lockfile proves nothing about it).
+pub fn lockfile_identity(lockfile: &Path) -> (String, Option<String>) {
+    let given = lockfile.to_string_lossy().into_owned();
+    let (Some(dir), Some(name)) = (lockfile.parent(), lockfile.file_name()) else {
+        return (given, None);
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let git = |args: &[&std::ffi::OsStr]| -> Option<String> {
+        let out = crate::git::Git::new(dir).args(args).try_run()?;
+        String::from_utf8(out).ok().map(|t| t.trim().to_string())
+    };
+    // The file name is a fixed argument after `--`: never read as an option.
+    let tracked = git(&[
+        "ls-files".as_ref(),
+        "--error-unmatch".as_ref(),
+        "--full-name".as_ref(),
+        "--".as_ref(),
+        name,
+    ]);
+    let Some(rel) = tracked.filter(|t| !t.is_empty() && !t.contains('\n')) else {
+        return (given, None);
+    };
+    let commit = crate::git::head_commit(dir);
+    (rel, commit)
 }

@@ -1,10 +1,16 @@
 //! What one run contributes to the evidence store, built from a command's report and passed
 //! through the redaction layer before anything is stored.
+//!
+//! A run is its payload (the redacted JSON report), the policy in force (canonical JSON, see
+//! [`super::policy`]) and a small header (scope, time, trigger, lockfile path and digest,
+//! commit). An audit's inventory is kept apart, once per distinct inventory, keyed by its own
+//! SHA-256: a quarter of daily audits of an unchanged lockfile stores it once.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::policy::{sha256_hex, PolicyInForce};
 use crate::audit::model::AuditReport;
+use crate::policy::scope::is_valid_scope_id;
 use crate::redact::redact;
 use crate::verify::model::VerifyReport;
 
@@ -25,43 +31,49 @@ impl Scope {
             project_id: project.unwrap_or(Scope::DEFAULT).to_string(),
         }
     }
+
+    /// A scope from untrusted text (an import line): both ids must be valid scope ids.
+    pub fn checked(tenant: &str, project: &str) -> std::result::Result<Scope, String> {
+        for (field, id) in [("tenant_id", tenant), ("project_id", project)] {
+            if !is_valid_scope_id(id) {
+                let shown: String = id.chars().take(40).collect();
+                return Err(format!(
+                    "{field} {shown:?}{} is not a valid id (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)",
+                    if id.chars().count() > 40 { "..." } else { "" }
+                ));
+            }
+        }
+        Ok(Scope {
+            tenant_id: tenant.to_string(),
+            project_id: project.to_string(),
+        })
+    }
 }
 
-#[derive(Debug, Clone)]
-pub struct PackageRow {
-    pub name: String,
-    pub version: String,
-    pub source: Option<String>,
+/// Where a run came from and why it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunContext {
+    /// `schedule` for scheduled scans; a CI event (`push`, `pull_request`, ...) or
+    /// `manual` for the others.
+    pub trigger: String,
+    /// The lockfile's path: relative to its repository when tracked there, else as given.
+    pub lockfile_path: Option<String>,
+    /// The commit, when the lockfile is tracked in a git repository.
+    pub git_commit: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct FindingRow {
-    pub kind: String,
-    pub advisory_id: String,
-    pub package: String,
-    pub version: String,
-    pub severity: Option<String>,
-    pub status: String,
-    pub fails_policy: bool,
-    pub ignore_reason: Option<String>,
-    pub ignore_approved_by: Option<String>,
-    pub ignore_expires: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct VerificationRow {
-    pub subject: String,
-    pub digest: Option<String>,
-    pub verdict: String,
-    /// The subject's checks as JSON.
-    pub checks: String,
+/// A valid trigger: 1-64 characters of `A-Z a-z 0-9 . _ : -`.
+pub fn is_valid_trigger(t: &str) -> bool {
+    (1..=64).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
 /// One run, ready to store. Build with [`RunRecord::from_audit`] / [`RunRecord::from_verify`].
 #[derive(Debug, Clone)]
 pub struct RunRecord {
-    /// SHA-256 (first 32 hex digits) of the scope, kind and payload: the same run imported
-    /// twice has the same id, so imports are idempotent.
+    /// Random, so that identical runs (eight concurrent audits of one lockfile in one second)
+    /// are eight runs; kept across export and import, so imports are idempotent.
     pub run_id: String,
     pub scope: Scope,
     pub kind: String,
@@ -69,165 +81,229 @@ pub struct RunRecord {
     pub time: String,
     pub tool_version: String,
     pub git_commit: Option<String>,
+    pub lockfile_path: Option<String>,
     pub lockfile_sha256: Option<String>,
     pub db_commit: Option<String>,
     pub db_age_days: Option<i64>,
+    pub trigger: String,
+    /// `recorded`, `imported (signed by PRINCIPAL)` or `imported (unsigned)`.
+    pub origin: String,
     pub verdict: String,
-    /// The redacted JSON report.
+    pub policy: PolicyInForce,
+    /// The redacted JSON report (an audit's without its inventory).
     pub payload: String,
-    pub packages: Vec<PackageRow>,
-    pub findings: Vec<FindingRow>,
-    pub verifications: Vec<VerificationRow>,
+    /// An audit's inventory (redacted JSON array), stored once per distinct content.
+    pub inventory: Option<String>,
 }
 
 fn clean(text: &str) -> String {
     redact(text).into_owned()
 }
 
-fn run_id(scope: &Scope, kind: &str, payload: &str) -> String {
-    let mut h = Sha256::new();
-    for part in [
-        scope.tenant_id.as_str(),
-        scope.project_id.as_str(),
-        kind,
-        payload,
-    ] {
-        h.update(part.as_bytes());
-        h.update([0]);
+/// 128 random bits as hex.
+pub fn new_run_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source works");
+    hex::encode(bytes)
+}
+
+/// The policy as stored: every free text through the redaction layer.
+fn clean_policy(mut p: PolicyInForce) -> PolicyInForce {
+    let opt = |v: &mut Option<String>| {
+        if let Some(t) = v.as_mut() {
+            *t = clean(t);
+        }
+    };
+    for e in &mut p.exceptions {
+        for t in [&mut e.id, &mut e.reason, &mut e.approved_by, &mut e.expires] {
+            *t = clean(t);
+        }
+        opt(&mut e.requested_by);
+        opt(&mut e.approved_on);
+        opt(&mut e.compensating_control);
     }
-    hex::encode(&h.finalize()[..16])
+    let r = &mut p.report;
+    opt(&mut r.title);
+    opt(&mut r.control_owner);
+    for t in r.reviewers.iter_mut().chain(r.approvers.iter_mut()) {
+        *t = clean(t);
+    }
+    for list in r.exception_approvers.values_mut() {
+        for t in list {
+            *t = clean(t);
+        }
+    }
+    p
+}
+
+fn verdict_text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 impl RunRecord {
-    pub fn from_audit(scope: Scope, report: &AuditReport, git_commit: Option<String>) -> RunRecord {
-        let payload = clean(&serde_json::to_string(report).expect("report serialises"));
-        // Rows come from the redacted payload, so nothing unredacted is stored anywhere.
-        let report: AuditReport = serde_json::from_str(&payload).unwrap_or_else(|_| report.clone());
+    pub fn from_audit(
+        scope: Scope,
+        report: &AuditReport,
+        context: RunContext,
+        policy: PolicyInForce,
+    ) -> RunRecord {
+        let mut report = report.clone();
+        let inventory = std::mem::take(&mut report.inventory);
+        let inventory = clean(&serde_json::to_string(&inventory).expect("inventory serialises"));
+        let payload = clean(&serde_json::to_string(&report).expect("report serialises"));
         RunRecord {
-            run_id: run_id(&scope, "audit", &payload),
+            run_id: new_run_id(),
             scope,
             kind: "audit".into(),
             command: "audit".into(),
             time: report.time.clone(),
             tool_version: report.tool_version.clone(),
-            git_commit,
+            git_commit: context.git_commit.map(|c| clean(&c)),
+            lockfile_path: context.lockfile_path.map(|p| clean(&p)),
             lockfile_sha256: Some(report.lockfile.sha256.clone()),
             db_commit: report.database.commit.clone(),
             db_age_days: report.database.age_days,
-            verdict: serde_json::to_value(report.verdict)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            packages: report
-                .inventory
-                .iter()
-                .map(|p| PackageRow {
-                    name: p.name.clone(),
-                    version: p.version.clone(),
-                    source: p.source.clone(),
-                })
-                .collect(),
-            findings: report
-                .findings
-                .iter()
-                .map(|f| FindingRow {
-                    kind: f.kind.as_str().to_string(),
-                    advisory_id: f.advisory_id.clone(),
-                    package: f.package.clone(),
-                    version: f.version.clone(),
-                    severity: f.severity.map(|s| s.as_str().to_string()),
-                    status: serde_json::to_value(f.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    fails_policy: f.fails_policy,
-                    ignore_reason: f.ignore.as_ref().map(|i| i.reason.clone()),
-                    ignore_approved_by: f.ignore.as_ref().map(|i| i.approved_by.clone()),
-                    ignore_expires: f.ignore.as_ref().map(|i| i.expires.clone()),
-                })
-                .collect(),
-            verifications: Vec::new(),
+            trigger: clean(&context.trigger),
+            origin: "recorded".into(),
+            verdict: verdict_text(&report.verdict),
+            policy: clean_policy(policy),
             payload,
+            inventory: Some(inventory),
         }
     }
 
     pub fn from_verify(
         scope: Scope,
         report: &VerifyReport,
-        git_commit: Option<String>,
+        context: RunContext,
+        policy: PolicyInForce,
     ) -> RunRecord {
         let payload = clean(&serde_json::to_string(report).expect("report serialises"));
-        let report: VerifyReport =
-            serde_json::from_str(&payload).unwrap_or_else(|_| report.clone());
         RunRecord {
-            run_id: run_id(&scope, "verify", &payload),
+            run_id: new_run_id(),
             scope,
             kind: "verify".into(),
             command: format!("verify {}", report.command),
             time: report.time.clone(),
             tool_version: report.tool_version.clone(),
-            git_commit,
+            git_commit: context.git_commit.map(|c| clean(&c)),
+            lockfile_path: None,
             lockfile_sha256: None,
             db_commit: None,
             db_age_days: None,
+            trigger: clean(&context.trigger),
+            origin: "recorded".into(),
             verdict: report.verdict.as_str().to_string(),
-            packages: Vec::new(),
-            findings: Vec::new(),
-            verifications: report
-                .subjects
-                .iter()
-                .map(|s| VerificationRow {
-                    subject: s.name.clone(),
-                    digest: s.digest.clone(),
-                    verdict: s.verdict.as_str().to_string(),
-                    checks: serde_json::to_string(&s.checks).unwrap_or_default(),
-                })
-                .collect(),
+            policy: clean_policy(policy),
             payload,
+            inventory: None,
         }
     }
 
-    /// Rebuilds a record from an exported line's parts (import).
-    pub fn from_export(line: &ExportLine) -> std::result::Result<RunRecord, String> {
-        let scope = Scope {
-            tenant_id: line.tenant_id.clone(),
-            project_id: line.project_id.clone(),
+    /// The payload as exported: an audit's inventory put back in its place.
+    pub fn full_payload(&self) -> std::result::Result<serde_json::Value, String> {
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.payload).map_err(|e| e.to_string())?;
+        if let (Some(inv), Some(obj)) = (&self.inventory, payload.as_object_mut()) {
+            let inv: serde_json::Value = serde_json::from_str(inv).map_err(|e| e.to_string())?;
+            obj.insert("inventory".into(), inv);
+        }
+        Ok(payload)
+    }
+
+    /// Rebuilds a record from an export line's run (import). The payload is parsed into the
+    /// typed report, so a line whose payload is not a report of its kind is refused.
+    pub fn from_export(run: &ExportRun, origin: String) -> std::result::Result<RunRecord, String> {
+        let scope = Scope::checked(&run.tenant_id, &run.project_id)?;
+        if !is_valid_trigger(&run.trigger) {
+            return Err(format!("trigger {:?} is not a valid trigger", run.trigger));
+        }
+        let payload_text = run.payload.to_string();
+        if sha256_hex(payload_text.as_bytes()) != run.payload_sha256 {
+            return Err(format!(
+                "run {}: payload_sha256 does not match its payload (edited after export?)",
+                run.run_id
+            ));
+        }
+        if run.run_id.len() != 32 || !run.run_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("run_id {:?} is not 32 hex digits", run.run_id));
+        }
+        let context = RunContext {
+            trigger: run.trigger.clone(),
+            lockfile_path: run.lockfile_path.clone(),
+            git_commit: run.git_commit.clone(),
         };
-        let payload = line.payload.to_string();
-        match line.kind.as_str() {
+        let mut record = match run.kind.as_str() {
             "audit" => {
-                let report: AuditReport =
-                    serde_json::from_str(&payload).map_err(|e| format!("audit payload: {e}"))?;
-                Ok(RunRecord::from_audit(
-                    scope,
-                    &report,
-                    line.git_commit.clone(),
-                ))
+                let report: AuditReport = serde_json::from_value(run.payload.clone())
+                    .map_err(|e| format!("audit payload: {e}"))?;
+                crate::clock::parse_rfc3339(&report.time)
+                    .map_err(|e| format!("payload time: {e}"))?;
+                RunRecord::from_audit(scope, &report, context, run.policy.clone())
             }
             "verify" => {
-                let report: VerifyReport =
-                    serde_json::from_str(&payload).map_err(|e| format!("verify payload: {e}"))?;
-                Ok(RunRecord::from_verify(
-                    scope,
-                    &report,
-                    line.git_commit.clone(),
-                ))
+                let report: VerifyReport = serde_json::from_value(run.payload.clone())
+                    .map_err(|e| format!("verify payload: {e}"))?;
+                crate::clock::parse_rfc3339(&report.time)
+                    .map_err(|e| format!("payload time: {e}"))?;
+                RunRecord::from_verify(scope, &report, context, run.policy.clone())
             }
-            other => Err(format!("unknown run kind `{other}`")),
+            other => return Err(format!("unknown run kind `{other}`")),
+        };
+        if record.time != run.time {
+            return Err(format!(
+                "time {:?} differs from the payload's {:?}",
+                run.time, record.time
+            ));
         }
+        record.run_id = run.run_id.to_ascii_lowercase();
+        record.origin = origin;
+        Ok(record)
+    }
+
+    /// The run as one export line's `run` member.
+    pub fn to_export(&self) -> std::result::Result<ExportRun, String> {
+        let payload = self.full_payload()?;
+        Ok(ExportRun {
+            format: EXPORT_FORMAT,
+            run_id: self.run_id.clone(),
+            tenant_id: self.scope.tenant_id.clone(),
+            project_id: self.scope.project_id.clone(),
+            kind: self.kind.clone(),
+            command: self.command.clone(),
+            time: self.time.clone(),
+            trigger: self.trigger.clone(),
+            lockfile_path: self.lockfile_path.clone(),
+            git_commit: self.git_commit.clone(),
+            policy: self.policy.clone(),
+            payload_sha256: sha256_hex(payload.to_string().as_bytes()),
+            payload,
+        })
     }
 }
 
-/// One line of `chainwarden evidence export` (JSON Lines).
+pub const EXPORT_FORMAT: u32 = 2;
+
+/// The run of one `chainwarden evidence export` line. The line is `{"run": RUN}` or, signed,
+/// `{"run": RUN, "signature": "-----BEGIN SSH SIGNATURE-----..."}` where the signature covers
+/// the exact bytes of RUN as they appear in the line.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExportLine {
+pub struct ExportRun {
+    pub format: u32,
     pub run_id: String,
     pub tenant_id: String,
     pub project_id: String,
     pub kind: String,
     pub command: String,
     pub time: String,
+    pub trigger: String,
+    pub lockfile_path: Option<String>,
     pub git_commit: Option<String>,
+    pub policy: PolicyInForce,
+    pub payload_sha256: String,
     pub payload: serde_json::Value,
 }

@@ -1,15 +1,18 @@
 //! The SQLite evidence store: one transaction per run, WAL, a busy timeout so concurrent
 //! writers queue instead of failing, and a versioned schema applied by migrations.
 //!
-//! Invariant: every row carries `tenant_id` and `project_id`, and every query takes a
-//! [`Scope`] and filters on both, so one scope never sees another's rows.
+//! Invariants: every run carries `tenant_id` and `project_id` and every query takes a
+//! [`Scope`]; runs of a scope form a hash chain (`seq`, `prev_hash`, `record_hash`, see
+//! [`super::chain`]) appended under the write lock, so concurrent writers never fork it.
 
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::record::{FindingRow, PackageRow, RunRecord, Scope, VerificationRow};
+use super::chain;
+use super::policy::sha256_hex;
+use super::record::{RunRecord, Scope};
 use crate::error::{Error, Result};
 
 /// Migrations, in order; `PRAGMA user_version` is the number applied.
@@ -31,77 +34,99 @@ const MIGRATIONS: &[&str] = &[
         payload TEXT NOT NULL
     );
     CREATE INDEX runs_scope_time ON runs (tenant_id, project_id, time);
-    CREATE TABLE packages (
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        tenant_id TEXT NOT NULL,
-        project_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        version TEXT NOT NULL,
-        source TEXT
-    );
-    CREATE INDEX packages_run ON packages (run_id);
-    CREATE TABLE findings (
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        tenant_id TEXT NOT NULL,
-        project_id TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        advisory_id TEXT NOT NULL,
-        package TEXT NOT NULL,
-        version TEXT NOT NULL,
-        severity TEXT,
-        status TEXT NOT NULL,
-        fails_policy INTEGER NOT NULL,
-        ignore_reason TEXT,
-        ignore_approved_by TEXT,
-        ignore_expires TEXT
-    );
-    CREATE INDEX findings_run ON findings (run_id);
-    CREATE TABLE verifications (
-        run_id TEXT NOT NULL REFERENCES runs(run_id),
-        tenant_id TEXT NOT NULL,
-        project_id TEXT NOT NULL,
-        command TEXT NOT NULL,
-        subject TEXT NOT NULL,
-        digest TEXT,
-        verdict TEXT NOT NULL,
-        checks TEXT NOT NULL
-    );
-    CREATE INDEX verifications_run ON verifications (run_id);",
+    CREATE TABLE packages (run_id TEXT NOT NULL, tenant_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        name TEXT NOT NULL, version TEXT NOT NULL, source TEXT);
+    CREATE TABLE findings (run_id TEXT NOT NULL, tenant_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        kind TEXT NOT NULL, advisory_id TEXT NOT NULL, package TEXT NOT NULL, version TEXT NOT NULL,
+        severity TEXT, status TEXT NOT NULL, fails_policy INTEGER NOT NULL, ignore_reason TEXT,
+        ignore_approved_by TEXT, ignore_expires TEXT);
+    CREATE TABLE verifications (run_id TEXT NOT NULL, tenant_id TEXT NOT NULL, project_id TEXT NOT NULL,
+        command TEXT NOT NULL, subject TEXT NOT NULL, digest TEXT, verdict TEXT NOT NULL, checks TEXT NOT NULL);",
+    // 2: the policy in force, the trigger, the lockfile path, one row per distinct inventory
+    // and the hash chain. The derived row tables go: the report reads the verified payloads.
+    // Runs of a version-1 store are kept but not chained (`seq` NULL): `evidence verify`
+    // and the report name them as unverifiable.
+    "ALTER TABLE runs ADD COLUMN seq INTEGER;
+    ALTER TABLE runs ADD COLUMN lockfile_path TEXT;
+    ALTER TABLE runs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual';
+    ALTER TABLE runs ADD COLUMN origin TEXT NOT NULL DEFAULT 'recorded';
+    ALTER TABLE runs ADD COLUMN policy_sha256 TEXT;
+    ALTER TABLE runs ADD COLUMN inventory_sha256 TEXT;
+    ALTER TABLE runs ADD COLUMN prev_hash TEXT;
+    ALTER TABLE runs ADD COLUMN record_hash TEXT;
+    CREATE UNIQUE INDEX runs_chain ON runs (tenant_id, project_id, seq);
+    CREATE TABLE policies (sha256 TEXT PRIMARY KEY, content TEXT NOT NULL);
+    CREATE TABLE inventories (sha256 TEXT PRIMARY KEY, packages TEXT NOT NULL);
+    DROP TABLE packages;
+    DROP TABLE findings;
+    DROP TABLE verifications;",
 ];
 
 pub struct Store {
     conn: Connection,
 }
 
-/// An audit run on the timeline: (run id, time, database age in days, database commit).
-pub type AuditPoint = (String, String, Option<i64>, Option<String>);
-
-/// A stored run, as queries return it.
+/// A stored run with everything needed to check it against the chain.
 #[derive(Debug, Clone)]
 pub struct StoredRun {
+    pub scope: Scope,
+    pub seq: Option<i64>,
     pub run_id: String,
     pub kind: String,
     pub command: String,
     pub time: String,
-    pub verdict: String,
-    pub db_age_days: Option<i64>,
+    pub tool_version: String,
     pub git_commit: Option<String>,
+    pub lockfile_path: Option<String>,
+    pub lockfile_sha256: Option<String>,
+    pub trigger: String,
+    pub origin: String,
+    pub verdict: String,
+    pub policy_sha256: Option<String>,
+    pub policy: Option<String>,
+    pub inventory_sha256: Option<String>,
+    pub inventory: Option<String>,
     pub payload: String,
+    pub prev_hash: Option<String>,
+    pub record_hash: Option<String>,
 }
 
-/// Maps the 8 columns `run_id, kind, command, time, verdict, db_age_days, git_commit, payload`
-/// starting at `at`.
-fn stored_run(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRun> {
+const RUN_COLUMNS: &str = "r.tenant_id, r.project_id, r.seq, r.run_id, r.kind, r.command, r.time, r.tool_version,
+    r.git_commit, r.lockfile_path, r.lockfile_sha256, r.trigger, r.origin, r.verdict, r.policy_sha256, p.content,
+    r.inventory_sha256, i.packages, r.payload, r.prev_hash, r.record_hash
+    FROM runs r LEFT JOIN policies p ON p.sha256 = r.policy_sha256
+    LEFT JOIN inventories i ON i.sha256 = r.inventory_sha256";
+
+fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
     Ok(StoredRun {
-        run_id: r.get(at)?,
-        kind: r.get(at + 1)?,
-        command: r.get(at + 2)?,
-        time: r.get(at + 3)?,
-        verdict: r.get(at + 4)?,
-        db_age_days: r.get(at + 5)?,
-        git_commit: r.get(at + 6)?,
-        payload: r.get(at + 7)?,
+        scope: Scope {
+            tenant_id: r.get(0)?,
+            project_id: r.get(1)?,
+        },
+        seq: r.get(2)?,
+        run_id: r.get(3)?,
+        kind: r.get(4)?,
+        command: r.get(5)?,
+        time: r.get(6)?,
+        tool_version: r.get(7)?,
+        git_commit: r.get(8)?,
+        lockfile_path: r.get(9)?,
+        lockfile_sha256: r.get(10)?,
+        trigger: r.get(11)?,
+        origin: r.get(12)?,
+        verdict: r.get(13)?,
+        policy_sha256: r.get(14)?,
+        policy: r.get(15)?,
+        inventory_sha256: r.get(16)?,
+        inventory: r.get(17)?,
+        payload: r.get(18)?,
+        prev_hash: r.get(19)?,
+        record_hash: r.get(20)?,
     })
+}
+
+fn db_err(e: rusqlite::Error) -> Error {
+    Error::Evidence(e.to_string())
 }
 
 impl Store {
@@ -116,8 +141,6 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
         let mut store = Store { conn };
         store.migrate().map_err(err)?;
@@ -136,268 +159,147 @@ impl Store {
         tx.commit()
     }
 
-    /// Records one run in one transaction; a run already stored (same id) is left as is.
-    /// Returns whether it was new.
+    /// Whether a run with this id is stored.
+    pub fn has_run(&self, run_id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM runs WHERE run_id = ?1", [run_id], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+
+    /// Appends one run to its scope's chain in one transaction; a run already stored (same
+    /// id) is left as is. Returns whether it was new.
     pub fn record(&mut self, run: &RunRecord) -> Result<bool> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let inserted = tx
-            .execute(
-                "INSERT OR IGNORE INTO runs (run_id, tenant_id, project_id, kind, command, time, tool_version,
-                 git_commit, lockfile_sha256, db_commit, db_age_days, verdict, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                params![
-                    run.run_id,
-                    run.scope.tenant_id,
-                    run.scope.project_id,
-                    run.kind,
-                    run.command,
-                    run.time,
-                    run.tool_version,
-                    run.git_commit,
-                    run.lockfile_sha256,
-                    run.db_commit,
-                    run.db_age_days,
-                    run.verdict,
-                    run.payload
-                ],
+            .map_err(db_err)?;
+        let known = tx
+            .query_row(
+                "SELECT 1 FROM runs WHERE run_id = ?1",
+                [&run.run_id],
+                |_| Ok(()),
             )
-            .map_err(err)?;
-        if inserted == 0 {
+            .optional()
+            .map_err(db_err)?;
+        if known.is_some() {
             return Ok(false);
         }
         let (t, p) = (&run.scope.tenant_id, &run.scope.project_id);
-        {
-            let mut stmt = tx
-                .prepare("INSERT INTO packages (run_id, tenant_id, project_id, name, version, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-                .map_err(err)?;
-            for pkg in &run.packages {
-                stmt.execute(params![run.run_id, t, p, pkg.name, pkg.version, pkg.source])
-                    .map_err(err)?;
-            }
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO findings (run_id, tenant_id, project_id, kind, advisory_id, package, version, severity,
-                     status, fails_policy, ignore_reason, ignore_approved_by, ignore_expires)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(err)?;
-            for f in &run.findings {
-                stmt.execute(params![
-                    run.run_id,
-                    t,
-                    p,
-                    f.kind,
-                    f.advisory_id,
-                    f.package,
-                    f.version,
-                    f.severity,
-                    f.status,
-                    f.fails_policy,
-                    f.ignore_reason,
-                    f.ignore_approved_by,
-                    f.ignore_expires
-                ])
-                .map_err(err)?;
-            }
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO verifications (run_id, tenant_id, project_id, command, subject, digest, verdict, checks)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(err)?;
-            for v in &run.verifications {
-                stmt.execute(params![
-                    run.run_id,
-                    t,
-                    p,
-                    run.command,
-                    v.subject,
-                    v.digest,
-                    v.verdict,
-                    v.checks
-                ])
-                .map_err(err)?;
-            }
+        let head: Option<(i64, Option<String>)> = tx
+            .query_row(
+                "SELECT seq, record_hash FROM runs WHERE tenant_id = ?1 AND project_id = ?2 AND seq IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1",
+                params![t, p],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db_err)?;
+        let seq = head.as_ref().map_or(1, |h| h.0 + 1);
+        let prev_hash = head.and_then(|h| h.1);
+        let policy = run.policy.canonical();
+        let policy_sha256 = sha256_hex(policy.as_bytes());
+        tx.execute(
+            "INSERT OR IGNORE INTO policies (sha256, content) VALUES (?1, ?2)",
+            params![policy_sha256, policy],
+        )
+        .map_err(db_err)?;
+        let inventory_sha256 = run.inventory.as_ref().map(|i| sha256_hex(i.as_bytes()));
+        if let (Some(sha), Some(inv)) = (&inventory_sha256, &run.inventory) {
+            tx.execute(
+                "INSERT OR IGNORE INTO inventories (sha256, packages) VALUES (?1, ?2)",
+                params![sha, inv],
+            )
+            .map_err(db_err)?;
         }
-        tx.commit().map_err(err)?;
+        let header = chain::Header {
+            format: chain::FORMAT,
+            tenant_id: t,
+            project_id: p,
+            seq,
+            run_id: &run.run_id,
+            kind: &run.kind,
+            command: &run.command,
+            time: &run.time,
+            tool_version: &run.tool_version,
+            git_commit: run.git_commit.as_deref(),
+            lockfile_path: run.lockfile_path.as_deref(),
+            lockfile_sha256: run.lockfile_sha256.as_deref(),
+            trigger: &run.trigger,
+            origin: &run.origin,
+            verdict: &run.verdict,
+            policy_sha256: Some(&policy_sha256),
+            inventory_sha256: inventory_sha256.as_deref(),
+            payload_sha256: &sha256_hex(run.payload.as_bytes()),
+            prev_hash: prev_hash.as_deref(),
+        };
+        let record_hash = header.hash();
+        tx.execute(
+            "INSERT INTO runs (run_id, tenant_id, project_id, kind, command, time, tool_version, git_commit,
+             lockfile_sha256, db_commit, db_age_days, verdict, payload, seq, lockfile_path, trigger, origin,
+             policy_sha256, inventory_sha256, prev_hash, record_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            params![
+                run.run_id,
+                t,
+                p,
+                run.kind,
+                run.command,
+                run.time,
+                run.tool_version,
+                run.git_commit,
+                run.lockfile_sha256,
+                run.db_commit,
+                run.db_age_days,
+                run.verdict,
+                run.payload,
+                seq,
+                run.lockfile_path,
+                run.trigger,
+                run.origin,
+                policy_sha256,
+                inventory_sha256,
+                prev_hash,
+                record_hash
+            ],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
         Ok(true)
     }
 
-    /// Runs of a scope in `[from, to)` (RFC 3339 strings compare in time order), oldest first.
-    pub fn runs(&self, scope: &Scope, from: &str, to: &str) -> Result<Vec<StoredRun>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
+    /// Every run of a scope in chain order (unchained version-1 runs first, by time).
+    pub fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} WHERE r.tenant_id = ?1 AND r.project_id = ?2
+             ORDER BY r.seq IS NOT NULL, r.seq, r.time, r.run_id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![scope.tenant_id, scope.project_id], stored_run)
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+    }
+
+    /// Every scope with runs, sorted; `tenant` restricts to one tenant.
+    pub fn scopes(&self, tenant: Option<&str>) -> Result<Vec<Scope>> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT run_id, kind, command, time, verdict, db_age_days, git_commit, payload FROM runs
-                 WHERE tenant_id = ?1 AND project_id = ?2 AND time >= ?3 AND time < ?4
-                 ORDER BY time, run_id",
+                "SELECT DISTINCT tenant_id, project_id FROM runs
+                 WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY tenant_id, project_id",
             )
-            .map_err(err)?;
+            .map_err(db_err)?;
         let rows = stmt
-            .query_map(params![scope.tenant_id, scope.project_id, from, to], |r| {
-                stored_run(r, 0)
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
-    }
-
-    /// The newest audit run of a scope before `before`.
-    pub fn last_audit_before(&self, scope: &Scope, before: &str) -> Result<Option<StoredRun>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        self.conn
-            .query_row(
-                "SELECT run_id, kind, command, time, verdict, db_age_days, git_commit, payload FROM runs
-                 WHERE tenant_id = ?1 AND project_id = ?2 AND kind = 'audit' AND time < ?3
-                 ORDER BY time DESC, run_id DESC LIMIT 1",
-                params![scope.tenant_id, scope.project_id, before],
-                |r| stored_run(r, 0),
-            )
-            .optional()
-            .map_err(err)
-    }
-
-    /// Every run (all scopes) at or after `since`, for export.
-    pub fn all_runs_since(&self, since: &str) -> Result<Vec<(Scope, StoredRun)>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT tenant_id, project_id, run_id, kind, command, time, verdict, db_age_days, git_commit, payload
-                 FROM runs WHERE time >= ?1 ORDER BY time, run_id",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![since], |r| {
-                Ok((
-                    Scope {
-                        tenant_id: r.get(0)?,
-                        project_id: r.get(1)?,
-                    },
-                    stored_run(r, 2)?,
-                ))
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
-    }
-
-    /// Audit runs of a scope before `before`, oldest first: (run id, time, database age,
-    /// database commit).
-    pub fn audit_timeline(&self, scope: &Scope, before: &str) -> Result<Vec<AuditPoint>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT run_id, time, db_age_days, db_commit FROM runs
-                 WHERE tenant_id = ?1 AND project_id = ?2 AND kind = 'audit' AND time < ?3 ORDER BY time, run_id",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.tenant_id, scope.project_id, before], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
-    }
-
-    /// Findings of every audit run of a scope before `before`: (run id, finding).
-    pub fn findings_before(
-        &self,
-        scope: &Scope,
-        before: &str,
-    ) -> Result<Vec<(String, FindingRow)>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT f.run_id, f.kind, f.advisory_id, f.package, f.version, f.severity, f.status, f.fails_policy,
-                        f.ignore_reason, f.ignore_approved_by, f.ignore_expires
-                 FROM findings f JOIN runs r ON r.run_id = f.run_id
-                 WHERE f.tenant_id = ?1 AND f.project_id = ?2 AND r.tenant_id = ?1 AND r.project_id = ?2 AND r.time < ?3
-                 ORDER BY r.time, f.kind, f.advisory_id, f.package, f.version",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.tenant_id, scope.project_id, before], |r| {
-                Ok((
-                    r.get(0)?,
-                    FindingRow {
-                        kind: r.get(1)?,
-                        advisory_id: r.get(2)?,
-                        package: r.get(3)?,
-                        version: r.get(4)?,
-                        severity: r.get(5)?,
-                        status: r.get(6)?,
-                        fails_policy: r.get(7)?,
-                        ignore_reason: r.get(8)?,
-                        ignore_approved_by: r.get(9)?,
-                        ignore_expires: r.get(10)?,
-                    },
-                ))
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
-    }
-
-    /// The inventory of one run of the scope.
-    pub fn packages_of(&self, scope: &Scope, run_id: &str) -> Result<Vec<PackageRow>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT name, version, source FROM packages WHERE tenant_id = ?1 AND project_id = ?2 AND run_id = ?3
-                 ORDER BY name, version",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.tenant_id, scope.project_id, run_id], |r| {
-                Ok(PackageRow {
-                    name: r.get(0)?,
-                    version: r.get(1)?,
-                    source: r.get(2)?,
+            .query_map(params![tenant], |r| {
+                Ok(Scope {
+                    tenant_id: r.get(0)?,
+                    project_id: r.get(1)?,
                 })
             })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
-    }
-
-    /// Verification results of a scope in `[from, to)`: (time, command, row).
-    pub fn verifications(
-        &self,
-        scope: &Scope,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<(String, String, VerificationRow)>> {
-        let err = |e: rusqlite::Error| Error::Evidence(e.to_string());
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT r.time, v.command, v.subject, v.digest, v.verdict, v.checks
-                 FROM verifications v JOIN runs r ON r.run_id = v.run_id
-                 WHERE v.tenant_id = ?1 AND v.project_id = ?2 AND r.tenant_id = ?1 AND r.project_id = ?2
-                   AND r.time >= ?3 AND r.time < ?4
-                 ORDER BY r.time, v.command, v.subject",
-            )
-            .map_err(err)?;
-        let rows = stmt
-            .query_map(params![scope.tenant_id, scope.project_id, from, to], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    VerificationRow {
-                        subject: r.get(2)?,
-                        digest: r.get(3)?,
-                        verdict: r.get(4)?,
-                        checks: r.get(5)?,
-                    },
-                ))
-            })
-            .map_err(err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+            .map_err(db_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
     /// Number of runs of a scope (tests, status).
@@ -409,6 +311,6 @@ impl Store {
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n as usize)
-            .map_err(|e| Error::Evidence(e.to_string()))
+            .map_err(db_err)
     }
 }

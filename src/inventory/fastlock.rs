@@ -7,11 +7,12 @@
 //!
 //! Invariant: it either returns the model `cargo-lock` would build from the same text, or
 //! `None` — on *anything* outside the canonical layout (comments in odd places, escapes,
-//! inline tables, `[metadata]`, `[patch]`, `replace`, v1 files, ...). The caller then takes the
+//! inline tables, `[metadata]`, `[patch]`, `replace`, v1 files, names either reader refuses,
+//! duplicate entries, ...). The caller then takes the
 //! general TOML path, which also produces the positioned errors. A test checks the two paths
 //! agree on every real lockfile we have.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cargo_lock::{Checksum, Dependency, Lockfile, Name, Package, ResolveVersion, SourceId};
@@ -36,10 +37,19 @@ struct Raw<'a> {
     line: usize,
 }
 
-/// A `"..."` value with no escapes or inner quotes.
+/// A `"..."` value with no escapes, inner quotes or control characters (tab included: the
+/// general reader decides on anything unusual, so the two never disagree).
 fn plain_string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['"', '\\'])).then_some(inner)
+    let plain = inner
+        .bytes()
+        .all(|b| b != b'"' && b != b'\\' && b >= 0x20 && b != 0x7f);
+    plain.then_some(inner)
+}
+
+/// A comment TOML accepts: no control characters but tab.
+fn plain_comment(line: &str) -> bool {
+    line.bytes().all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t')
 }
 
 pub fn parse(text: &str) -> Option<FastLockfile> {
@@ -47,17 +57,18 @@ pub fn parse(text: &str) -> Option<FastLockfile> {
     let mut raws: Vec<Raw<'_>> = Vec::new();
     let mut in_deps = false;
     for (n, line) in text.lines().enumerate() {
-        let line = line.trim_end();
+        // TOML whitespace only (`trim_end` would also drop Unicode spaces TOML refuses).
+        let line = line.trim_end_matches([' ', '\t']);
         if in_deps {
             if line == "]" {
                 in_deps = false;
             } else {
-                let dep = plain_string(line.trim_start().strip_suffix(',')?)?;
+                let dep = plain_string(line.trim_start_matches([' ', '\t']).strip_suffix(',')?)?;
                 raws.last_mut()?.deps.push(dep);
             }
             continue;
         }
-        if line.is_empty() || (line.starts_with('#') && raws.is_empty()) {
+        if line.is_empty() || (line.starts_with('#') && raws.is_empty() && plain_comment(line)) {
             continue;
         }
         if line == "[[package]]" {
@@ -103,9 +114,18 @@ pub fn parse(text: &str) -> Option<FastLockfile> {
 
 fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfile> {
     let mut packages = Vec::with_capacity(raws.len());
+    // Names and duplicates are checked exactly as the general reader checks them; anything it
+    // would refuse goes there (`None`), which reports it with its position.
+    let mut seen = HashSet::with_capacity(raws.len());
     // Nearly every package has the same source: parse each distinct URL once.
     let mut source_ids: HashMap<&str, SourceId> = HashMap::new();
     for raw in &raws {
+        let name = raw.name?;
+        if super::names::check_name(name, super::names::is_registry_source(raw.source)).is_some()
+            || !seen.insert((name, raw.version?, raw.source))
+        {
+            return None;
+        }
         let source = match raw.source {
             Some(s) => Some(match source_ids.get(s) {
                 Some(id) => id.clone(),
@@ -128,9 +148,15 @@ fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfi
     }
     // Resolve dependency strings as cargo-lock does: the first package with that name (and
     // version, when given); a dependency that names its source is taken as written.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    // First index per name and per (name, version): linear, even for a hostile file with
+    // thousands of versions of one name.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(raws.len());
+    let mut by_name_version: HashMap<(&str, &str), usize> = HashMap::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
-        by_name.entry(raw.name?).or_default().push(i);
+        by_name.entry(raw.name?).or_insert(i);
+        by_name_version
+            .entry((raw.name?, raw.version?))
+            .or_insert(i);
     }
     for (i, raw) in raws.iter().enumerate() {
         let mut deps = Vec::with_capacity(raw.deps.len());
@@ -152,10 +178,10 @@ fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfi
                     }
                 }
                 None => {
-                    let j = *by_name
-                        .get(name)?
-                        .iter()
-                        .find(|&&j| version.is_none_or(|v| raws[j].version == Some(v)))?;
+                    let j = *match version {
+                        Some(v) => by_name_version.get(&(name, v))?,
+                        None => by_name.get(name)?,
+                    };
                     Dependency {
                         name: packages[j].name.clone(),
                         version: packages[j].version.clone(),
@@ -208,5 +234,23 @@ mod tests {
         assert!(parse("[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[metadata]\n").is_none());
         assert!(parse("version = 1\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n").is_none());
         assert!(parse("").is_none());
+    }
+
+    #[test]
+    fn names_and_duplicates_the_general_reader_refuses_are_left_to_it() {
+        let pkg = |name: &str| {
+            format!("\n[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n")
+        };
+        assert!(parse(&format!("version = 3\n{}", pkg("serde"))).is_some());
+        for name in ["../../../../x", "app\u{1b}[2J", "crâte", "a b", ""] {
+            assert!(
+                parse(&format!("version = 3\n{}", pkg(name))).is_none(),
+                "{name:?}"
+            );
+        }
+        let raw_control = "version = 3\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\u{1}\"\n";
+        assert!(parse(raw_control).is_none());
+        let twice = format!("version = 3\n{}{}", pkg("serde"), pkg("serde"));
+        assert!(parse(&twice).is_none());
     }
 }

@@ -18,9 +18,15 @@ impl Graph {
     /// The graph the lockfile records (every target, every kind of dependency).
     pub fn from_lockfile(lock: &Lockfile) -> Graph {
         let model = &lock.model.packages;
-        let mut by_name: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        // Keyed by name and version (what `Dependency::matches` compares): keyed by name alone,
+        // a lockfile listing thousands of versions of one crate made this quadratic.
+        let mut by_name: std::collections::HashMap<(&str, &semver::Version), Vec<usize>> =
+            Default::default();
         for (i, p) in model.iter().enumerate() {
-            by_name.entry(p.name.as_str()).or_default().push(i);
+            by_name
+                .entry((p.name.as_str(), &p.version))
+                .or_default()
+                .push(i);
         }
         let mut edges = Vec::with_capacity(model.len());
         for p in model {
@@ -29,7 +35,7 @@ impl Graph {
                 .iter()
                 .filter_map(|d| {
                     by_name
-                        .get(d.name.as_str())?
+                        .get(&(d.name.as_str(), &d.version))?
                         .iter()
                         .copied()
                         .find(|&j| d.matches(&model[j]))

@@ -156,6 +156,7 @@ impl GraphCache {
 /// Every index fits a lockfile of `n` packages.
 fn valid(resolution: &Resolution, deps: &[Vec<usize>], n: usize) -> bool {
     resolution.kinds.len() == n
+        && resolution.in_resolve.len() == n
         && deps.len() == n
         && resolution.members.iter().all(|&m| m < n)
         && deps.iter().flatten().all(|&d| d < n)
@@ -336,6 +337,7 @@ mod tests {
         Resolution {
             members: vec![0],
             kinds: vec![vec![DependencyKind::Normal]; n],
+            in_resolve: vec![true; n],
         }
     }
 

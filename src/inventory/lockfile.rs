@@ -57,7 +57,7 @@ struct RawPackage {
 
 impl Lockfile {
     pub fn load(path: &Path) -> Result<Lockfile> {
-        let text = crate::fsutil::read_to_string(path)?;
+        let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::Lockfile)?;
         Lockfile::parse(path, &text)
     }
 
@@ -129,13 +129,39 @@ impl Lockfile {
                 "no [[package]] entries: truncated or not a Cargo.lock",
             ));
         }
-        let lines = crate::error::LineIndex::new(text);
+        let lines = crate::lines::LineIndex::new(text);
         let mut packages = Vec::with_capacity(raw.package.len());
+        let mut seen = std::collections::HashMap::with_capacity(raw.package.len());
         for entry in &raw.package {
             let p = entry.get_ref();
             let at = |span: std::ops::Range<usize>, msg: String| {
-                Error::at_offset(path, text, span.start, msg)
+                Error::located(path, &lines, span.start, msg)
             };
+            let source_str = p.source.as_ref().map(|s| s.get_ref().as_str());
+            if let Some(why) = super::names::check_name(
+                p.name.get_ref(),
+                super::names::is_registry_source(source_str),
+            ) {
+                return Err(at(
+                    p.name.span(),
+                    format!(
+                        "package `{}`: field `name`: {why}",
+                        crate::lines::escape(p.name.get_ref())
+                    ),
+                ));
+            }
+            let key = (p.name.get_ref(), p.version.get_ref(), source_str);
+            if let Some(first) = seen.insert(key, entry.span().start) {
+                return Err(at(
+                    entry.span(),
+                    format!(
+                        "package `{} {}` is listed twice (first at line {})",
+                        p.name.get_ref(),
+                        p.version.get_ref(),
+                        lines.line(first)
+                    ),
+                ));
+            }
             let version = semver::Version::parse(p.version.get_ref()).map_err(|e| {
                 at(
                     p.version.span(),
@@ -149,6 +175,16 @@ impl Lockfile {
             let source = p.source.as_ref().map(|s| s.get_ref().clone());
             let mut is_crates_io = false;
             if let Some(s) = &p.source {
+                // The URL parser would quietly drop or encode them; the raw string is shown.
+                if s.get_ref().chars().any(char::is_control) {
+                    return Err(at(
+                        s.span(),
+                        format!(
+                            "package `{}`: field `source`: holds control characters",
+                            p.name.get_ref()
+                        ),
+                    ));
+                }
                 let id = cargo_lock::SourceId::from_url(s.get_ref()).map_err(|e| {
                     at(
                         s.span(),
@@ -166,9 +202,9 @@ impl Lockfile {
                 line: lines.line(entry.span().start),
             });
         }
-        let model: cargo_lock::Lockfile = text.parse().map_err(|e: cargo_lock::Error| {
-            Error::input(path, format!("not a valid Cargo.lock: {e}"))
-        })?;
+        let model: cargo_lock::Lockfile = text
+            .parse()
+            .map_err(|e: cargo_lock::Error| cargo_lock_error(path, &lines, &e))?;
         if model.packages.len() != packages.len() {
             return Err(Error::input(path, "inconsistent package list"));
         }
@@ -192,6 +228,42 @@ impl Lockfile {
             fast_path: false,
         })
     }
+}
+
+/// `cargo-lock`'s errors as one `FILE:LINE:COL: message` line. Its TOML errors are several
+/// lines (a source snippet with a caret): the position is taken from the first line and the
+/// message from the text after the snippet.
+fn cargo_lock_error(
+    path: &Path,
+    lines: &crate::lines::LineIndex<'_>,
+    e: &cargo_lock::Error,
+) -> Error {
+    let text = e.to_string();
+    let position = text.lines().next().and_then(|first| {
+        let rest = first.split_once("at line ")?.1;
+        let (line, column) = rest.split_once(", column ")?;
+        Some((line.trim().parse().ok()?, column.trim().parse().ok()?))
+    });
+    let message: Vec<&str> = text
+        .lines()
+        .skip(usize::from(position.is_some()))
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('|') && !is_snippet_line(l))
+        .collect();
+    let message = format!("not a valid Cargo.lock: {}", message.join(" "));
+    let (line, column) = position.unwrap_or_else(|| lines.line_column(0));
+    Error::Located {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// `12 | source text` lines of a TOML error snippet.
+fn is_snippet_line(line: &str) -> bool {
+    line.split_once(" |")
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]

@@ -5,13 +5,15 @@
 //! each edge's `cfg(...)` or triple against the target's built-in description (`cfg-expr`).
 //! That lets one precomputed metadata file (`--metadata FILE`) serve every `--target`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::Path;
 use std::process::Command;
 
 use cargo_metadata::{DependencyKind as CargoKind, Metadata};
 use cfg_expr::targets::{get_builtin_target_by_triple, TargetInfo};
 use cfg_expr::{Expression, Predicate};
+
+mod check;
 
 use super::lockfile::Lockfile;
 use super::{Graph, Resolution};
@@ -47,13 +49,17 @@ pub fn run_cargo_metadata(manifest: &Path, offline: bool) -> std::result::Result
 
 /// Reads a precomputed `cargo metadata --format-version 1` document.
 pub fn load_metadata_file(path: &Path) -> Result<Metadata> {
-    let text = crate::fsutil::read_to_string(path)?;
-    serde_json::from_str(&text).map_err(|e| Error::Located {
+    let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::CargoMetadata)?;
+    // Strict: a package or dependency key given twice could show the audit a graph other
+    // than the one a second reader sees.
+    let tree = crate::json::parse(text.as_bytes()).map_err(|e| Error::Located {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: format!("not cargo metadata JSON: {e}"),
-    })
+    })?;
+    serde_json::from_value(tree)
+        .map_err(|e| Error::input(path, format!("not cargo metadata JSON: {e}")))
 }
 
 /// The built-in description of a target triple.
@@ -81,38 +87,23 @@ fn edge_applies(platform: Option<&str>, target: Option<&TargetInfo>) -> bool {
     platform == target.triple.as_str()
 }
 
-/// Maps `cargo metadata` onto the lockfile's packages and computes reachability.
+/// Maps `cargo metadata` onto the lockfile's packages and computes reachability. `origin` is
+/// where the metadata came from (the file, or the manifest cargo ran on); metadata that does
+/// not describe the lockfile is an error naming both (see [`check`]).
 pub fn resolve(
     metadata: &Metadata,
+    origin: &Path,
     lock: &Lockfile,
     target: Option<&TargetInfo>,
     exclude_dev: bool,
 ) -> Result<(Resolution, Graph)> {
     let resolve = metadata.resolve.as_ref().ok_or_else(|| {
-        Error::Usage("cargo metadata has no resolve graph (was --no-deps used?)".into())
+        Error::input(
+            origin,
+            "cargo metadata has no resolve graph (was --no-deps used?)",
+        )
     })?;
-    // Lockfile index by (name, version) — plus source for the rare duplicates.
-    let mut by_name_version: HashMap<(&str, String), Vec<usize>> = HashMap::new();
-    for (i, p) in lock.packages.iter().enumerate() {
-        by_name_version
-            .entry((p.name.as_str(), p.version.to_string()))
-            .or_default()
-            .push(i);
-    }
-    let mut index_of: HashMap<&cargo_metadata::PackageId, usize> = HashMap::new();
-    for p in &metadata.packages {
-        let Some(candidates) = by_name_version.get(&(p.name.as_str(), p.version.to_string()))
-        else {
-            continue;
-        };
-        let source = p.source.as_ref().map(|s| s.repr.as_str());
-        let chosen = candidates
-            .iter()
-            .copied()
-            .find(|&i| same_source(lock.packages[i].source.as_deref(), source))
-            .unwrap_or(candidates[0]);
-        index_of.insert(&p.id, chosen);
-    }
+    let index_of = check::index_lockfile(metadata, origin, lock)?;
     let members: Vec<usize> = metadata
         .workspace_members
         .iter()
@@ -121,14 +112,20 @@ pub fn resolve(
     // Edges that apply on the target, with their kind.
     let n = lock.packages.len();
     let mut edges: Vec<Vec<(usize, CargoKind)>> = vec![Vec::new(); n];
+    let mut in_resolve = vec![false; n];
+    let index = |id: &cargo_metadata::PackageId| {
+        index_of.get(id).copied().ok_or_else(|| {
+            Error::input(
+                origin,
+                format!("broken cargo metadata: its resolve graph names `{id}`, which is not among its packages"),
+            )
+        })
+    };
     for node in &resolve.nodes {
-        let Some(&from) = index_of.get(&node.id) else {
-            continue;
-        };
+        let from = index(&node.id)?;
+        in_resolve[from] = true;
         for dep in &node.deps {
-            let Some(&to) = index_of.get(&dep.pkg) else {
-                continue;
-            };
+            let to = index(&dep.pkg)?;
             for info in &dep.dep_kinds {
                 let platform = info.target.as_ref().map(|p| p.to_string());
                 if edge_applies(platform.as_deref(), target) {
@@ -158,13 +155,14 @@ pub fn resolve(
         })
         .collect();
     let graph = Graph::from_edges(plain, Some(members.clone()));
-    Ok((Resolution { members, kinds }, graph))
-}
-
-fn same_source(lock: Option<&str>, meta: Option<&str>) -> bool {
-    // Git sources differ only by the `?branch=`/`#rev` decorations between the two.
-    let strip = |s: &str| s.split(['?', '#']).next().unwrap_or(s).to_string();
-    lock.map(strip) == meta.map(strip)
+    Ok((
+        Resolution {
+            members,
+            kinds,
+            in_resolve,
+        },
+        graph,
+    ))
 }
 
 /// Propagates dependency kinds from the workspace members: a package reached only through a

@@ -5,11 +5,13 @@
 //! Invariant: `Inventory::packages` is exactly the lockfile's `[[package]]` list, in file order;
 //! indices into it are stable for the life of the inventory and are what [`graph::Graph`] uses.
 
+pub mod binary;
 mod fastlock;
 pub mod graph;
 pub mod graph_cache;
 pub mod lockfile;
 pub mod metadata;
+pub mod names;
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,7 @@ pub struct ProjectPaths {
 impl ProjectPaths {
     /// Resolves `PATH` (a directory, a `Cargo.toml` or a `Cargo.lock`).
     pub fn resolve(path: &Path) -> Result<ProjectPaths> {
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let meta = std::fs::metadata(path).map_err(|e| crate::fsutil::path_error(path, e))?;
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let (dir, lockfile) = if meta.is_dir() {
             let lock = path.join("Cargo.lock");
@@ -41,7 +43,8 @@ impl ProjectPaths {
                     "is a directory, expected a Cargo.lock file",
                 ));
             }
-            if !lock.exists() {
+            // A dangling link or a link loop is "there": reading it names the problem.
+            if std::fs::symlink_metadata(&lock).is_err() {
                 return Err(Error::input(
                     path,
                     "no Cargo.lock here: run `cargo generate-lockfile` first, or pass the lockfile's path",
@@ -70,7 +73,7 @@ fn find_lockfile_upwards(dir: &Path) -> Option<PathBuf> {
     let mut current = Some(dir);
     while let Some(d) = current {
         let lock = d.join("Cargo.lock");
-        if lock.is_file() {
+        if std::fs::symlink_metadata(&lock).is_ok_and(|m| !m.is_dir()) {
             return Some(lock);
         }
         current = d.parent().filter(|p| !p.as_os_str().is_empty());
@@ -86,6 +89,9 @@ pub struct Resolution {
     /// For each package: the kinds by which the workspace reaches it on the selected target
     /// (empty = not reachable at all, e.g. an unused optional dependency or another target).
     pub kinds: Vec<Vec<DependencyKind>>,
+    /// For each package: whether cargo metadata's resolve has it at all (a lockfile package it
+    /// lacks is an optional dependency no enabled feature turns on).
+    pub in_resolve: Vec<bool>,
 }
 
 /// The audited dependency set.

@@ -37,7 +37,24 @@ pub struct Ignore {
     pub approved_by: String,
     /// Last day the ignore holds; from the next day on the finding fails again.
     pub expires: Date,
+    /// VEX justification: the finding does not affect us (`chainwarden vex` then says
+    /// `not_affected`); without one, an ignore is an accepted risk (`affected`).
+    pub justification: Option<String>,
+    /// Who asked for the exception, when and under what compensating control (the quarterly
+    /// report's exception register; the approver must not be the requester).
+    pub requested_by: Option<String>,
+    pub approved_on: Option<Date>,
+    pub compensating_control: Option<String>,
 }
+
+/// The OpenVEX `not_affected` justifications.
+pub const VEX_JUSTIFICATIONS: [&str; 5] = [
+    "component_not_present",
+    "vulnerable_code_not_present",
+    "vulnerable_code_not_in_execute_path",
+    "vulnerable_code_cannot_be_controlled_by_adversary",
+    "inline_mitigations_already_exist",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +76,10 @@ struct RawIgnore {
     reason: Spanned<String>,
     approved_by: Spanned<String>,
     expires: Spanned<toml::Value>,
+    justification: Option<Spanned<String>>,
+    requested_by: Option<String>,
+    approved_on: Option<toml::Value>,
+    compensating_control: Option<String>,
 }
 
 /// `RUSTSEC-YYYY-NNNN`, `CVE-YYYY-N{4,}` or `GHSA-xxxx-xxxx-xxxx`.
@@ -191,12 +212,35 @@ impl RawIgnore {
                 None
             }
         };
+        if let Some(j) = &self.justification {
+            if !VEX_JUSTIFICATIONS.contains(&j.get_ref().as_str()) {
+                problems.at(
+                    j.span(),
+                    format!(
+                        "{}: unknown VEX justification `{}`, expected one of {}",
+                        field("justification"),
+                        j.get_ref(),
+                        VEX_JUSTIFICATIONS.join(", ")
+                    ),
+                );
+                ok = false;
+            }
+        }
+        let approved_on = self.approved_on.as_ref().and_then(|v| match v {
+            toml::Value::String(s) => parse_date(s).ok(),
+            toml::Value::Datetime(dt) => parse_date(&dt.to_string()).ok(),
+            _ => None,
+        });
         match (ok, expires) {
             (true, Some(expires)) => Some(Ignore {
                 id: self.id.into_inner(),
                 reason: self.reason.into_inner(),
                 approved_by: self.approved_by.into_inner(),
                 expires,
+                justification: self.justification.map(Spanned::into_inner),
+                requested_by: self.requested_by,
+                approved_on,
+                compensating_control: self.compensating_control,
             }),
             _ => None,
         }

@@ -9,7 +9,9 @@ mod checksums;
 mod commits;
 mod deadlines;
 mod evidence;
+mod recover;
 pub mod release;
+mod report;
 pub mod scope;
 mod secrets;
 
@@ -21,8 +23,9 @@ pub use audit::{AuditPolicy, Ignore};
 pub use checksums::ChecksumsPolicy;
 pub use commits::CommitsPolicy;
 pub use deadlines::Deadlines;
-pub use evidence::EvidencePolicy;
+pub use evidence::{Cadence, EvidencePolicy};
 pub use release::ReleasePolicy;
+pub use report::ReportPolicy;
 pub use scope::ScopePolicy;
 pub use secrets::SecretsPolicy;
 
@@ -46,11 +49,12 @@ pub struct Policy {
     pub release: ReleasePolicy,
     pub secrets: SecretsPolicy,
     pub commits: CommitsPolicy,
+    pub report: ReportPolicy,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPolicy {
+pub(crate) struct RawPolicy {
     schema_version: Option<toml::Spanned<i64>>,
     #[serde(default)]
     scope: scope::RawScope,
@@ -68,19 +72,22 @@ struct RawPolicy {
     secrets: secrets::RawSecrets,
     #[serde(default)]
     commits: commits::RawCommits,
+    #[serde(default)]
+    report: report::RawReport,
 }
 
 /// Collects validation problems with positions.
 pub(crate) struct Problems<'a> {
-    path: &'a Path,
-    text: &'a str,
-    errors: Vec<Error>,
+    pub(crate) path: &'a Path,
+    /// Built once: thousands of problems in one file must not each rescan the text.
+    lines: crate::lines::LineIndex<'a>,
+    pub(crate) errors: Vec<Error>,
 }
 
 impl<'a> Problems<'a> {
     pub(crate) fn at(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
         self.errors
-            .push(Error::at_offset(self.path, self.text, span.start, message));
+            .push(Error::located(self.path, &self.lines, span.start, message));
     }
 }
 
@@ -93,7 +100,7 @@ impl Policy {
 
     /// Loads and validates a policy file.
     pub fn load(path: &Path) -> Result<Policy> {
-        let text = crate::fsutil::read_to_string(path)?;
+        let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::Policy)?;
         Policy::parse(path, &text)
     }
 
@@ -105,13 +112,58 @@ impl Policy {
         }
     }
 
+    /// Parses and validates, reporting every problem of the file (unknown keys, wrong types,
+    /// invalid values), in file order, each with file:line:column and its key.
     pub fn parse(path: &Path, text: &str) -> Result<Policy> {
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
         let mut problems = Problems {
             path,
-            text,
+            lines: crate::lines::LineIndex::new(text),
             errors: Vec::new(),
         };
+        let raw: RawPolicy = match recover::deserialize(text) {
+            Ok(raw) => raw,
+            Err((found, partial)) => {
+                for p in found {
+                    problems.errors.push(match p.span {
+                        Some(span) => Error::located(path, &problems.lines, span.start, p.message),
+                        None => Error::input(path, p.message),
+                    });
+                }
+                // Validate what did deserialize, to report its problems in the same run.
+                if let Some(raw) = partial {
+                    raw.validate(&mut problems);
+                }
+                return Err(problems.into_error());
+            }
+        };
+        let policy = raw.validate(&mut problems);
+        match problems.errors.len() {
+            0 => Ok(Policy {
+                source: path.to_path_buf(),
+                ..policy
+            }),
+            _ => Err(problems.into_error()),
+        }
+    }
+}
+
+impl<'a> Problems<'a> {
+    /// All problems as one error, in file order.
+    fn into_error(mut self) -> Error {
+        self.errors.sort_by_key(|e| match e {
+            Error::Located { line, column, .. } => (*line, *column),
+            _ => (0, 0),
+        });
+        match self.errors.len() {
+            1 => self.errors.remove(0),
+            _ => Error::Many(self.errors),
+        }
+    }
+}
+
+impl RawPolicy {
+    fn validate(self, problems: &mut Problems<'_>) -> Policy {
+        let raw = self;
         if let Some(v) = &raw.schema_version {
             if *v.get_ref() != 1 {
                 problems.at(
@@ -123,38 +175,27 @@ impl Policy {
                 );
             }
         }
-        let scope = raw.scope.validate(&mut problems);
-        let audit = raw.audit.validate(&mut problems);
-        let deadlines = raw.deadlines.validate(&mut problems);
-        let checksums = raw.checksums.validate(&mut problems);
-        let evidence = raw.evidence.validate(&mut problems);
-        let release = raw.release.validate(&mut problems);
-        let secrets = raw.secrets.validate(&mut problems);
-        let commits = raw.commits.validate(&mut problems);
-        match problems.errors.len() {
-            0 => Ok(Policy {
-                source: path.to_path_buf(),
-                scope,
-                audit,
-                deadlines,
-                checksums,
-                evidence,
-                release,
-                secrets,
-                commits,
-            }),
-            1 => Err(problems.errors.remove(0)),
-            _ => Err(Error::Many(problems.errors)),
+        let scope = raw.scope.validate(problems);
+        let audit = raw.audit.validate(problems);
+        let deadlines = raw.deadlines.validate(problems);
+        let checksums = raw.checksums.validate(problems);
+        let evidence = raw.evidence.validate(problems);
+        let release = raw.release.validate(problems);
+        let secrets = raw.secrets.validate(problems);
+        let commits = raw.commits.validate(problems);
+        let report = raw.report.validate(problems);
+        Policy {
+            source: PathBuf::new(),
+            scope,
+            audit,
+            deadlines,
+            checksums,
+            evidence,
+            release,
+            secrets,
+            commits,
+            report,
         }
-    }
-}
-
-/// Turns a TOML parse error into one located error, keeping the parser's message.
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
-    let message = e.message().trim().to_string();
-    match e.span() {
-        Some(span) => Error::at_offset(path, text, span.start, message),
-        None => Error::input(path, message),
     }
 }
 
@@ -184,7 +225,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("p.toml:3:1: unknown field `fial_on`"),
+            err.starts_with("p.toml:3:1: audit.fial_on: unknown field `fial_on`"),
             "{err}"
         );
     }

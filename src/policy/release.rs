@@ -27,6 +27,8 @@ pub struct ReleasePolicy {
     pub require_provenance: bool,
     pub source_uri: Option<String>,
     pub builder_id: Option<String>,
+    /// The workflow that must have signed GitHub artifact attestations.
+    pub signer_workflow: Option<String>,
     pub trusted_root: Option<PathBuf>,
 }
 
@@ -40,6 +42,7 @@ pub(super) struct RawRelease {
     require_provenance: Option<bool>,
     source_uri: Option<String>,
     builder_id: Option<String>,
+    signer_workflow: Option<String>,
     trusted_root: Option<String>,
 }
 
@@ -92,6 +95,7 @@ impl RawRelease {
             require_provenance: self.require_provenance.unwrap_or(false),
             source_uri: self.source_uri,
             builder_id: self.builder_id,
+            signer_workflow: self.signer_workflow,
             trusted_root: self.trusted_root.map(PathBuf::from),
         }
     }

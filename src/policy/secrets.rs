@@ -57,14 +57,10 @@ pub(super) struct RawSecrets {
 
 impl RawSecrets {
     pub(super) fn validate(self, problems: &mut Problems<'_>) -> SecretsPolicy {
-        // Compiling the rules only to learn their ids cost every command ~10% of an audit's
-        // instructions: only an allowlist needs them.
-        let rules = if self.allow_rules.is_empty() {
-            Vec::new()
-        } else {
-            crate::secrets::rules::builtin()
-        };
-        let known: Vec<&str> = rules.iter().map(|r| r.id).chain(["dotenv-file"]).collect();
+        let known: Vec<&str> = crate::secrets::rules::scanned()
+            .map(|r| r.id)
+            .chain(crate::secrets::rules::EXTRA_IDS.iter().copied())
+            .collect();
         let mut allow_rules = Vec::new();
         for r in self.allow_rules {
             if known.contains(&r.get_ref().as_str()) {

@@ -1,21 +1,16 @@
-//! Computing the quarterly report from the evidence store.
-//!
-//! A finding is identified by (kind, advisory id, package). Walking the scope's audit runs in
-//! time order, a finding's *episode* starts at the first run that reports it and ends (is
-//! resolved) at the first later run that does not. Time to fix is measured in days from the
-//! first-seen day to the resolved day, against the policy's deadline for its kind and severity.
+//! Building the quarterly report from verified evidence, in named steps: load and check the
+//! chain ([`crate::evidence::verify_scope`]), then policies, coverage, findings, exceptions,
+//! releases and deviations, each from the verified runs only.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use time::{Date, Duration};
 
 use super::model::*;
-use crate::clock::{format_date, parse_rfc3339};
+use super::{coverage, exceptions, findings, releases};
+use crate::clock::{format_date, format_rfc3339, parse_rfc3339, Clock};
 use crate::error::{Error, Result};
-use crate::evidence::record::{FindingRow, PackageRow};
-use crate::evidence::{Scope, Store};
-use crate::policy::Policy;
-use crate::verify::model::Check;
+use crate::evidence::{verify_scope, ChainCheck, PolicyInForce, Scope, Store, VerifiedRun};
 
 /// A calendar quarter, e.g. `2026-Q4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +20,7 @@ pub struct Quarter {
 }
 
 impl Quarter {
+    /// Parses `YYYY-QN`; a quarter whose end is not a representable date is refused.
     pub fn parse(text: &str) -> std::result::Result<Quarter, String> {
         let bad = || format!("`{text}` is not a quarter like 2026-Q4");
         let (year, q) = text.split_once("-Q").ok_or_else(bad)?;
@@ -33,24 +29,31 @@ impl Quarter {
         if !(1..=4).contains(&number) || !(1970..=9999).contains(&year) {
             return Err(bad());
         }
-        Ok(Quarter { year, number })
+        let q = Quarter { year, number };
+        if q.end().is_none() {
+            return Err(format!(
+                "`{text}` ends after 9999-12-31, the last date chainwarden can compute with"
+            ));
+        }
+        Ok(q)
     }
 
     pub fn start(self) -> Date {
         let month = time::Month::try_from(3 * (self.number - 1) + 1).expect("1, 4, 7 or 10");
-        Date::from_calendar_date(self.year, month, 1).expect("valid date")
+        Date::from_calendar_date(self.year, month, 1).expect("validated year")
     }
 
-    /// First day after the quarter.
-    pub fn end(self) -> Date {
+    /// First day after the quarter (`None` past the calendar's end).
+    pub fn end(self) -> Option<Date> {
         match self.number {
-            4 => Date::from_calendar_date(self.year + 1, time::Month::January, 1)
-                .expect("valid date"),
-            n => Quarter {
-                year: self.year,
-                number: n + 1,
-            }
-            .start(),
+            4 => Date::from_calendar_date(self.year + 1, time::Month::January, 1).ok(),
+            n => Some(
+                Quarter {
+                    year: self.year,
+                    number: n + 1,
+                }
+                .start(),
+            ),
         }
     }
 
@@ -59,44 +62,91 @@ impl Quarter {
     }
 }
 
-fn day_of(rfc3339: &str) -> Option<Date> {
-    parse_rfc3339(rfc3339).ok().map(|t| t.date())
+/// `d + days`, or `None` past the calendar's end.
+pub fn add_days(d: Date, days: i64) -> Option<Date> {
+    d.checked_add(Duration::days(days))
 }
 
-fn bound(d: Date) -> String {
-    format!("{}T00:00:00Z", format_date(d))
+pub fn day_of(time: &str) -> Option<Date> {
+    parse_rfc3339(time).ok().map(|t| t.date())
 }
 
-type Key = (String, String, String);
-
-struct Episode {
-    key: Key,
-    first_seen: Date,
-    resolved: Option<Date>,
-    versions: BTreeSet<String>,
-    severity: Option<String>,
-    /// Whether an ignore held at the last sighting.
-    accepted: bool,
+/// The period being reported.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub start: Date,
+    /// First day after the evidence considered.
+    pub until: Date,
+    /// Last day considered.
+    pub last: Date,
 }
 
-/// Builds the report for `scope` and `quarter`, with evidence up to `today` (exclusive of
-/// later days).
+impl Span {
+    pub fn days(&self) -> impl Iterator<Item = Date> + '_ {
+        let mut d = Some(self.start);
+        std::iter::from_fn(move || {
+            let day = d.filter(|x| *x < self.until)?;
+            d = day.next_day();
+            Some(day)
+        })
+    }
+}
+
+/// What the caller decides: presentation and how strict to be.
+pub struct Options<'a> {
+    /// The `--policy` given to `report`, for roles and title only.
+    pub presentation: Option<&'a crate::policy::Policy>,
+    pub allow_broken: bool,
+    pub clock: Clock,
+}
+
+/// Verified runs of the scope, in time order, with the chain check; refuses a broken chain
+/// unless allowed.
+pub fn load(store: &Store, scope: &Scope, allow_broken: bool) -> Result<ChainCheck> {
+    let mut check = verify_scope(store, scope)?;
+    if !check.intact() && !allow_broken {
+        return Err(crate::evidence::broken_error(&check));
+    }
+    check
+        .runs
+        .sort_by(|a, b| (&a.time, a.seq).cmp(&(&b.time, b.seq)));
+    Ok(check)
+}
+
+/// The policy in force on `day`: the latest run's at or before it, else the first run's.
+pub fn policy_on(runs: &[VerifiedRun], day: Date) -> Option<&PolicyInForce> {
+    runs.iter()
+        .rev()
+        .find(|r| day_of(&r.time).is_some_and(|d| d <= day))
+        .or_else(|| runs.first())
+        .map(|r| &r.policy)
+}
+
+/// Builds the report for `scope` and `quarter`, with evidence up to the clock's day.
 pub fn build(
     store: &Store,
     scope: &Scope,
     quarter: Quarter,
-    policy: &Policy,
-    today: Date,
+    opts: &Options<'_>,
 ) -> Result<QuarterReport> {
+    let check = load(store, scope, opts.allow_broken)?;
     let start = quarter.start();
-    let end = quarter.end();
-    let as_of_exclusive = end.min(today.next_day().unwrap_or(today)).max(start);
-    let (from, to) = (bound(start), bound(as_of_exclusive));
-
-    let timeline = store.audit_timeline(scope, &to)?;
-    let findings = store.findings_before(scope, &to)?;
-    let runs_in_period = store.runs(scope, &from, &to)?;
-    if runs_in_period.is_empty() && timeline.is_empty() {
+    let end = quarter.end().expect("validated by Quarter::parse");
+    let today = opts.clock.today();
+    let until = end.min(today.next_day().unwrap_or(end)).max(start);
+    let span = Span {
+        start,
+        until,
+        last: until.previous_day().unwrap_or(start).max(start),
+    };
+    let runs: Vec<VerifiedRun> = check
+        .runs
+        .iter()
+        .filter(|r| day_of(&r.time).is_some_and(|d| d < span.until))
+        .cloned()
+        .collect();
+    let in_period = |r: &&VerifiedRun| day_of(&r.time).is_some_and(|d| d >= span.start);
+    if !runs.iter().any(|r| in_period(&r)) && runs.is_empty() {
         return Err(Error::Evidence(format!(
             "no evidence for tenant `{}`, project `{}` in {} (check --evidence, --tenant and --project)",
             scope.tenant_id,
@@ -105,342 +155,224 @@ pub fn build(
         )));
     }
 
-    // Findings per run, in run order.
-    let mut by_run: HashMap<&str, Vec<&FindingRow>> = HashMap::new();
-    for (run_id, f) in &findings {
-        by_run.entry(run_id.as_str()).or_default().push(f);
-    }
-    let mut open: BTreeMap<Key, Episode> = BTreeMap::new();
-    let mut closed: Vec<Episode> = Vec::new();
-    let mut accepted_risks: BTreeMap<(String, String), AcceptedRisk> = BTreeMap::new();
-    for (run_id, time, _, _) in &timeline {
-        let Some(day) = day_of(time) else { continue };
-        let rows = by_run
-            .get(run_id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let mut present: BTreeMap<Key, Vec<&FindingRow>> = BTreeMap::new();
-        for f in rows {
-            present
-                .entry((f.kind.clone(), f.advisory_id.clone(), f.package.clone()))
-                .or_default()
-                .push(f);
-        }
-        // Episodes not seen in this run are resolved by it.
-        let gone: Vec<Key> = open
-            .keys()
-            .filter(|k| !present.contains_key(*k))
-            .cloned()
-            .collect();
-        for k in gone {
-            let mut e = open.remove(&k).expect("key listed from the map");
-            e.resolved = Some(day);
-            closed.push(e);
-        }
-        for (key, rows) in present {
-            let e = open.entry(key.clone()).or_insert_with(|| Episode {
-                key,
-                first_seen: day,
-                resolved: None,
-                versions: BTreeSet::new(),
-                severity: None,
-                accepted: false,
-            });
-            e.accepted = rows.iter().all(|r| r.status == "ignored");
-            for r in &rows {
-                e.versions.insert(r.version.clone());
-                if r.severity.is_some() {
-                    e.severity = r.severity.clone();
-                }
-                if day >= start {
-                    if let (Some(reason), Some(approved_by), Some(expires)) =
-                        (&r.ignore_reason, &r.ignore_approved_by, &r.ignore_expires)
-                    {
-                        let expired = r.status == "ignore-expired"
-                            || crate::clock::parse_date(expires)
-                                .is_ok_and(|d| d < as_of_exclusive.previous_day().unwrap_or(d));
-                        let entry = accepted_risks
-                            .entry((r.advisory_id.clone(), r.package.clone()))
-                            .or_insert(AcceptedRisk {
-                                advisory_id: r.advisory_id.clone(),
-                                package: r.package.clone(),
-                                reason: reason.clone(),
-                                approved_by: approved_by.clone(),
-                                expires: expires.clone(),
-                                expired,
-                            });
-                        entry.expired |= expired;
-                    }
-                }
-            }
-        }
-    }
-    let still_open: Vec<Episode> = open.into_values().collect();
-    let last_day = as_of_exclusive.previous_day().unwrap_or(start);
-
-    let record = |e: &Episode| -> FindingRecord {
-        let kind = crate::audit::model::FindingKind::parse(&e.key.0)
-            .unwrap_or(crate::audit::model::FindingKind::Vulnerability);
-        let severity = e
-            .severity
-            .as_deref()
-            .and_then(crate::audit::model::Severity::parse);
-        let deadline_days = policy.deadlines.days_for(kind, severity);
-        let due = e.first_seen + Duration::days(i64::from(deadline_days));
-        let until = e.resolved.unwrap_or(last_day);
-        let deadline = match (e.resolved, e.accepted) {
-            (None, true) => "accepted",
-            (Some(r), _) if r <= due => "met",
-            (Some(_), _) => "missed",
-            (None, false) if last_day > due => "missed",
-            (None, false) => "pending",
-        };
-        FindingRecord {
-            kind: e.key.0.clone(),
-            advisory_id: e.key.1.clone(),
-            package: e.key.2.clone(),
-            versions: e.versions.iter().cloned().collect(),
-            severity: e.severity.clone(),
-            first_seen: format_date(e.first_seen),
-            resolved_at: e.resolved.map(format_date),
-            days_open: (until - e.first_seen).whole_days(),
-            deadline_days,
-            due: format_date(due),
-            deadline: deadline.to_string(),
-        }
-    };
-    // Episodes that overlap the period.
-    let in_period =
-        |e: &&Episode| e.first_seen < as_of_exclusive && e.resolved.is_none_or(|r| r >= start);
-    let mut finding_records: Vec<FindingRecord> = closed
-        .iter()
-        .chain(&still_open)
-        .filter(in_period)
-        .map(record)
-        .collect();
-    finding_records.sort_by(|a, b| {
-        (&a.first_seen, &a.advisory_id, &a.package, &a.kind).cmp(&(
-            &b.first_seen,
-            &b.advisory_id,
-            &b.package,
-            &b.kind,
-        ))
-    });
-    let open_findings: Vec<FindingRecord> = finding_records
-        .iter()
-        .filter(|f| f.resolved_at.is_none())
-        .cloned()
-        .collect();
-
-    // Coverage and gaps (by day, within the period).
-    let covered: BTreeSet<Date> = timeline
-        .iter()
-        .filter_map(|(_, t, _, _)| day_of(t))
-        .filter(|d| *d >= start && *d < as_of_exclusive)
-        .collect();
-    let max_gap = policy.evidence.max_gap_days;
-    let mut gaps = Vec::new();
-    let mut previous = start.previous_day().unwrap_or(start);
-    for d in covered
-        .iter()
-        .copied()
-        .chain(std::iter::once(as_of_exclusive))
-    {
-        let missing = (d - previous).whole_days() - 1;
-        if missing > i64::from(max_gap) {
-            gaps.push(Gap {
-                from: format_date(previous.next_day().unwrap_or(previous)),
-                to: format_date(d.previous_day().unwrap_or(d)),
-                days: missing,
-            });
-        }
-        previous = d;
-    }
-
-    // Database freshness over the period's audits.
-    let period_audits: Vec<&crate::evidence::store::AuditPoint> = timeline
-        .iter()
-        .filter(|(_, t, _, _)| day_of(t).is_some_and(|d| d >= start))
-        .collect();
-    let database = DatabaseFreshness {
-        latest_commit: period_audits.last().and_then(|r| r.3.clone()),
-        max_age_days: period_audits.iter().filter_map(|r| r.2).max(),
-        runs_with_stale_database: period_audits
-            .iter()
-            .filter(|r| {
-                r.2.is_some_and(|a| a > i64::from(policy.audit.stale_warning_days))
-            })
-            .count(),
-        stale_warning_days: policy.audit.stale_warning_days,
-    };
-
-    // Inventory at the end of the period against the last audit before it.
-    let last_in_period = period_audits.last().map(|r| r.0.clone());
-    let baseline = timeline
-        .iter()
-        .rev()
-        .find(|(_, t, _, _)| day_of(t).is_some_and(|d| d < start))
-        .map(|r| r.0.clone());
-    let end_packages = match &last_in_period {
-        Some(id) => store.packages_of(scope, id)?,
-        None => Vec::new(),
-    };
-    let base_packages = match &baseline {
-        Some(id) => store.packages_of(scope, id)?,
-        None => Vec::new(),
-    };
-    let inventory = diff_inventory(&base_packages, &end_packages, baseline.is_some());
-
-    // Release verifications, and the signed-commit share.
-    let verifications = store.verifications(scope, &from, &to)?;
-    let mut commits: BTreeMap<String, bool> = BTreeMap::new();
-    for (_, command, v) in &verifications {
-        if command == "verify commits" {
-            let signed = commits
-                .entry(v.digest.clone().unwrap_or_else(|| v.subject.clone()))
-                .or_insert(false);
-            *signed |= v.verdict == "verified";
-        }
-    }
-    let releases = verifications
-        .into_iter()
-        .filter(|(_, command, _)| command != "verify commits")
-        .map(|(time, command, v)| {
-            let checks: Vec<Check> = serde_json::from_str(&v.checks).unwrap_or_default();
-            let detail = |key: &str| checks.iter().find_map(|c| c.details.get(key).cloned());
-            let ran = |prefix: &str| checks.iter().any(|c| c.code.starts_with(prefix));
-            ReleaseVerification {
-                time,
-                artifact: v.subject,
-                digest: v.digest,
-                verdict: v.verdict,
-                signer: detail("identity").or_else(|| detail("signer")),
-                provenance: ran("verify:provenance").then(|| {
-                    checks
-                        .iter()
-                        .filter(|c| c.code.starts_with("verify:provenance"))
-                        .all(|c| c.verdict == crate::verify::model::Verdict::Verified)
-                }),
-                reproducible: (command == "verify rebuild")
-                    .then(|| checks.iter().any(|c| c.code == "verify:reproducible")),
-                failed_checks: checks
-                    .iter()
-                    .filter(|c| c.verdict != crate::verify::model::Verdict::Verified)
-                    .map(|c| c.code.clone())
-                    .collect(),
-                command,
-            }
-        })
-        .collect();
-
-    // Open findings per day.
-    let mut open_by_day = Vec::new();
-    let mut day = start;
-    let episodes: Vec<&Episode> = closed.iter().chain(&still_open).collect();
-    while day < as_of_exclusive {
-        let count = episodes
-            .iter()
-            .filter(|e| e.first_seen <= day && e.resolved.is_none_or(|r| r > day))
-            .count();
-        open_by_day.push(DayCount {
-            day: format_date(day),
-            open: count,
+    let policies = policies_in_force(&runs, &span);
+    let mut deviations = Vec::new();
+    let cov = coverage::build(&runs, &span, &mut deviations);
+    let found = findings::build(&runs, &span, &mut deviations);
+    let exceptions = exceptions::build(&runs, &span, &found.records, &mut deviations);
+    let (release_rows, commits) = releases::build(&runs, &span, &mut deviations);
+    let inventory = releases::inventory(&runs, &span);
+    for b in &check.breaks {
+        deviations.push(Deviation {
+            date: day_of(&b.time)
+                .map(format_date)
+                .unwrap_or_else(|| b.time.clone()),
+            kind: "broken-evidence".into(),
+            category: "evidence".into(),
+            run_id: Some(b.run_id.clone()),
+            subject: format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
+            detail: b.problem.clone(),
         });
-        day = day.next_day().expect("dates in range");
+    }
+    deviations.sort_by(|a, b| {
+        (&a.date, &a.kind, &a.subject, &a.run_id).cmp(&(&b.date, &b.kind, &b.subject, &b.run_id))
+    });
+    let mut deviation_counts = BTreeMap::new();
+    for d in &deviations {
+        *deviation_counts.entry(d.kind.clone()).or_insert(0) += 1;
     }
 
-    let summary = Summary {
-        audit_runs: runs_in_period.iter().filter(|r| r.kind == "audit").count(),
-        verify_runs: runs_in_period.iter().filter(|r| r.kind == "verify").count(),
-        days_in_period: (as_of_exclusive - start).whole_days(),
-        days_covered: covered.len(),
-        max_gap_days: max_gap,
-        gaps,
-        findings_total: finding_records.len(),
-        findings_fixed: finding_records
-            .iter()
-            .filter(|f| f.resolved_at.is_some())
-            .count(),
-        findings_open: open_findings.len(),
-        deadlines_met: finding_records
-            .iter()
-            .filter(|f| f.deadline == "met")
-            .count(),
-        deadlines_missed: finding_records
-            .iter()
-            .filter(|f| f.deadline == "missed")
-            .count(),
-        commits_checked: commits.len(),
-        commits_signed: commits.values().filter(|s| **s).count(),
+    let latest = runs.last().map(|r| &r.policy);
+    let presentation = presentation(opts, latest);
+    let report_policy = match opts.presentation {
+        Some(p) if p.report != Default::default() => p.report.clone(),
+        _ => latest.map(|p| p.report.clone()).unwrap_or_default(),
     };
-    Ok(QuarterReport {
+    let period_runs: Vec<&VerifiedRun> = runs.iter().filter(in_period).collect();
+    let audits: Vec<&&VerifiedRun> = period_runs.iter().filter(|r| r.audit().is_some()).collect();
+    let scheduled = audits.iter().filter(|r| is_scheduled(&r.trigger)).count();
+    let summary = Summary {
+        lockfiles: cov.coverage.len(),
+        audit_runs: audits.len(),
+        scheduled_runs: scheduled,
+        triggered_runs: audits.len() - scheduled,
+        verify_runs: period_runs.len() - audits.len(),
+        expected_scans: cov.coverage.iter().map(|c| c.expected).sum(),
+        expected_scans_met: cov.coverage.iter().map(|c| c.met).sum(),
+        missed_scans: cov.coverage.iter().map(|c| c.missed_days.len()).sum(),
+        findings_total: found.records.len(),
+        vulnerabilities: found
+            .records
+            .iter()
+            .filter(|f| f.category == "vulnerability")
+            .count(),
+        informational: found
+            .records
+            .iter()
+            .filter(|f| f.category != "vulnerability")
+            .count(),
+        open_at_start: found.open_at_start,
+        open_at_end: found
+            .records
+            .iter()
+            .filter(|f| f.resolved.is_none())
+            .count(),
+        new_in_period: found
+            .records
+            .iter()
+            .filter(|f| day_of_date(&f.first_seen) >= Some(span.start))
+            .count(),
+        closed_in_period: found
+            .records
+            .iter()
+            .filter(|f| f.resolved.is_some())
+            .count(),
+        sla_breaches: deviation_counts.get("sla-breach").copied().unwrap_or(0),
+        deviations: deviations.len(),
+    };
+    let title = report_policy.title.clone().unwrap_or_else(|| {
+        format!(
+            "Dependency audit report {} {}/{}",
+            quarter.label(),
+            scope.tenant_id,
+            scope.project_id
+        )
+    });
+    let head = check.head.clone();
+    let mut report = QuarterReport {
         schema_version: SCHEMA_VERSION,
+        title,
         tenant_id: scope.tenant_id.clone(),
         project_id: scope.project_id.clone(),
         period: Period {
             quarter: quarter.label(),
-            start: format_date(start),
+            start: format_date(span.start),
             end: format_date(end.previous_day().unwrap_or(end)),
-            as_of: format_date(last_day),
+            as_of: format_date(span.last),
+            timezone: "UTC".into(),
+        },
+        generated: Generated {
+            tool: "chainwarden".into(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            time: format_rfc3339(opts.clock.now()),
+        },
+        integrity: Integrity {
+            chain_intact: check.intact(),
+            broken_evidence_allowed: !check.intact() && opts.allow_broken,
+            runs_stored: check.stored,
+            runs_verified: check.runs.len(),
+            chain_head_seq: head.as_ref().map(|h| h.0),
+            chain_head_hash: head.map(|h| h.1),
+            breaks: check.breaks.clone(),
+            unsigned_imports: check
+                .runs
+                .iter()
+                .filter(|r| r.origin == "imported (unsigned)")
+                .count(),
+            signed_imports: check
+                .runs
+                .iter()
+                .filter(|r| r.origin.starts_with("imported (signed"))
+                .count(),
+            content_sha256: String::new(),
         },
         summary,
-        database,
+        policies,
+        presentation_policy: presentation,
+        coverage: cov.coverage,
+        scans: cov.scans,
+        sla: findings::sla_table(&found.records),
+        oldest_open: found.oldest_open,
+        findings: found.records,
+        exceptions,
+        deviations,
+        deviation_counts,
         inventory,
-        findings: finding_records,
-        open_findings,
-        accepted_risks: accepted_risks.into_values().collect(),
-        releases,
-        open_by_day,
-    })
-}
-
-fn versions_by_name(packages: &[PackageRow]) -> BTreeMap<String, BTreeSet<String>> {
-    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for p in packages {
-        map.entry(p.name.clone())
-            .or_default()
-            .insert(p.version.clone());
-    }
-    map
-}
-
-fn diff_inventory(before: &[PackageRow], after: &[PackageRow], has_baseline: bool) -> Inventory {
-    let b = versions_by_name(before);
-    let a = versions_by_name(after);
-    let list = |m: &BTreeMap<String, BTreeSet<String>>, name: &str| {
-        m[name].iter().cloned().collect::<Vec<_>>()
+        releases: release_rows,
+        commits,
+        signoff: SignOff {
+            prepared_by: format!("chainwarden {}", env!("CARGO_PKG_VERSION")),
+            control_owner: report_policy.control_owner.clone(),
+            reviewers: report_policy.reviewers.clone(),
+            approvers: report_policy.approvers.clone(),
+        },
+        open_by_day: found.open_by_day,
     };
-    let mut added = Vec::new();
-    let mut updated = Vec::new();
-    for name in a.keys() {
-        match b.get(name) {
-            None => added.push(PackageVersion {
-                name: name.clone(),
-                versions: list(&a, name),
-            }),
-            Some(old) if *old != a[name] => updated.push(PackageUpdate {
-                name: name.clone(),
-                from: old.iter().cloned().collect(),
-                to: list(&a, name),
-            }),
-            Some(_) => {}
+    let json = serde_json::to_vec(&report).expect("report serialises");
+    report.integrity.content_sha256 = crate::evidence::policy::sha256_hex(&json);
+    Ok(report)
+}
+
+fn day_of_date(text: &str) -> Option<Date> {
+    crate::clock::parse_date(text).ok()
+}
+
+/// Whether a trigger names a scheduled run.
+pub fn is_scheduled(trigger: &str) -> bool {
+    matches!(trigger, "schedule" | "scheduled" | "cron")
+}
+
+fn presentation(opts: &Options<'_>, latest: Option<&PolicyInForce>) -> PresentationPolicy {
+    match opts.presentation {
+        None => PresentationPolicy {
+            sha256: None,
+            differs_from_recorded: false,
+        },
+        Some(p) => {
+            let given = PolicyInForce::from_policy(p);
+            let mut rules = given.clone();
+            let differs = match latest {
+                Some(l) => {
+                    // Roles and title are presentation: compare the rules only.
+                    rules.report = l.report.clone();
+                    rules != *l
+                }
+                None => false,
+            };
+            PresentationPolicy {
+                sha256: Some(given.digest()),
+                differs_from_recorded: differs,
+            }
         }
     }
-    let removed = b
-        .keys()
-        .filter(|n| !a.contains_key(*n))
-        .map(|n| PackageVersion {
-            name: n.clone(),
-            versions: list(&b, n),
-        })
-        .collect();
-    Inventory {
-        package_count: after.len(),
-        has_baseline,
-        added: if has_baseline { added } else { Vec::new() },
-        removed,
-        updated,
+}
+
+/// Each distinct policy used by a run of the period (or in force at its start).
+fn policies_in_force(runs: &[VerifiedRun], span: &Span) -> Vec<PolicyRecord> {
+    let mut by_digest: BTreeMap<&str, PolicyRecord> = BTreeMap::new();
+    let at_start = runs
+        .iter()
+        .rev()
+        .find(|r| day_of(&r.time).is_some_and(|d| d < span.start))
+        .map(|r| r.run_id.as_str());
+    for r in runs.iter().filter(|r| {
+        day_of(&r.time).is_some_and(|d| d >= span.start) || Some(r.run_id.as_str()) == at_start
+    }) {
+        let e = by_digest
+            .entry(r.policy_sha256.as_str())
+            .or_insert_with(|| PolicyRecord {
+                sha256: r.policy_sha256.clone(),
+                first_used: r.time.clone(),
+                last_used: r.time.clone(),
+                runs: 0,
+                policy: r.policy.clone(),
+            });
+        e.runs += 1;
+        e.last_used = r.time.clone();
     }
+    let mut list: Vec<PolicyRecord> = by_digest.into_values().collect();
+    list.sort_by(|a, b| (&a.first_used, &a.sha256).cmp(&(&b.first_used, &b.sha256)));
+    list
+}
+
+/// Sorts versions as semver (text order for what does not parse).
+pub fn sort_versions(versions: &mut [String]) {
+    versions.sort_by(
+        |a, b| match (semver::Version::parse(a), semver::Version::parse(b)) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        },
+    );
 }
 
 #[cfg(test)]
@@ -451,10 +383,21 @@ mod tests {
     fn quarters() {
         let q = Quarter::parse("2026-Q4").unwrap();
         assert_eq!(format_date(q.start()), "2026-10-01");
-        assert_eq!(format_date(q.end()), "2027-01-01");
+        assert_eq!(format_date(q.end().unwrap()), "2027-01-01");
         let q = Quarter::parse("2026-Q1").unwrap();
-        assert_eq!(format_date(q.end()), "2026-04-01");
+        assert_eq!(format_date(q.end().unwrap()), "2026-04-01");
         assert!(Quarter::parse("2026-Q5").is_err());
         assert!(Quarter::parse("Q4-2026").is_err());
+        assert!(Quarter::parse("9999-Q4")
+            .unwrap_err()
+            .contains("9999-12-31"));
+        assert!(Quarter::parse("9999-Q3").is_ok());
+    }
+
+    #[test]
+    fn versions_sort_as_semver() {
+        let mut v = vec!["0.12.5".to_string(), "0.7.0".into(), "0.12.10".into()];
+        sort_versions(&mut v);
+        assert_eq!(v, ["0.7.0", "0.12.5", "0.12.10"]);
     }
 }

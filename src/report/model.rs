@@ -1,37 +1,126 @@
-//! The quarterly report model: the JSON schema of `chainwarden report --format json`, and what
-//! the Markdown and HTML renderers read. Everything is sorted, and nothing depends on when the
-//! report is written, so the same evidence gives the same bytes.
+//! The quarterly report model: the JSON schema of `chainwarden report --format json` (version
+//! 2), and what the Markdown and HTML renderers read. Everything is sorted, and nothing
+//! depends on anything but the evidence and `--now`, so the same evidence gives the same bytes.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub const SCHEMA_VERSION: u32 = 1;
+use crate::evidence::chain::Break;
+use crate::evidence::PolicyInForce;
+
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarterReport {
     pub schema_version: u32,
+    pub title: String,
     pub tenant_id: String,
     pub project_id: String,
     pub period: Period,
+    pub generated: Generated,
+    pub integrity: Integrity,
     pub summary: Summary,
-    pub database: DatabaseFreshness,
-    pub inventory: Inventory,
+    /// Every policy in force during the period (and the one in force at its start).
+    pub policies: Vec<PolicyRecord>,
+    pub presentation_policy: PresentationPolicy,
+    /// Expected against recorded scans, per lockfile.
+    pub coverage: Vec<Coverage>,
+    /// Every scan of the period with its inputs.
+    pub scans: Vec<ScanRecord>,
+    /// One record per finding (lockfile, kind, advisory, crate) open at any time in the period.
     pub findings: Vec<FindingRecord>,
-    pub open_findings: Vec<FindingRecord>,
-    pub accepted_risks: Vec<AcceptedRisk>,
-    pub releases: Vec<ReleaseVerification>,
-    /// Open findings on each day of the period (for the chart).
+    pub sla: Vec<SlaRow>,
+    pub oldest_open: Option<String>,
+    pub exceptions: Vec<ExceptionRecord>,
+    pub deviations: Vec<Deviation>,
+    /// Deviations per kind (sums to `deviations.len()`).
+    pub deviation_counts: BTreeMap<String, usize>,
+    pub inventory: Vec<InventoryChange>,
+    pub releases: Vec<ReleaseCheck>,
+    pub commits: Commits,
+    pub signoff: SignOff,
+    /// Open findings each day of the period, for the ageing chart.
     pub open_by_day: Vec<DayCount>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Period {
     pub quarter: String,
-    /// First day.
+    /// First day (UTC).
     pub start: String,
-    /// Last day.
+    /// Last day (UTC).
     pub end: String,
-    /// Evidence is considered up to this day (the quarter's last day, or today if earlier).
+    /// Evidence is considered up to the end of this day (the quarter's last day, or today).
     pub as_of: String,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Generated {
+    pub tool: String,
+    pub tool_version: String,
+    /// When the report was generated (`--now` pins it for reproducible output).
+    pub time: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Integrity {
+    /// Whether every stored run of the scope verified and the chain is unbroken.
+    pub chain_intact: bool,
+    /// `--allow-broken-evidence` was given and the chain is broken: the report says so on
+    /// every page.
+    pub broken_evidence_allowed: bool,
+    pub runs_stored: usize,
+    pub runs_verified: usize,
+    pub chain_head_seq: Option<i64>,
+    pub chain_head_hash: Option<String>,
+    pub breaks: Vec<Break>,
+    /// Runs imported without a signature (counted; their content is still chained).
+    pub unsigned_imports: usize,
+    pub signed_imports: usize,
+    /// SHA-256 of this JSON document with this field empty.
+    pub content_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyRecord {
+    pub sha256: String,
+    /// First and last run recorded under it (UTC times).
+    pub first_used: String,
+    pub last_used: String,
+    pub runs: usize,
+    pub policy: PolicyInForce,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PresentationPolicy {
+    /// The `--policy` given to `report` (its roles and title are used), when one was.
+    pub sha256: Option<String>,
+    /// Whether its rules differ from the policy in force at the end of the period. Findings
+    /// are judged by the recorded policies in any case.
+    pub differs_from_recorded: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub lockfiles: usize,
+    pub audit_runs: usize,
+    pub scheduled_runs: usize,
+    pub triggered_runs: usize,
+    pub verify_runs: usize,
+    pub expected_scans: usize,
+    pub expected_scans_met: usize,
+    pub missed_scans: usize,
+    pub findings_total: usize,
+    pub vulnerabilities: usize,
+    pub informational: usize,
+    pub open_at_start: usize,
+    pub open_at_end: usize,
+    pub new_in_period: usize,
+    pub closed_in_period: usize,
+    pub sla_breaches: usize,
+    pub deviations: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,34 +128,163 @@ pub struct Gap {
     pub from: String,
     pub to: String,
     pub days: i64,
+    /// Longer than the policy's `max_gap_days`: a deviation.
+    pub deviation: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub audit_runs: usize,
-    pub verify_runs: usize,
-    pub days_in_period: i64,
-    pub days_covered: usize,
-    pub max_gap_days: u32,
-    /// Stretches without an audit longer than the policy's `evidence.max_gap_days`.
+pub struct Coverage {
+    pub lockfile: String,
+    pub cadence: String,
+    pub expected: usize,
+    pub met: usize,
+    /// First day of every expected window without a scan.
+    pub missed_days: Vec<String>,
     pub gaps: Vec<Gap>,
-    pub findings_total: usize,
-    pub findings_fixed: usize,
-    pub findings_open: usize,
-    pub deadlines_met: usize,
-    pub deadlines_missed: usize,
-    /// Distinct commits checked by `verify commits` in the period, and how many were signed by
-    /// a trusted key.
-    pub commits_checked: usize,
-    pub commits_signed: usize,
+    pub scans: usize,
+    pub scheduled: usize,
+    pub triggered: usize,
+    pub stale_scans: usize,
+    /// Days of the period with a scan of this lockfile (for the calendar).
+    pub scanned_days: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct DatabaseFreshness {
-    pub latest_commit: Option<String>,
-    pub max_age_days: Option<i64>,
-    pub runs_with_stale_database: usize,
-    pub stale_warning_days: u32,
+pub struct ScanRecord {
+    pub run_id: String,
+    pub seq: i64,
+    pub time: String,
+    pub lockfile: String,
+    pub lockfile_sha256: String,
+    /// The lockfile's bytes differ from the previous scan of it.
+    pub lockfile_changed: bool,
+    pub commit: Option<String>,
+    pub trigger: String,
+    pub origin: String,
+    pub tool_version: String,
+    pub database_commit: Option<String>,
+    pub database_age_days: Option<i64>,
+    pub database_stale: bool,
+    pub policy_sha256: String,
+    pub verdict: String,
+    pub findings: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StateChange {
+    pub date: String,
+    pub run_id: String,
+    /// `open`, `excepted`, `exception-expired` or `fixed`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Closure {
+    pub date: String,
+    pub run_id: String,
+    pub time: String,
+    pub lockfile_sha256: String,
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Vex {
+    /// OpenVEX status: `fixed` or `affected` (an accepted risk is `affected`, never
+    /// `not_affected`).
+    pub status: String,
+    pub action_statement: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRecord {
+    /// `F-NNN`, stable for the same evidence.
+    pub id: String,
+    pub lockfile: String,
+    pub kind: String,
+    /// `vulnerability` or `informational`.
+    pub category: String,
+    pub advisory_id: String,
+    pub aliases: Vec<String>,
+    pub title: String,
+    pub package: String,
+    /// Versions seen while the finding was open (semver order).
+    pub versions: Vec<String>,
+    pub dependency_path: Option<String>,
+    pub severity: Option<String>,
+    /// The CVSS vector, or `unscored`.
+    pub severity_source: String,
+    pub first_seen: String,
+    pub first_run: String,
+    /// Digest of the policy in force at detection, which sets the deadline.
+    pub policy_sha256: String,
+    pub deadline_days: u32,
+    /// `None` when the due date is past 9999-12-31.
+    pub due: Option<String>,
+    /// `open`, `fixed`, or `not-rescanned` (its lockfile has not been scanned since).
+    pub state: String,
+    pub resolved: Option<Closure>,
+    pub days_open: i64,
+    /// `closed-within-sla`, `closed-late`, `open-within-sla`, `open-overdue`, `excepted`.
+    pub sla: String,
+    pub breached_on: Option<String>,
+    pub history: Vec<StateChange>,
+    pub vex: Vex,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SlaRow {
+    pub severity: String,
+    pub closed_within_sla: usize,
+    pub closed_late: usize,
+    pub open_within_sla: usize,
+    pub open_overdue: usize,
+    pub excepted: usize,
+    /// Mean and longest days from first detection to the fixing scan (closed findings).
+    pub mean_days_to_fix: Option<String>,
+    pub longest_days_to_fix: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionVersion {
+    /// First run recorded under a policy holding this version.
+    pub in_force_from: String,
+    pub policy_sha256: String,
+    pub reason: String,
+    pub requested_by: Option<String>,
+    pub approved_by: String,
+    pub approved_on: Option<String>,
+    pub expires: String,
+    pub compensating_control: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionRecord {
+    pub advisory_id: String,
+    /// The findings (ids) it covered.
+    pub findings: Vec<String>,
+    /// Every version in force during the period: a renewal adds one.
+    pub history: Vec<ExceptionVersion>,
+    pub renewals: usize,
+    /// `active`, `expired` (on `expired_on`, a finding still open) or `lapsed-unused`.
+    pub status: String,
+    pub expired_on: Option<String>,
+    /// Separation of duties and the policy's approver roles.
+    pub approval_problems: Vec<String>,
+    pub vex: Vex,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deviation {
+    pub date: String,
+    /// `missed-scan`, `stale-database`, `sla-breach`, `expired-exception`,
+    /// `exception-approval`, `failed-verification`, `unsigned-commit`,
+    /// `lockfile-scope-change`, `broken-evidence`.
+    pub kind: String,
+    /// Auditor category: timing, execution, evidence, scope.
+    pub category: String,
+    pub run_id: Option<String>,
+    pub subject: String,
+    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,64 +301,83 @@ pub struct PackageUpdate {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Inventory {
-    /// Packages at the last audit of the period.
+pub struct InventoryChange {
+    pub lockfile: String,
     pub package_count: usize,
-    /// Whether an audit before the period exists to compare with.
     pub has_baseline: bool,
-    /// New since the previous quarter: flagged for the review the policy asks for.
     pub added: Vec<PackageVersion>,
     pub removed: Vec<PackageVersion>,
     pub updated: Vec<PackageUpdate>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct FindingRecord {
-    pub kind: String,
-    pub advisory_id: String,
-    pub package: String,
-    /// Versions seen while the finding was open.
-    pub versions: Vec<String>,
-    pub severity: Option<String>,
-    pub first_seen: String,
-    pub resolved_at: Option<String>,
-    /// Days from first seen to resolved (or to `as_of` while open).
-    pub days_open: i64,
-    pub deadline_days: u32,
-    pub due: String,
-    /// `met`, `missed`, `pending` (open, not yet due) or `accepted` (an ignore holds).
-    pub deadline: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AcceptedRisk {
-    pub advisory_id: String,
-    pub package: String,
-    pub reason: String,
-    pub approved_by: String,
-    pub expires: String,
-    pub expired: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReleaseVerification {
+pub struct ReleaseCheck {
+    pub run_id: String,
     pub time: String,
     pub command: String,
+    pub tool_version: String,
     pub artifact: String,
     pub digest: Option<String>,
     pub verdict: String,
-    /// Signer identity, when a signature check recorded one.
     pub signer: Option<String>,
-    /// Whether provenance was verified, when a provenance check ran.
     pub provenance: Option<bool>,
-    /// Whether an independent rebuild reproduced it, when one ran.
     pub reproducible: Option<bool>,
-    /// The failed checks' codes.
     pub failed_checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitRow {
+    pub commit: String,
+    pub run_id: String,
+    pub time: String,
+    pub verdict: String,
+    pub failed_checks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Commits {
+    pub runs: usize,
+    pub checked: usize,
+    pub signed: usize,
+    pub unsigned: Vec<CommitRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignOff {
+    pub prepared_by: String,
+    pub control_owner: Option<String>,
+    pub reviewers: Vec<String>,
+    pub approvers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DayCount {
     pub day: String,
-    pub open: usize,
+    pub vulnerabilities: usize,
+    pub informational: usize,
+    /// Whether any lockfile of the scope was scanned that day.
+    pub scanned: bool,
+}
+
+/// `report --all-projects`: one row per project of the tenant, then each project's report.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgReport {
+    pub schema_version: u32,
+    pub tenant_id: String,
+    pub period: Period,
+    pub generated: Generated,
+    pub projects: Vec<OrgRow>,
+    pub totals: OrgRow,
+    pub reports: Vec<QuarterReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgRow {
+    pub project_id: String,
+    pub expected_scans: usize,
+    pub expected_scans_met: usize,
+    pub open_overdue: usize,
+    pub findings: usize,
+    pub deviations: usize,
+    pub chain_intact: bool,
 }

@@ -97,8 +97,7 @@ pub mod render {
                 o
             }
             SecretsFormat::Sarif => {
-                let rules: Vec<serde_json::Value> = crate::secrets::rules::builtin()
-                    .iter()
+                let rules: Vec<serde_json::Value> = crate::secrets::rules::scanned()
                     .map(|rule| json!({"id": format!("secrets:{}", rule.id), "shortDescription": {"text": rule.description}, "properties": {"security-severity": "8.0", "tags": ["security", "secret"]}}))
                     .collect();
                 let results: Vec<serde_json::Value> = r

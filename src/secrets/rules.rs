@@ -1,154 +1,299 @@
-//! The secret rules. Each has keywords: literal substrings without which it cannot match. One
-//! Aho-Corasick pass over a file finds every keyword; only lines with a keyword meet a regex.
+//! The one table of secret rules, shared by `secrets scan` (which reports committed secrets) and
+//! [`crate::redact`] (which masks them in everything chainwarden prints or stores). Two copies
+//! drift: they had (GitHub `{30,255}` in one, `{36,255}` in the other, different AWS prefixes).
+//!
+//! Each rule has keywords: literal substrings (ASCII case-insensitive) without which it cannot
+//! match. One Aho-Corasick pass over a text finds every keyword; only lines holding one meet a
+//! regex. Every capture group of a pattern that takes part in a match is a secret; a pattern
+//! without groups makes the whole match the secret.
+//!
+//! Patterns carry no leading word boundary: `build_ghp_…`, `é AKIA…` or a token glued to a
+//! file name's prefix are still secrets, and a boundary there only ever hid them.
 
-use regex::Regex;
+use std::sync::OnceLock;
+
+use regex::{Captures, Match, Regex};
 
 pub struct Rule {
-    /// Stable id: finding code suffix, allowlist key, SARIF rule.
+    /// Stable id: finding code suffix (`secrets:<id>`), allowlist key, SARIF rule.
     pub id: &'static str,
     pub description: &'static str,
     pub keywords: &'static [&'static str],
-    pub regex: Regex,
-    /// Capture group holding the secret (0: the whole match).
-    pub group: usize,
-    /// Minimum Shannon entropy (bits per character) of the secret; 0 = no check.
+    pattern: &'static str,
+    /// Whether `secrets scan` reports it. Redaction-only rules (credentials in URLs,
+    /// `Authorization` headers, JWTs) mask what chainwarden prints but are not findings.
+    pub scan: bool,
+    /// The scanner reports a secret this long or longer (redaction masks every match).
+    pub min_len: usize,
+    /// The scanner's minimum Shannon entropy (bits per character) of the secret; 0 = no check.
     pub min_entropy: f64,
+    /// A PEM header: redaction masks the whole block up to its `-----END` line.
+    pub pem_block: bool,
+    /// Compiled on first use: most texts hold the keywords of few rules, and compiling every
+    /// pattern up front costs milliseconds per process.
+    regex: OnceLock<Regex>,
 }
 
-fn rule(
+impl Rule {
+    pub fn regex(&self) -> &Regex {
+        self.regex
+            .get_or_init(|| Regex::new(self.pattern).expect("built-in secret rule compiles"))
+    }
+
+    /// The secret parts of one match: every participating group, or the whole match.
+    pub fn secrets<'h>(&self, caps: &Captures<'h>) -> Vec<Match<'h>> {
+        let groups: Vec<Match<'h>> = caps.iter().skip(1).flatten().collect();
+        if caps.len() > 1 {
+            groups
+        } else {
+            caps.get(0).into_iter().collect()
+        }
+    }
+}
+
+const fn rule(
     id: &'static str,
     description: &'static str,
     keywords: &'static [&'static str],
-    pattern: &str,
-    group: usize,
-    min_entropy: f64,
+    pattern: &'static str,
 ) -> Rule {
     Rule {
         id,
         description,
         keywords,
-        regex: Regex::new(pattern).expect("built-in secret rule compiles"),
-        group,
-        min_entropy,
+        pattern,
+        scan: true,
+        min_len: 0,
+        min_entropy: 3.0,
+        pem_block: false,
+        regex: OnceLock::new(),
     }
 }
 
-pub fn builtin() -> Vec<Rule> {
-    vec![
-        rule(
-            "private-key",
-            "private key block",
-            &["PRIVATE KEY"],
-            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----",
-            0,
-            0.0,
+/// A rule only the redactor applies.
+const fn mask_only(
+    id: &'static str,
+    description: &'static str,
+    keywords: &'static [&'static str],
+    pattern: &'static str,
+) -> Rule {
+    let mut r = rule(id, description, keywords, pattern);
+    r.scan = false;
+    r.min_entropy = 0.0;
+    r
+}
+
+impl Rule {
+    /// The scanner's entropy floor (bits per character).
+    const fn entropy(mut self, min_entropy: f64) -> Rule {
+        self.min_entropy = min_entropy;
+        self
+    }
+
+    /// The scanner's minimum secret length.
+    const fn min_len(mut self, min_len: usize) -> Rule {
+        self.min_len = min_len;
+        self
+    }
+
+    /// The header of a block redaction masks whole.
+    const fn pem_block(mut self) -> Rule {
+        self.pem_block = true;
+        self
+    }
+}
+
+/// Characters that end an unquoted value: whitespace, quotes, separators and brackets.
+macro_rules! value {
+    () => {
+        r#"[^\s"'`,;(){}\[\]<>\x1b]"#
+    };
+}
+
+/// What a URL's user-info can hold (no `/`, `:` or `@`, nothing that ends a quoted string).
+macro_rules! userinfo {
+    () => {
+        r#"[^\s/:@"'`<>\x1b]"#
+    };
+}
+
+/// A "double-quoted, \"escaped\"" or 'single-quoted' value.
+macro_rules! quoted {
+    () => {
+        r#"\\?"((?:[^"\\\n]|\\[^"\n])+)\\?"|'([^'\n]+)'"#
+    };
+}
+
+/// Names that say a value is secret (`SMTP_PASSWORD=`, `"api_key":`, `client-secret:`).
+macro_rules! secret_name {
+    () => {
+        r"(?:api[_\-]?key|access[_\-]?key|private[_\-]?key|secret|token|password|passwd|pwd|credential)"
+    };
+}
+
+static RULES: [Rule; 18] = [
+    rule(
+        "private-key",
+        "private key block",
+        &["PRIVATE KEY"],
+        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+    )
+    .entropy(0.0)
+    .pem_block(),
+    rule(
+        "github-token",
+        "GitHub token",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        r"gh[pousr]_[A-Za-z0-9]{30,}",
+    ),
+    rule(
+        "github-fine-grained-token",
+        "GitHub fine-grained token",
+        &["github_pat_"],
+        r"github_pat_[A-Za-z0-9_]{50,}",
+    ),
+    rule(
+        "gitlab-token",
+        "GitLab personal access token",
+        &["glpat-"],
+        r"glpat-[A-Za-z0-9_\-]{20,}",
+    ),
+    rule(
+        "aws-access-key-id",
+        "AWS access key id",
+        &["AKIA", "ASIA", "ABIA", "ACCA"],
+        r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16,}",
+    )
+    .entropy(2.5),
+    rule(
+        "aws-secret-access-key",
+        "AWS secret access key",
+        &["aws_secret"],
+        r#"(?i)aws_secret_access_key\\?["']?\s*[:=]\s*\\?["']?([A-Za-z0-9/+=]{40,})"#,
+    )
+    .entropy(3.5),
+    rule(
+        "gcp-api-key",
+        "Google API key",
+        &["AIza"],
+        r"AIza[0-9A-Za-z_\-]{35,}",
+    ),
+    rule(
+        "slack-token",
+        "Slack token",
+        &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxr-", "xoxs-"],
+        r"xox[abposr]-[0-9A-Za-z\-]{10,}",
+    ),
+    rule(
+        "stripe-live-key",
+        "Stripe live secret key",
+        &["sk_live_", "rk_live_"],
+        r"[sr]k_live_[0-9A-Za-z]{16,}",
+    ),
+    rule(
+        "npm-token",
+        "npm access token",
+        &["npm_"],
+        r"npm_[A-Za-z0-9]{36,}",
+    ),
+    rule(
+        "pypi-token",
+        "PyPI API token",
+        &["pypi-AgEIcHlwaS5vcmc"],
+        r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}",
+    ),
+    // The prefix is short and common in words: keep the boundaries.
+    rule(
+        "crates-io-token",
+        "crates.io API token",
+        &["cio"],
+        r"\bcio[A-Za-z0-9]{32}\b",
+    )
+    .entropy(3.5),
+    rule(
+        "secret-assignment",
+        "high-entropy value assigned to a secret-like name",
+        &["key", "token", "secret", "passw", "pwd", "credential"],
+        concat!(
+            r"(?i)[a-z0-9_.\-]*",
+            secret_name!(),
+            r#"[a-z0-9_\-]*\\?["']?\s*(?:(?::=|=>|=)\s*(?:"#,
+            quoted!(),
+            "|(",
+            value!(),
+            r"{3,}))|:\s*(?:",
+            quoted!(),
+            // After `:`, a bare value does not start with `:` (`crate::secrets::x` is a path).
+            r#"|([^:\s"'`,;(){}\[\]<>\x1b]"#,
+            value!(),
+            r"{2,})))",
         ),
-        rule(
-            "github-token",
-            "GitHub token",
-            &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-            r"\b(gh[pousr]_[A-Za-z0-9]{36,255})\b",
-            1,
-            3.0,
+    )
+    .min_len(16)
+    .entropy(3.5),
+    mask_only(
+        "url-password",
+        "password in a URL",
+        &["://"],
+        // Greedy up to the last `@`: an unencoded `@` or `/` in a password is still password.
+        concat!(
+            r"[a-zA-Z][a-zA-Z0-9+.\-]*://",
+            userinfo!(),
+            r#"*:([^\s"'`<>\x1b]+)@"#
         ),
-        rule(
-            "github-fine-grained-token",
-            "GitHub fine-grained token",
-            &["github_pat_"],
-            r"\b(github_pat_[A-Za-z0-9_]{50,255})\b",
-            1,
-            3.0,
+    ),
+    mask_only(
+        "url-user-token",
+        "token used as a URL user name",
+        &["://"],
+        // A user name of 16+ characters or holding a digit or capital is taken for a token
+        // (`git@`, `ci-bot@` stay readable).
+        concat!(
+            r"[a-zA-Z][a-zA-Z0-9+.\-]*://(",
+            userinfo!(),
+            "{16,}|",
+            userinfo!(),
+            "*[0-9A-Z]",
+            userinfo!(),
+            r#"*)(?::[^\s"'`<>]*)?@"#
         ),
-        rule(
-            "gitlab-token",
-            "GitLab personal access token",
-            &["glpat-"],
-            r"\b(glpat-[A-Za-z0-9_\-]{20,})\b",
-            1,
-            3.0,
-        ),
-        rule(
-            "aws-access-key-id",
-            "AWS access key id",
-            &["AKIA", "ASIA"],
-            r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b",
-            1,
-            2.5,
-        ),
-        rule(
-            "aws-secret-access-key",
-            "AWS secret access key",
-            &["aws_secret", "AWS_SECRET"],
-            r#"(?i)aws_secret_access_key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})\b"#,
-            1,
-            3.5,
-        ),
-        rule(
-            "gcp-api-key",
-            "Google API key",
-            &["AIza"],
-            r"\b(AIza[0-9A-Za-z_\-]{35})\b",
-            1,
-            3.0,
-        ),
-        rule(
-            "slack-token",
-            "Slack token",
-            &["xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxr-", "xoxs-"],
-            r"\b(xox[abposr]-[0-9A-Za-z\-]{10,})\b",
-            1,
-            3.0,
-        ),
-        rule(
-            "stripe-live-key",
-            "Stripe live secret key",
-            &["sk_live_", "rk_live_"],
-            r"\b([sr]k_live_[0-9A-Za-z]{24,})\b",
-            1,
-            3.0,
-        ),
-        rule(
-            "npm-token",
-            "npm access token",
-            &["npm_"],
-            r"\b(npm_[A-Za-z0-9]{36})\b",
-            1,
-            3.0,
-        ),
-        rule(
-            "pypi-token",
-            "PyPI API token",
-            &["pypi-AgEIcHlwaS5vcmc"],
-            r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,})",
-            1,
-            3.0,
-        ),
-        rule(
-            "crates-io-token",
-            "crates.io API token",
-            &["cio"],
-            r"\b(cio[A-Za-z0-9]{32})\b",
-            1,
-            3.5,
-        ),
-        rule(
-            "secret-assignment",
-            "high-entropy value assigned to a secret-like name",
-            &[
-                "key",
-                "token",
-                "secret",
-                "password",
-                "passwd",
-                "pwd",
-                "credential",
-                "auth",
-            ],
-            r#"(?i)\b[a-z0-9_.\-]*(?:api[_\-]?key|access[_\-]?key|private[_\-]?key|secret|token|password|passwd|pwd|credential|auth)[a-z0-9_.\-]*["']?\s*(?::=|=>|[:=])\s*["']?([A-Za-z0-9/+_\-=.~!@#$%^&*]{16,})["']?"#,
-            1,
-            3.5,
-        ),
-    ]
+    ),
+    mask_only(
+        "authorization-header",
+        "Authorization header",
+        &["authorization"],
+        r#"(?i)(?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?(?:(?:bearer|basic|token|digest)\s+)?([^\s"',;\\]+)"#,
+    ),
+    mask_only(
+        "bearer-token",
+        "bearer token",
+        &["bearer"],
+        r"(?i)bearer\s+([A-Za-z0-9\-._~+/]{8,}=*)",
+    ),
+    mask_only(
+        "jwt",
+        "JSON Web Token",
+        &["eyJ"],
+        r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
+    ),
+];
+
+/// Every rule, the scanner's and the redactor's.
+pub fn all() -> &'static [Rule] {
+    &RULES
+}
+
+/// The rules `secrets scan` reports.
+pub fn scanned() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().filter(|r| r.scan)
+}
+
+/// Rule ids that name findings but no rule of the table.
+pub const EXTRA_IDS: &[&str] = &["dotenv-file"];
+
+/// Whether `id` names a finding rule (`github-token`, `dotenv-file`, ...).
+pub fn is_finding_rule(id: &str) -> bool {
+    scanned().any(|r| r.id == id) || EXTRA_IDS.contains(&id)
 }
 
 /// Shannon entropy in bits per character.
@@ -198,5 +343,49 @@ mod tests {
         assert!(entropy("aaaaaaaaaaaaaaaa") < 1.0);
         assert!(entropy("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY") > 4.0);
         assert!(is_placeholder("${DATABASE_PASSWORD}") && !is_placeholder("q8Zr2kLm9PxW4vTn"));
+    }
+
+    #[test]
+    fn every_pattern_compiles_and_ids_are_unique() {
+        let mut ids: Vec<&str> = all().iter().map(|r| r.id).collect();
+        for r in all() {
+            r.regex();
+            assert!(!r.keywords.is_empty(), "{} has no keyword", r.id);
+        }
+        ids.extend(EXTRA_IDS);
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "rule ids are unique");
+    }
+
+    #[test]
+    fn every_keyword_occurs_in_what_its_rule_matches() {
+        // A keyword missing from a match would make the prefilter skip a real secret.
+        let samples = [
+            ("github-token", format!("ghp_{}", "a1".repeat(18))),
+            ("aws-access-key-id", ["AS", "IAQ7XR2LMZ8WKD4PNH"].concat()),
+            ("secret-assignment", "SMTP_PASSWORD=abc12".to_string()),
+            ("url-password", "https://ci:p/w@host".to_string()),
+            (
+                "url-user-token",
+                format!("git+https://{}@h/x", "ab12".repeat(10)),
+            ),
+            (
+                "authorization-header",
+                "Authorization: Basic dXNlcjpw".into(),
+            ),
+        ];
+        for (id, sample) in samples {
+            let r = all().iter().find(|r| r.id == id).unwrap();
+            assert!(r.regex().is_match(&sample), "{id} misses {sample}");
+            let lower = sample.to_ascii_lowercase();
+            assert!(
+                r.keywords
+                    .iter()
+                    .any(|k| lower.contains(&k.to_ascii_lowercase())),
+                "{id}: no keyword in {sample}"
+            );
+        }
     }
 }

@@ -2,13 +2,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use super::rules::{builtin, entropy, is_placeholder, Rule};
+use super::rules::{self, entropy, is_placeholder, Rule};
 use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::policy::SecretsPolicy;
@@ -17,7 +16,7 @@ use crate::policy::SecretsPolicy;
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct Scanner {
-    rules: Vec<Rule>,
+    rules: Vec<&'static Rule>,
     keywords: AhoCorasick,
     rule_of: Vec<usize>,
 }
@@ -30,7 +29,7 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Scanner {
-        let rules = builtin();
+        let rules: Vec<&'static Rule> = rules::scanned().collect();
         let mut patterns = Vec::new();
         let mut rule_of = Vec::new();
         for (i, r) in rules.iter().enumerate() {
@@ -69,14 +68,15 @@ impl Scanner {
         for (start, rule_index) in lines_hit {
             let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
             let line = &text[start..end];
-            let rule = &self.rules[rule_index];
-            for caps in rule.regex.captures_iter(line) {
-                let Some(secret) = caps.get(rule.group) else {
+            let rule = self.rules[rule_index];
+            for caps in rule.regex().captures_iter(line) {
+                let Some(&secret) = rule.secrets(&caps).first() else {
                     continue;
                 };
                 let value = secret.as_str();
-                if rule.min_entropy > 0.0
-                    && (entropy(value) < rule.min_entropy || is_placeholder(value))
+                if value.chars().count() < rule.min_len
+                    || rule.min_entropy > 0.0
+                        && (entropy(value) < rule.min_entropy || is_placeholder(value))
                 {
                     continue;
                 }
@@ -148,9 +148,7 @@ fn dotenv_finding(path: &str, commit: Option<&str>) -> SecretFinding {
 
 /// The files to scan: `git ls-files` in a checkout (what is committed), else every file.
 fn list_files(root: &Path) -> Result<Vec<String>> {
-    let git = Command::new("git")
-        .arg("-C")
-        .arg(root)
+    let git = crate::git::Git::new(root)
         .args([
             "ls-files",
             "-z",
@@ -158,19 +156,16 @@ fn list_files(root: &Path) -> Result<Vec<String>> {
             "--others",
             "--exclude-standard",
         ])
-        .output();
-    if let Ok(out) = git {
-        if out.status.success() {
-            let mut files: Vec<String> = out
-                .stdout
-                .split(|b| *b == 0)
-                .filter(|s| !s.is_empty())
-                .map(|s| String::from_utf8_lossy(s).into_owned())
-                .collect();
-            files.sort();
-            files.dedup();
-            return Ok(files);
-        }
+        .try_run();
+    if let Some(stdout) = git {
+        let mut files: Vec<String> = stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .map(|s| String::from_utf8_lossy(s).into_owned())
+            .collect();
+        files.sort();
+        files.dedup();
+        return Ok(files);
     }
     let mut files = Vec::new();
     let mut stack = vec![std::path::PathBuf::new()];
@@ -208,9 +203,11 @@ fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<Secre
 /// Scans the files of a tree.
 pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Result<SecretsReport> {
     let files = list_files(root)?;
+    let progress = crate::progress::Progress::items("scanning for secrets", files.len() as u64);
     let findings: Vec<SecretFinding> = files
         .par_iter()
         .flat_map_iter(|rel| {
+            progress.inc(1);
             let abs = root.join(rel);
             let mut out = Vec::new();
             if is_dotenv(rel) {
@@ -251,27 +248,22 @@ pub fn scan_git_range(
     range: &str,
     policy: &SecretsPolicy,
 ) -> Result<SecretsReport> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
+    // Resolving first makes an empty range an error, never "clean, 0 commits".
+    crate::git::range_commits(repo, range)?;
+    let out = crate::git::Git::new(repo)
         .args([
             "log",
             "-p",
             "--no-color",
             "--no-ext-diff",
+            "--no-textconv",
+            "--no-show-signature",
             "--unified=0",
             "--format=%x00commit %H",
-            range,
         ])
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Usage(format!(
-            "git log {range}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let log = String::from_utf8_lossy(&out.stdout);
+        .revisions(range)?
+        .run()?;
+    let log = String::from_utf8_lossy(&out);
     let mut findings = Vec::new();
     let mut commits = 0;
     for chunk in log.split("\u{0}commit ").filter(|c| !c.trim().is_empty()) {

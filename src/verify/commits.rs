@@ -4,7 +4,7 @@
 //! policy's public keys; we decide what is trusted.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use super::model::{Check, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
@@ -25,58 +25,34 @@ pub fn verify_commits(
     let mut signers = policy.ssh_allowed_signers.join("\n");
     if let Some(file) = &policy.ssh_allowed_signers_file {
         signers.push('\n');
-        signers.push_str(&crate::fsutil::read_to_string(file)?);
+        signers.push_str(&crate::fsutil::read_text(
+            file,
+            crate::fsutil::InputKind::Keys,
+        )?);
     }
     let allowed = scratch.path().join("allowed_signers");
     std::fs::write(&allowed, signers + "\n").map_err(|e| Error::io(&allowed, e))?;
     let gnupghome = match &policy.gpg_public_keys {
-        Some(keys) => {
-            let home = scratch.path().join("gnupg");
-            std::fs::create_dir(&home).map_err(|e| Error::io(&home, e))?;
-            let out = Command::new("gpg")
-                .env("GNUPGHOME", &home)
-                .args(["--batch", "--quiet", "--import"])
-                .arg(keys)
-                .output()
-                .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
-            if !out.status.success() {
-                return Err(Error::input(
-                    keys,
-                    format!(
-                        "gpg could not import the keys: {}",
-                        String::from_utf8_lossy(&out.stderr).trim()
-                    ),
-                ));
-            }
-            Some(home)
-        }
+        Some(keys) => Some(import_gpg_keys(scratch.path(), keys)?),
         None => None,
     };
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(repo)
-        .arg("-c")
-        .arg(format!("gpg.ssh.allowedSignersFile={}", allowed.display()));
+    // Resolving first makes an empty range an error, never "0 commits, nothing unsigned".
+    let commits = crate::git::range_commits(repo, range)?;
+    let mut git = crate::git::Git::new(repo)
+        .config("gpg.ssh.allowedSignersFile", &allowed.display().to_string());
     if let Some(home) = &gnupghome {
-        cmd.env("GNUPGHOME", home);
+        git = git.env("GNUPGHOME", home);
     }
     // Fields: commit, status, fingerprint, key, signer, subject (NUL-separated, one per line).
-    let out = cmd
+    let out = git
         .args([
             "log",
             "--no-show-signature",
             "--format=%H%x00%G?%x00%GF%x00%GK%x00%GS%x00%s",
-            range,
         ])
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Usage(format!(
-            "git log {range}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
+        .revisions(range)?
+        .run()?;
+    let text = String::from_utf8_lossy(&out);
     let mut subjects = Vec::new();
     for line in text.lines().filter(|l| !l.is_empty()) {
         let f: Vec<&str> = line.split('\0').collect();
@@ -84,17 +60,25 @@ pub fn verify_commits(
             continue;
         };
         let check = classify(status, fingerprint, key, signer, policy);
-        let name = format!("{} {}", &commit[..commit.len().min(12)], summary);
+        // The subject is the committer's text: escaped so it cannot drive the terminal.
+        let short = commit.get(..12).unwrap_or(commit);
+        let name = format!("{short} {}", crate::lines::escape(summary));
         subjects.push(SubjectResult::new(
             name,
             Some(format!("commit:{commit}")),
             vec![check],
         ));
     }
+    if subjects.len() != commits.len() {
+        // Fail closed: a commit we could not read is never left out of the verdict silently.
+        return Err(Error::Usage(format!(
+            "git log {range}: read {} of {} commits",
+            subjects.len(),
+            commits.len()
+        )));
+    }
     let mut notes = Vec::new();
-    if subjects.is_empty() {
-        notes.push(format!("the range {range} holds no commits"));
-    } else {
+    {
         let signed = subjects
             .iter()
             .filter(|s| s.verdict == Verdict::Verified)
@@ -106,6 +90,40 @@ pub fn verify_commits(
         ));
     }
     Ok(VerifyReport::new("commits", time, subjects, notes))
+}
+
+/// A private keyring holding only the policy's public keys. The key file is read (bounded,
+/// regular files only) and piped to gpg, so gpg never opens a path we did not check.
+fn import_gpg_keys(scratch: &Path, keys: &Path) -> Result<std::path::PathBuf> {
+    use std::io::Write;
+    let bytes = crate::fsutil::read_bytes(keys, crate::fsutil::InputKind::Keys)?;
+    let home = scratch.join("gnupg");
+    std::fs::create_dir(&home).map_err(|e| Error::io(&home, e))?;
+    let mut child = Command::new("gpg")
+        .env("GNUPGHOME", &home)
+        .args(["--batch", "--quiet", "--import"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A write error means gpg stopped early; its exit status says why.
+        let _ = stdin.write_all(&bytes);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
+    if !out.status.success() {
+        return Err(Error::input(
+            keys,
+            format!(
+                "gpg could not import the keys: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(home)
 }
 
 fn classify(

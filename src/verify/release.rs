@@ -9,11 +9,16 @@ use super::checksums::{self, ChecksumOptions, Source};
 use super::model::{Check, SubjectResult, Verdict, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
 use super::sigstore::identity::Identity;
-use super::sigstore::{verify_bundle, ArtifactInput, BundleRequest, Signer};
+use super::sigstore::{
+    verify_bundle, verify_file_any_signer, ArtifactInput, BundleRequest, Signer,
+};
 use crate::error::{Error, Result};
 use crate::policy::{Policy, ReleasePolicy};
 
 const MANIFESTS: &[&str] = &["SHA256SUMS", "checksums.txt", "SHA256SUMS.txt"];
+/// slsa-github-generator's names: `.intoto.jsonl` (generic, Go), `.build.slsa` (BYOB,
+/// container-based `.intoto.build.slsa`).
+const PROVENANCE_SUFFIXES: &[&str] = &[".intoto.jsonl", ".build.slsa"];
 const BUNDLE_SUFFIXES: &[&str] = &[".sigstore.json", ".sigstore", ".bundle"];
 
 fn find_manifest(dir: &Path, policy: &ReleasePolicy) -> Result<PathBuf> {
@@ -49,7 +54,10 @@ fn signature_check(
     policy: &ReleasePolicy,
     trusted_root: Option<&Path>,
 ) -> Result<Check> {
-    let mut last = String::from("no trusted signers in the policy ([[release.signers]])");
+    if policy.signers.is_empty() {
+        return unchecked_signer(file, bundle, trusted_root);
+    }
+    let mut last = String::new();
     for s in &policy.signers {
         let identity = match (&s.identity, &s.identity_regexp) {
             (Some(id), _) => Identity::Exact(id.clone()),
@@ -98,6 +106,39 @@ fn signature_check(
     ))
 }
 
+/// No trusted signer: the bundle is still verified (a broken one fails), but who signed is
+/// "not checked", never "verified".
+fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> Result<Check> {
+    let code = "verify:release-signature";
+    Ok(
+        match verify_file_any_signer(file, bundle, trusted_root)? {
+            Err(failed) if failed.verdict == Verdict::Unverifiable => Check::new(
+                code,
+                Verdict::Unverifiable,
+                format!("release-signature: {}: {}", bundle.display(), failed.message),
+            ),
+            Err(failed) => Check::new(
+                code,
+                Verdict::Failed,
+                format!(
+                    "release-signature: {} does not verify: {}",
+                    bundle.display(),
+                    failed.message
+                ),
+            ),
+            Ok((identity, issuer)) => Check::new(
+                code,
+                Verdict::Unverifiable,
+                format!(
+                    "release-signature: not checked: {} verifies, signed by {identity} (issuer {issuer}), but the policy trusts no signer ([[release.signers]])",
+                    bundle.display()
+                ),
+            )
+            .detail("identity", identity),
+        },
+    )
+}
+
 pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<VerifyReport> {
     let rp = &policy.release;
     if !dir.is_dir() {
@@ -130,7 +171,7 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
     }
     let provenance_files: Vec<PathBuf> = checksums::walk(dir)?
         .into_iter()
-        .filter(|n| n.ends_with(".intoto.jsonl"))
+        .filter(|n| PROVENANCE_SUFFIXES.iter().any(|s| n.ends_with(s)))
         .map(|n| dir.join(n))
         .collect();
     let mut subjects = Vec::new();
@@ -142,19 +183,19 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
             .all(|c| c.code != "verify:unsafe-name")
             && file.is_file();
         if listed_ok && subject.checks.iter().all(|c| c.code != "verify:unlisted") {
-            if rp.require_signatures {
-                let check = match (&manifest_signature, bundle_for(&file)) {
-                    (Some(c), _) if c.verdict == Verdict::Verified => c.clone(),
-                    (_, Some(bundle)) => signature_check(&file, &bundle, rp, trusted_root)?,
-                    (Some(c), None) => c.clone(),
-                    (None, None) => Check::new(
-                        "verify:release-signature",
-                        Verdict::Failed,
-                        "release-signature: no Sigstore bundle for the artifact or the manifest",
-                    ),
-                };
-                subject.checks.push(check);
-            }
+            // Bundles found are always checked, required or not: a broken one fails.
+            let check = match (&manifest_signature, bundle_for(&file)) {
+                (Some(c), _) if c.verdict == Verdict::Verified => Some(c.clone()),
+                (_, Some(bundle)) => Some(signature_check(&file, &bundle, rp, trusted_root)?),
+                (Some(c), None) => Some(c.clone()),
+                (None, None) if rp.require_signatures => Some(Check::new(
+                    "verify:release-signature",
+                    Verdict::Failed,
+                    "release-signature: no Sigstore bundle for the artifact or the manifest",
+                )),
+                (None, None) => None,
+            };
+            subject.checks.extend(check);
             if rp.require_provenance {
                 subject.checks.push(provenance_check(
                     &file,
@@ -162,6 +203,15 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
                     rp,
                     trusted_root,
                 )?);
+            } else if !provenance_files.is_empty() {
+                subject.checks.push(Check::new(
+                    "verify:release-provenance",
+                    Verdict::Unverifiable,
+                    format!(
+                        "release-provenance: not checked: the release holds {} provenance file(s) but the policy does not require provenance (release.require_provenance, release.source_uri)",
+                        provenance_files.len()
+                    ),
+                ));
             }
         }
         subjects.push(SubjectResult::new(
@@ -192,8 +242,9 @@ fn provenance_check(
             artifact: file,
             provenance: p,
             source_uri: source,
-            source_ref: None,
+            source_refs: &[],
             builder_id: rp.builder_id.as_deref(),
+            signer_workflow: rp.signer_workflow.as_deref(),
             trusted_root,
         })?;
         if subject.verdict == Verdict::Verified {

@@ -1,7 +1,5 @@
 //! `chainwarden audit` end to end, on the shared RustSec snapshot and real lockfiles.
 
-
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -211,6 +209,29 @@ fn target_and_exclude_dev_drop_what_cannot_reach_the_artifact() {
     let set = our_set(&windows, &["vulnerability"]);
     assert!(set.iter().any(|t| t.0 == "RUSTSEC-2023-0001"), "{set:?}");
     assert!(!set.iter().any(|t| t.0 == "RUSTSEC-2020-0071"), "{set:?}");
+    // ... and the report says so, as it does for graph exclusions.
+    let notes = windows["notes"].to_string();
+    assert!(
+        notes.contains("left out: the advisory's affected os/arch exclude the --target")
+            && notes.contains("RUSTSEC-2020-0071 in time 0.1.44: affects os linux"),
+        "{notes}"
+    );
+    let (_, linux) = audit_json(
+        &dir,
+        &[
+            "--metadata",
+            metadata,
+            "--target",
+            "x86_64-unknown-linux-gnu",
+        ],
+    );
+    assert!(
+        linux["notes"]
+            .to_string()
+            .contains("RUSTSEC-2023-0001 in tokio"),
+        "tokio's Windows-only advisory is left out on Linux, visibly: {}",
+        linux["notes"]
+    );
 }
 
 #[test]
@@ -232,7 +253,12 @@ fn findings_carry_paths_fixes_and_details() {
     assert_eq!(smallvec["severity"], "critical");
     assert_eq!(
         smallvec["fix"],
-        serde_json::json!({"version": "1.6.1", "semver_compatible": true})
+        serde_json::json!({
+            "version": "1.6.1",
+            "semver_compatible": true,
+            "basis": "patched",
+            "requirement": ">=0.6.14, <1.0.0 OR >=1.6.1"
+        })
     );
     assert_eq!(
         smallvec["paths"][0],
@@ -466,9 +492,44 @@ fn policy_kinds_severity_and_database_age() {
         report["scope"],
         serde_json::json!({"tenant_id": "acme", "project_id": "bat"})
     );
-    assert!(report["notes"]
-        .to_string()
-        .contains("over the policy's maximum of 7"));
+    assert!(
+        report["failures"]
+            .to_string()
+            .contains("over the policy's maximum of 7 (audit.max_database_age_days)"),
+        "{}",
+        report["failures"]
+    );
+    // Only the database's age fails: the verdict says that is what failed.
+    let aged = write_policy(tmp.path(), "[audit]\nmax_database_age_days = 7\n");
+    let (code, report) = audit_json(
+        &dir,
+        &["--lockfile-only", "--policy", aged.to_str().unwrap()],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["failing"], 0);
+    assert_eq!(report["failures"].as_array().unwrap().len(), 1);
+    let db = data("advisory-db").unwrap();
+    let out = cw()
+        .args([
+            "audit",
+            "--offline",
+            "--lockfile-only",
+            "--now",
+            NOW,
+            "--db",
+        ])
+        .arg(&db)
+        .args(["--policy", aged.to_str().unwrap()])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let human = text(&out.stdout);
+    assert!(
+        human.contains(
+            "\n  failed: the advisory database is 96 days old, over the policy's maximum of 7"
+        ),
+        "{human}"
+    );
     // The strict policy requires a scope.
     let db = data("advisory-db").unwrap();
     let out = cw()
@@ -686,6 +747,21 @@ fn yanked_crates_come_from_the_sparse_index_when_online() {
     assert_eq!(yanked.len(), 1, "{yanked:?}");
     assert_eq!(yanked[0]["package"], "memchr");
     assert_eq!(yanked[0]["version"], memchr_version.as_str());
+    // In human output the yanked finding's header names the crate (no empty advisory id).
+    let out = cw()
+        .env("CHAINWARDEN_CRATES_INDEX_URL", &base)
+        .env("CHAINWARDEN_CACHE_DIR", cache.path())
+        .args(["audit", "--lockfile-only", "--now", NOW, "--db"])
+        .arg(&db)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let human = text(&out.stdout);
+    assert!(
+        human.contains(&format!("warning[yanked] memchr {memchr_version}\n")),
+        "{human}"
+    );
+    assert!(!human.contains("warning[yanked] :"), "{human}");
     // Offline: skipped with a visible note.
     let (_, offline) = audit_json(&dir, &["--lockfile-only"]);
     assert_eq!(offline["settings"]["yanked_checked"], false);

@@ -1,8 +1,6 @@
 //! `chainwarden verify commits` on a repository made in the test, with commits signed by fresh
 //! SSH and GPG keys, unsigned, and signed by a key the policy does not trust.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
@@ -194,4 +192,36 @@ fn only_commits_signed_by_trusted_keys_pass() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn a_policy_without_commits_keys_says_it_trusts_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    run(repo, "git", &["init", "-q"], &[]);
+    std::fs::write(repo.join("a.txt"), b"a\n").unwrap();
+    run(repo, "git", &["add", "a.txt"], &[]);
+    run(
+        repo,
+        "git",
+        &[
+            "-c",
+            "user.email=dev@example.org",
+            "-c",
+            "user.name=dev",
+            "commit",
+            "-qm",
+            "first",
+        ],
+        &[],
+    );
+    let out = cw()
+        .args(["verify", "commits", "--range", "HEAD", "--repo"])
+        .arg(repo)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("the policy trusts no keys"), "{err}");
+    assert!(!err.contains("commit-unknown-key"), "{err}");
 }

@@ -1,8 +1,6 @@
 //! The advisory database cache: `chainwarden db update|status`, refresh rules, and failures
 //! that must leave the previous database intact. Archives are served from 127.0.0.1.
 
-
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};

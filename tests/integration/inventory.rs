@@ -1,11 +1,9 @@
 //! The lockfile reader's fast path must agree with the general TOML path on real lockfiles.
 
-
-
 use std::path::PathBuf;
 
-use chainwarden::inventory::Lockfile;
 use crate::common::{data, repo_root};
+use chainwarden::inventory::Lockfile;
 
 fn lockfiles() -> Vec<PathBuf> {
     let mut all = vec![

@@ -4,17 +4,27 @@
 mod common;
 
 mod audit;
+mod audit_agreement;
 mod caches;
 mod commits;
 mod db;
+mod help;
+mod hostile;
 mod inventory;
+mod network;
+mod output;
 mod redaction;
 mod report;
+mod report_evidence;
+mod report_wrong;
+mod sbom;
 mod secrets;
+mod shipped;
 mod sigstore_conformance;
 mod verify_bundle;
 mod verify_checksums;
 mod verify_provenance;
 mod verify_rebuild;
 mod verify_release;
+mod vex;
 mod workflows;

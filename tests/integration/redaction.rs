@@ -2,8 +2,6 @@
 //! source URLs, manifests, bundles, error paths — never reach any output: stdout, stderr,
 //! written files, the evidence store.
 
-
-
 use std::path::Path;
 
 use crate::common::{cw, data, serve, text};
@@ -234,5 +232,358 @@ fn planted_secrets_reach_no_output() {
         {
             assert_clean("the evidence store", &std::fs::read(&p).unwrap());
         }
+    }
+}
+
+// ---- Issue 9 items 5-7: each leak and panic seen, as a test -------------------------------
+
+/// Secrets of the issue-9 cases, assembled at run time.
+struct Planted {
+    /// 130 characters: long enough that masking it shortened the text under later rules.
+    long_password: String,
+    /// A token used as a URL's user name.
+    user_token: String,
+    slack: String,
+    aws: String,
+    pem_body: String,
+    /// Seven characters, declared by a secret-named variable.
+    smtp: String,
+}
+
+fn planted() -> Planted {
+    Planted {
+        long_password: "Lp9x".repeat(33)[..130].to_string(),
+        user_token: "f00dfacecafe1234beef".repeat(2),
+        slack: format!("xoxb-{}", "2468013579-PlantedSlackValue"),
+        aws: format!("AKIA{}", "Q7XR2LMZ8WKD4PNH"),
+        pem_body: "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7".to_string(),
+        smtp: ["s7", "Mq", "!x3"].concat(),
+    }
+}
+
+impl Planted {
+    fn all(&self) -> Vec<String> {
+        vec![
+            token(),
+            self.long_password[..40].to_string(),
+            self.long_password[90..].to_string(),
+            self.user_token.clone(),
+            self.slack.clone(),
+            self.aws.clone(),
+            self.pem_body.clone(),
+            self.smtp.clone(),
+        ]
+    }
+
+    fn assert_absent(&self, what: &str, bytes: &[u8]) {
+        let s = String::from_utf8_lossy(bytes);
+        for secret in self.all() {
+            assert!(!s.contains(&secret), "{what} leaks {secret}:\n{s}");
+        }
+        assert!(!s.contains("panicked"), "{what} panicked:\n{s}");
+    }
+
+    fn pem(&self) -> String {
+        let kind = "RSA PRIVATE KEY";
+        format!(
+            "-----BEGIN {kind}-----\n{}\n-----END {kind}-----",
+            self.pem_body
+        )
+    }
+}
+
+/// Runs with the planted secrets in the environment; asserts stdout and stderr are clean.
+fn run_planted(p: &Planted, args: &[&std::ffi::OsStr]) -> std::process::Output {
+    let out = cw()
+        .env("SMTP_PASSWORD", &p.smtp)
+        .env("GITHUB_TOKEN", token())
+        .args(args)
+        .output()
+        .unwrap();
+    p.assert_absent(&format!("stdout of {args:?}"), &out.stdout);
+    p.assert_absent(&format!("stderr of {args:?}"), &out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{args:?} panicked");
+    out
+}
+
+fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+    args.iter().map(|a| a.into()).collect()
+}
+
+#[test]
+fn lockfile_sources_with_credentials_never_print_or_store() {
+    let (Some(db), Some(ripgrep)) = (
+        data("advisory-db"),
+        data("lockfiles/real-ripgrep/Cargo.lock"),
+    ) else {
+        return;
+    };
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let crates_io = "registry+https://github.com/rust-lang/crates.io-index";
+    let lock = std::fs::read_to_string(ripgrep)
+        .unwrap()
+        .replacen(
+            crates_io,
+            &format!("registry+https://ci:{}@r.example.org/index", p.long_password),
+            1,
+        )
+        .replacen(
+            crates_io,
+            &format!("registry+https://{}@r.example.org/index", p.user_token),
+            1,
+        )
+        .replacen(
+            crates_io,
+            &format!("registry+https://ci:{}@r.example.org/index", token()),
+            1,
+        )
+        + &format!(
+            "\n[[package]]\nname = \"planted-git\"\nversion = \"0.1.0\"\nsource = \"git+https://{}@github.com/org/repo?rev=v1#{}\"\n",
+            p.user_token,
+            &"0123456789abcdef".repeat(3)[..40]
+        );
+    let project = tmp.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join("Cargo.lock"), lock).unwrap();
+    let store = tmp.path().join("evidence.db");
+    for format in ["human", "json", "sarif", "markdown"] {
+        let out = cw()
+            .env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_EVIDENCE", &store)
+            .args([
+                "audit",
+                "--offline",
+                "--lockfile-only",
+                "--format",
+                format,
+                "--db",
+            ])
+            .arg(&db)
+            .arg(&project)
+            .output()
+            .unwrap();
+        p.assert_absent(&format!("audit --format {format}"), &out.stdout);
+        p.assert_absent(&format!("audit --format {format} stderr"), &out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+    }
+    let json = run_planted(
+        &p,
+        &[
+            "audit",
+            "--offline",
+            "--lockfile-only",
+            "--format",
+            "json",
+            "--db",
+            db.to_str().unwrap(),
+            project.to_str().unwrap(),
+        ]
+        .map(std::ffi::OsStr::new),
+    );
+    // The sources are still there, credentials masked, so a reader sees which registry.
+    assert!(
+        text(&json.stdout).contains("registry+https://[REDACTED]@r.example.org/index"),
+        "{}",
+        text(&json.stdout)
+    );
+    for f in std::fs::read_dir(tmp.path()).unwrap() {
+        let path = f.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("evidence.db")
+        {
+            p.assert_absent("the evidence store", &std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// An unencoded `/` in a URL password made the lockfile unparseable, and the parse error
+/// quoted the URL.
+#[test]
+fn a_lockfile_parse_error_does_not_echo_a_url_password() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let password = format!("pa/ss{}", &p.long_password[..20]);
+    std::fs::write(
+        tmp.path().join("Cargo.lock"),
+        format!(
+            "version = 3\n\n[[package]]\nname = \"x\"\nversion = \"1.0.0\"\nsource = \"registry+https://ci:{password}@r.example.org/index\"\n"
+        ),
+    )
+    .unwrap();
+    let out = cw()
+        .args(["audit", "--offline", "--lockfile-only", "--db"])
+        .arg(&db)
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        !all.contains(&password[5..]) && !all.contains("pa/ss"),
+        "{all}"
+    );
+    assert_ne!(out.status.code(), Some(101), "{all}");
+}
+
+/// File names holding a GitHub, a Slack and an AWS token: `verify checksums` printed the AWS
+/// key (the earlier rules shortened the text under it).
+#[test]
+fn tokens_in_file_names_never_print() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = tmp.path().join("release");
+    std::fs::create_dir(&rel).unwrap();
+    let names = [
+        format!("{}.tar.gz", token()),
+        format!("{}.zip", p.slack),
+        format!("{}.txt", p.aws),
+        "app_é.bin".to_string(),
+    ];
+    let mut sums = String::new();
+    for (i, name) in names.iter().enumerate() {
+        std::fs::write(rel.join(name), format!("bytes {i}")).unwrap();
+        sums.push_str(&format!("{}  {name}\n", "0".repeat(64)));
+    }
+    let sums_path = tmp.path().join("SHA256SUMS");
+    std::fs::write(&sums_path, sums).unwrap();
+    let written = tmp.path().join("written.sums");
+    for args in [
+        os(&["checksums", rel.to_str().unwrap()]),
+        os(&["checksums", "--json", rel.to_str().unwrap()]),
+        os(&[
+            "checksums",
+            rel.to_str().unwrap(),
+            "--output",
+            written.to_str().unwrap(),
+        ]),
+        os(&[
+            "verify",
+            "checksums",
+            sums_path.to_str().unwrap(),
+            "--dir",
+            rel.to_str().unwrap(),
+        ]),
+        os(&[
+            "verify",
+            "checksums",
+            sums_path.to_str().unwrap(),
+            "--dir",
+            rel.to_str().unwrap(),
+            "--format",
+            "json",
+        ]),
+    ] {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        run_planted(&p, &args);
+    }
+    p.assert_absent("the written manifest", &std::fs::read(&written).unwrap());
+}
+
+/// A policy `reason` holding a PEM block and two tokens: `audit --format json` printed both
+/// tokens. A seven-character secret of a secret-named variable rides along.
+#[test]
+fn a_policy_reason_with_a_key_block_and_tokens_never_prints() {
+    let (Some(db), Some(project)) = (data("advisory-db"), data("lockfiles/gen-old-vulns")) else {
+        return;
+    };
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let policy = tmp.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "schema_version = 1\n[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"\"\"\n{}\nthen {} and {} via {}\"\"\"\napproved_by = \"ops {}\"\nexpires = 2030-01-01\n",
+            p.pem(),
+            token(),
+            p.slack,
+            p.smtp,
+            p.aws
+        ),
+    )
+    .unwrap();
+    for format in ["json", "human", "sarif", "markdown"] {
+        let out = run_planted(
+            &p,
+            &[
+                "audit",
+                "--offline",
+                "--lockfile-only",
+                "--format",
+                format,
+                "--policy",
+                policy.to_str().unwrap(),
+                "--db",
+                db.to_str().unwrap(),
+                project.to_str().unwrap(),
+            ]
+            .map(std::ffi::OsStr::new),
+        );
+        if format == "json" {
+            let doc: serde_json::Value =
+                serde_json::from_slice(&out.stdout).expect("redacted JSON is still JSON");
+            let ignored = doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|f| f["advisory_id"] == "RUSTSEC-2021-0003")
+                .unwrap();
+            let reason = ignored["ignore"]["reason"].as_str().unwrap();
+            assert!(
+                reason.contains("[REDACTED]") && reason.contains("then"),
+                "{reason}"
+            );
+        }
+    }
+}
+
+/// The last line of defence: a panic prints neither the text it was slicing nor Rust's
+/// default message, and exits 2.
+#[test]
+fn a_panic_prints_a_short_redacted_line_and_exits_2() {
+    let secret = format!("{} {}", token(), planted().smtp);
+    let out = cw()
+        .env("CHAINWARDEN_DEBUG_PANIC", &secret)
+        .args(["audit", "."])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("internal error at src/main.rs:"), "{err}");
+    assert!(
+        !err.contains(&token()) && !err.contains(&planted().smtp),
+        "{err}"
+    );
+    assert!(
+        !err.contains("panicked") && err.lines().count() <= 2,
+        "{err}"
+    );
+}
+
+/// clap's own errors quote the offending argument.
+#[test]
+fn argument_errors_are_redacted() {
+    let p = planted();
+    let url = format!("https://ci:{}@h/x", p.long_password);
+    for args in [
+        vec!["audit", "--format", token().as_str()],
+        vec!["--no-such-flag", p.aws.as_str()],
+        vec!["verify", "bundle", "--bogus", url.as_str()],
+    ] {
+        let out = run_planted(
+            &p,
+            &args.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains("error"), "{}", text(&out.stderr));
     }
 }

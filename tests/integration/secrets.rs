@@ -1,8 +1,6 @@
 //! `chainwarden secrets scan` on a repository made in the test, with secrets planted at run
 //! time (so this repository holds none), in files and in git history.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
@@ -209,4 +207,61 @@ fn history_is_scanned_commit_by_commit() {
 fn this_repository_holds_no_secrets() {
     let (code, out) = scan(&repo_root(), &[]);
     assert_eq!(code, 0, "{out}");
+}
+
+/// Issue 11 item 6: finding codes and SARIF rule ids are identifiers the program made; the
+/// redactor masked them all to `secrets:[REDACTED]`, so code scanning merged every rule.
+#[test]
+fn rule_ids_survive_redaction_in_json_and_sarif() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("a.yml"), format!("token: {}\n", p.github)).unwrap();
+    std::fs::write(d.join("b.py"), format!("KEY_ID = \"{}\"\n", p.aws)).unwrap();
+    std::fs::write(
+        d.join("c.toml"),
+        format!("db_password = \"{}\"\n", p.password),
+    )
+    .unwrap();
+    let (code, json) = scan(d, &["--format", "json"]);
+    assert_eq!(code, 1, "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "secrets:aws-access-key-id",
+            "secrets:github-token",
+            "secrets:secret-assignment"
+        ]
+    );
+    let (_, sarif) = scan(d, &["--format", "sarif"]);
+    let v: Value = serde_json::from_str(&sarif).unwrap();
+    let run = &v["runs"][0];
+    let mut ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "rule ids are distinct: {ids:?}");
+    assert!(ids.contains(&"secrets:github-token"), "{ids:?}");
+    let results: Vec<&str> = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(results.iter().all(|r| ids.contains(r)), "{results:?}");
+    for secret in [&p.github, &p.aws, &p.password] {
+        assert!(!sarif.contains(secret.as_str()) && !json.contains(secret.as_str()));
+    }
 }

@@ -2,8 +2,6 @@
 //! drives a client: 70 cases, each with the artifact as a file and as `sha256:HEX` — 140 runs.
 //! A case whose name ends in `_fail` must be rejected; every other must verify.
 
-
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,12 +1,10 @@
 //! Tampering with a real Sigstore bundle: every change is rejected, and the message names the
 //! check that failed.
 
-
-
 use std::path::{Path, PathBuf};
 
-use base64::Engine;
 use crate::common::{cw, data, text};
+use base64::Engine;
 use serde_json::Value;
 
 const IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -292,5 +290,163 @@ fn a_bundle_without_a_log_entry_needs_the_loud_opt_in() {
         said.contains("TRANSPARENCY LOG NOT CHECKED")
             && said.contains("--insecure-skip-tlog: the transparency log was NOT checked"),
         "{said}"
+    );
+}
+
+/// Two readers of one bundle must never see two documents: duplicate keys (at any depth) and
+/// a bundle holding both a message signature and an envelope are refused.
+#[test]
+fn ambiguous_bundles_are_refused() {
+    let Some((bundle, artifact)) = case() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let text_in = std::fs::read_to_string(&bundle).unwrap();
+    let v: Value = serde_json::from_str(&text_in).unwrap();
+    let body = text_in.trim_end().strip_suffix('}').unwrap();
+    let sig = v["messageSignature"].to_string();
+    let variants = [
+        ("dup-top.json", format!("{body},\"messageSignature\":{sig}}}")),
+        (
+            "dup-deep.json",
+            text_in.replacen("\"signature\":", "\"signature\":\"AAAA\",\"signature\":", 1),
+        ),
+        (
+            "both.json",
+            format!("{body},\"dsseEnvelope\":{{\"payloadType\":\"application/vnd.in-toto+json\",\"payload\":\"e30=\",\"signatures\":[{{\"sig\":\"AAAA\"}}]}}}}"),
+        ),
+    ];
+    for (name, doc) in variants {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, doc).unwrap();
+        let (code, report) = verify(
+            &p,
+            artifact.to_str().unwrap(),
+            &["--certificate-identity", IDENTITY],
+        );
+        assert_eq!(code, 1, "{name}: {report}");
+        let (check, message) = failed(&report);
+        assert_eq!(check, "verify:sigstore-bundle", "{name}: {message}");
+    }
+}
+
+/// FIFOs and devices are refused at once (exit 2), never read until they end.
+#[test]
+fn non_regular_inputs_are_refused() {
+    let Some((bundle, artifact)) = case() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for (a, b) in [
+        (fifo.as_path(), bundle.as_path()),
+        (artifact.as_path(), fifo.as_path()),
+        (Path::new("/dev/zero"), bundle.as_path()),
+        (artifact.as_path(), Path::new("/dev/zero")),
+    ] {
+        let out = cw()
+            .args(["verify", "bundle"])
+            .arg(a)
+            .arg("--bundle")
+            .arg(b)
+            .args([
+                "--certificate-identity",
+                IDENTITY,
+                "--certificate-oidc-issuer",
+                ISSUER,
+            ])
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{a:?} {b:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("not a regular file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// sigstore-go's bundle whose certificate names its signer in an `otherName` SAN
+/// (`tests/fixtures/sigstore-go`, TestEntityWithOthernameSan).
+#[test]
+fn othername_identities_match_like_the_others() {
+    let dir = crate::common::fixture("sigstore-go");
+    let run = |identity: &[&str]| {
+        cw().args([
+            "verify",
+            "bundle",
+            "sha256:bc103b4a84971ef6459b294a2b98568a2bfb72cded09d4acd1e16366a401f95b",
+            "--format",
+            "json",
+            "--certificate-oidc-issuer",
+            "http://oidc.local:8080",
+            "--bundle",
+        ])
+        .arg(dir.join("othername.sigstore.json"))
+        .arg("--trusted-root")
+        .arg(dir.join("scaffolding.json"))
+        .args(identity)
+        .output()
+        .unwrap()
+    };
+    let ok = run(&["--certificate-identity", "foo!oidc.local"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}{}",
+        text(&ok.stdout),
+        text(&ok.stderr)
+    );
+    let ok = run(&["--certificate-identity-regexp", "foo!.*"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    // An e-mail address with the same parts is another identity.
+    let bad = run(&["--certificate-identity", "foo@oidc.local"]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad.stdout));
+    assert!(text(&bad.stdout).contains("verify:sigstore-identity"));
+}
+
+/// sigstore-python's bundle with two RFC 3161 timestamps of which only one verifies against
+/// the trusted root (`tests/fixtures/sigstore-python`): a threshold of one is met.
+#[test]
+fn one_valid_timestamp_of_two_suffices() {
+    let dir = crate::common::fixture("sigstore-python");
+    let run = |root: &str| {
+        cw().args(["verify", "bundle", "--format", "json", "--bundle"])
+            .arg(dir.join("bundle.txt.sigstore"))
+            .arg(dir.join("bundle.txt"))
+            .arg("--trusted-root")
+            .arg(dir.join(root))
+            .args([
+                "--certificate-identity",
+                "alexis.challande@trailofbits.com",
+                "--certificate-oidc-issuer",
+                "https://accounts.google.com",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("trusted_root.json");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("were ignored (threshold 1)"),
+        "{}",
+        text(&out.stdout)
     );
 }

@@ -1,8 +1,6 @@
 //! `chainwarden verify checksums` and `chainwarden checksums` on releases built in the test,
 //! with manifests written by the system's own `sha256sum`, `sha512sum` and `shasum --tag`.
 
-
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -370,4 +368,92 @@ fn releases_stream_from_a_url_and_bad_servers_are_unverifiable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("only for loopback"));
+}
+
+/// `sha256sum -c MANIFEST` in `dir`: its exit code.
+fn gnu_check(dir: &Path, manifest: &str) -> i32 {
+    Command::new("sha256sum")
+        .args(["-c", manifest])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap()
+}
+
+#[test]
+fn every_form_sha256sum_accepts_verifies_as_it_does() {
+    if Command::new("sha256sum").arg("--version").output().is_err() {
+        crate::common::skip("GNU sha256sum is not installed");
+        return;
+    }
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("f"), b"hello").unwrap();
+    // A file literally named `\a` (refused as an absolute path before); on Unix the backslash
+    // is an ordinary character, not a separator.
+    #[allow(clippy::join_absolute_paths)]
+    let backslash_a = p.join("\\a");
+    std::fs::write(backslash_a, b"backslash").unwrap();
+    let hf = hex::encode(Sha256::digest(b"hello"));
+    let ha = hex::encode(Sha256::digest(b"backslash"));
+    // (manifest line, the name it lists): OpenSSL's form, BSD forms without their spaces, the
+    // reversed form with one space or a TAB, leading blanks, `\a` plain and escaped, upper case.
+    let forms = |hf: &str, ha: &str| -> Vec<(String, &'static str)> {
+        vec![
+            (format!("SHA256(f)= {hf}"), "f"),
+            (format!("SHA256 (f)={hf}"), "f"),
+            (format!("SHA256 (f) = {hf}"), "f"),
+            (format!("{hf} f"), "f"),
+            (format!("{hf}\tf"), "f"),
+            (format!("{hf}\t*f"), "f"),
+            (format!("  {hf}  f"), "f"),
+            (format!("{ha}  \\a"), "\\a"),
+            (format!("\\{ha}  \\\\a"), "\\a"),
+            (format!("{}  f", hf.to_ascii_uppercase()), "f"),
+        ]
+    };
+    let bad = |h: &str| format!("{}{}", if h.starts_with('0') { '1' } else { '0' }, &h[1..]);
+    for ((line, name), (tampered, _)) in
+        forms(&hf, &ha).into_iter().zip(forms(&bad(&hf), &bad(&ha)))
+    {
+        let manifest = p.join("SUMS");
+        std::fs::write(&manifest, format!("{line}\n")).unwrap();
+        assert_eq!(gnu_check(p, "SUMS"), 0, "sha256sum accepts {line:?}");
+        let (code, report, err) = verify(&manifest, &[]);
+        assert_eq!(code, 0, "{line:?}: {err} {report}");
+        assert_eq!(subject(&report, name)["verdict"], "verified", "{line:?}");
+        // The same form with a wrong digest fails in both.
+        std::fs::write(&manifest, format!("{tampered}\n")).unwrap();
+        assert_eq!(gnu_check(p, "SUMS"), 1, "sha256sum rejects {tampered:?}");
+        let (code, report, _) = verify(&manifest, &[]);
+        assert_eq!(code, 1, "{tampered:?}");
+        assert_eq!(
+            codes(&report, name),
+            vec!["verify:digest-mismatch"],
+            "{tampered:?}"
+        );
+    }
+    // Forms sha256sum refuses as improperly formatted are bad input here (exit 2), never
+    // verified.
+    for line in [
+        format!("sha256 (f) = {hf}"),
+        format!("SHA256  (f) = {hf}"),
+        format!("{hf}  "),
+    ] {
+        std::fs::write(p.join("SUMS"), format!("{line}\n")).unwrap();
+        assert_ne!(gnu_check(p, "SUMS"), 0, "{line:?}");
+        let (code, _, err) = verify(&p.join("SUMS"), &[]);
+        assert_eq!(code, 2, "{line:?}: {err}");
+    }
+    // What stays refused although sha256sum opens it: a name leading out of the directory.
+    let inner = p.join("release");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(inner.join("SUMS"), format!("{hf}  ../f\n")).unwrap();
+    assert_eq!(gnu_check(&inner, "SUMS"), 0, "sha256sum follows ../f");
+    let (code, report, _) = verify(&inner.join("SUMS"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report, "../f"), vec!["verify:unsafe-name"]);
 }

@@ -1,8 +1,6 @@
 //! `chainwarden verify rebuild`: real archives, ELF objects and a `cargo package` rebuild made
 //! in the test.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
@@ -10,7 +8,15 @@ use crate::common::{cw, text};
 use serde_json::Value;
 
 fn verify(args: &[&str]) -> (i32, Value) {
-    let out = cw()
+    verify_with(&[], args)
+}
+
+fn verify_with(env: &[(&str, &Path)], args: &[&str]) -> (i32, Value) {
+    let mut cmd = cw();
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
         .args(["verify", "rebuild", "--format", "json"])
         .args(args)
         .output()
@@ -20,6 +26,25 @@ fn verify(args: &[&str]) -> (i32, Value) {
         out.status.code().unwrap(),
         serde_json::from_slice(&out.stdout).unwrap(),
     )
+}
+
+/// Where cargo puts build output for `project`, asked from cargo itself.
+fn cargo_target_dir(project: &Path, target_dir: &Path) -> std::path::PathBuf {
+    let out = Command::new("cargo")
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    meta["target_directory"].as_str().unwrap().into()
 }
 
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -190,14 +215,23 @@ fn a_cargo_package_rebuild_reproduces_the_published_crate() {
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "release 0.1.0"]);
+    // Many users and CI systems set CARGO_TARGET_DIR: the published crate lands there, and
+    // the rebuild must still find its output inside the copy (`--rebuilt target/package`).
+    let elsewhere = tempfile::tempdir().unwrap();
     let package = "cargo package --offline --no-verify --quiet";
     let out = Command::new("sh")
         .args(["-c", package])
         .current_dir(s)
+        .env("CARGO_TARGET_DIR", elsewhere.path())
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let published = s.join("target/package");
+    let published = cargo_target_dir(s, elsewhere.path()).join("package");
+    assert!(
+        published.starts_with(elsewhere.path()),
+        "{}",
+        published.display()
+    );
     std::fs::remove_dir_all(published.join("repro-demo-0.1.0")).ok();
     let published_copy = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -206,17 +240,26 @@ fn a_cargo_package_rebuild_reproduces_the_published_crate() {
     )
     .unwrap();
 
-    let (code, report) = verify(&[
-        "--published",
-        published_copy.path().to_str().unwrap(),
-        "--rebuild",
-        package,
-        "--source",
-        s.to_str().unwrap(),
-        "--rebuilt",
-        "target/package",
-    ]);
+    let (code, report) = verify_with(
+        &[("CARGO_TARGET_DIR", elsewhere.path())],
+        &[
+            "--published",
+            published_copy.path().to_str().unwrap(),
+            "--rebuild",
+            package,
+            "--source",
+            s.to_str().unwrap(),
+            "--rebuilt",
+            "target/package",
+        ],
+    );
     assert_eq!(code, 0, "{report}");
+    assert!(
+        report["notes"]
+            .to_string()
+            .contains("CARGO_TARGET_DIR unset for the rebuild"),
+        "{report}"
+    );
     assert_eq!(
         check(&report, "repro-demo-0.1.0.crate")["code"],
         "verify:reproducible"
@@ -277,4 +320,31 @@ fn manifests_compare_by_digest_and_bad_input_exits_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_failing_rebuild_shows_its_first_error_and_its_last_lines() {
+    let src = tempfile::tempdir().unwrap();
+    let published = tempfile::tempdir().unwrap();
+    std::fs::write(published.path().join("x.bin"), b"x").unwrap();
+    // Like cargo: progress first, the error in the middle, then a long tail of notes.
+    let command = "echo '   Compiling demo v0.1.0' >&2; \
+                   echo 'error[E0425]: cannot find value `x` in this scope' >&2; \
+                   for i in $(seq 1 30); do echo \"note line $i\" >&2; done; exit 3";
+    let out = cw()
+        .args(["verify", "rebuild", "--published"])
+        .arg(published.path())
+        .args(["--rebuild", command, "--source"])
+        .arg(src.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("--rebuild command failed"), "{err}");
+    assert!(
+        err.contains("error[E0425]: cannot find value `x` in this scope"),
+        "{err}"
+    );
+    assert!(err.contains("note line 30"), "{err}");
+    assert!(!err.contains("note line 10\n"), "{err}");
 }

@@ -1,7 +1,5 @@
 //! `chainwarden verify release DIR --policy FILE` on releases assembled from real signed data.
 
-
-
 use std::path::Path;
 use std::process::Command;
 
@@ -170,4 +168,130 @@ fn provenance_is_required_when_the_policy_says_so() {
         .unwrap()
         .to_string();
     assert!(msg.contains("provenance-source"), "{msg}");
+}
+
+fn verify_without_policy(dir: &Path) -> (i32, Value) {
+    let out = cw()
+        .args(["verify", "release", "--format", "json"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let report =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+/// Without a policy nobody is trusted: a broken bundle fails, a good one is "not checked",
+/// provenance present is "not checked"; none of it is ever "verified".
+#[test]
+fn without_a_policy_nothing_unchecked_is_verified() {
+    let (Some(cases), Some(prov)) = (
+        data("sigstore-conformance/bundle-verify"),
+        data("provenance/gha_generic-v2.1.0"),
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = tmp.path().join("release");
+    std::fs::create_dir(&rel).unwrap();
+    std::fs::copy(cases.join("a.txt"), rel.join("a.txt")).unwrap();
+    let good = std::fs::read_to_string(cases.join("happy-path-v0.3/bundle.sigstore.json")).unwrap();
+    std::fs::write(rel.join("a.txt.sigstore.json"), &good).unwrap();
+    sha256sums(&rel, &["a.txt"]);
+    let (code, report) = verify_without_policy(&rel);
+    assert_eq!(code, 2, "{report}");
+    assert_ne!(report["verdict"], "verified");
+    let sig = &report["subjects"][0]["checks"][1];
+    assert_eq!(sig["code"], "verify:release-signature");
+    assert_eq!(sig["verdict"], "unverifiable");
+    assert!(
+        sig["message"].as_str().unwrap().contains("not checked"),
+        "{sig}"
+    );
+
+    // A broken bundle is a failure, policy or not.
+    let mut broken: Value = serde_json::from_str(&good).unwrap();
+    {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut sig = b64
+            .decode(broken["messageSignature"]["signature"].as_str().unwrap())
+            .unwrap();
+        let last = sig.len() - 1;
+        sig[last] ^= 1;
+        broken["messageSignature"]["signature"] = b64.encode(sig).into();
+    }
+    std::fs::write(rel.join("a.txt.sigstore.json"), broken.to_string()).unwrap();
+    let (code, report) = verify_without_policy(&rel);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(
+        codes(&report)[1],
+        ("verify:release-signature".into(), "failed".into())
+    );
+
+    // A managed-key bundle whose key nobody gave: not checked, neither verified nor failed.
+    std::fs::copy(
+        cases.join("managed-key-happy-path/bundle.sigstore.json"),
+        rel.join("a.txt.sigstore.json"),
+    )
+    .unwrap();
+    let (code, report) = verify_without_policy(&rel);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(
+        codes(&report)[1],
+        ("verify:release-signature".into(), "unverifiable".into())
+    );
+
+    // Provenance in the release, not required by any policy: not checked, never verified.
+    std::fs::remove_file(rel.join("a.txt.sigstore.json")).unwrap();
+    std::fs::copy(
+        prov.join("binary-linux-amd64-workflow_dispatch.intoto.jsonl"),
+        rel.join("a.txt.intoto.jsonl"),
+    )
+    .unwrap();
+    let (code, report) = verify_without_policy(&rel);
+    assert_eq!(code, 2, "{report}");
+    assert!(codes(&report).contains(&("verify:release-provenance".into(), "unverifiable".into())));
+}
+
+/// A provenance with a second, forged `dsseEnvelope` naming the attacker's repository does not
+/// pass `verify release` under a policy that expects that repository.
+#[test]
+fn a_forged_duplicate_envelope_does_not_pass_a_release() {
+    let Some(prov) = data("provenance/gha_generic-v2.1.0") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let rel = tmp.path().join("release");
+    std::fs::create_dir(&rel).unwrap();
+    std::fs::copy(
+        prov.join("binary-linux-amd64-workflow_dispatch"),
+        rel.join("binary-linux-amd64"),
+    )
+    .unwrap();
+    let text_in =
+        std::fs::read_to_string(prov.join("binary-linux-amd64-workflow_dispatch.intoto.jsonl"))
+            .unwrap();
+    let genuine: Value = serde_json::from_str(&text_in).unwrap();
+    let mut forged = genuine["dsseEnvelope"].clone();
+    let payload = {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let st = String::from_utf8(b64.decode(forged["payload"].as_str().unwrap()).unwrap())
+            .unwrap()
+            .replace("slsa-framework/example-package", "evil-org/backdoored");
+        b64.encode(st)
+    };
+    forged["payload"] = payload.into();
+    let body = text_in.trim_end().strip_suffix('}').unwrap();
+    std::fs::write(
+        rel.join("binary-linux-amd64.intoto.jsonl"),
+        format!("{body},\"dsseEnvelope\":{forged}}}"),
+    )
+    .unwrap();
+    sha256sums(&rel, &["binary-linux-amd64"]);
+    let policy = "[release]\nrequire_signatures = false\nrequire_provenance = true\nsource_uri = \"github.com/evil-org/backdoored\"\n";
+    let (code, report) = verify(&rel, policy);
+    assert_eq!(code, 1, "{report}");
+    assert!(codes(&report).contains(&("verify:release-provenance".into(), "failed".into())));
 }

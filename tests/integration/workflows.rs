@@ -1,8 +1,6 @@
 //! The workflows we ship are valid (actionlint) and follow our own rules: every action pinned
 //! to a full commit SHA, no default token permissions.
 
-
-
 use std::process::Command;
 
 fn workflows() -> Vec<std::path::PathBuf> {

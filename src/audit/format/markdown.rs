@@ -38,6 +38,9 @@ pub fn markdown(report: &AuditReport) -> String {
         "| {} | {} | {} | {} | {} | {} | {} |\n",
         s.vulnerabilities, s.unsound, s.unmaintained, s.notices, s.yanked, s.ignored, s.failing
     );
+    for reason in &report.failures {
+        let _ = writeln!(out, "**Failed:** {}\n", cell(reason));
+    }
     if !report.findings.is_empty() {
         let _ = writeln!(
             out,

@@ -66,6 +66,7 @@ pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
                     "package": f.package,
                     "version": f.version,
                     "status": f.status,
+                    "paths_total": f.paths_total,
                 },
             });
             if f.status == FindingStatus::Ignored {
@@ -113,10 +114,19 @@ fn message(f: &Finding) -> String {
         Some(x) => format!(" Fix: upgrade to {} (breaking).", x.version),
         None => String::new(),
     };
+    // One path (already capped in length by the engine), and how many others there are.
+    let others = f.paths_total.saturating_sub(1);
     let path = f
         .paths
         .first()
-        .map(|p| format!(" Path: {}.", p.join(" → ")))
+        .map(|p| {
+            let more = match others {
+                0 => String::new(),
+                1 => " (1 more path not shown)".to_string(),
+                n => format!(" ({n} more paths not shown)"),
+            };
+            format!(" Path: {}{more}.", p.join(" → "))
+        })
         .unwrap_or_default();
     format!(
         "{} {} {}: {}.{fix}{path}",

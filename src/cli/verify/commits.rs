@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
 use crate::clock::format_rfc3339;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::commits::verify_commits;
 use crate::verify::render::VerifyFormat;
@@ -29,12 +29,24 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let repo = args.repo.unwrap_or_else(|| PathBuf::from("."));
+    // The range is checked first (a bad range is its own error), then the policy.
     let report = verify_commits(
         &repo,
         &args.range,
         &policy.commits,
         format_rfc3339(clock.now()),
     )?;
+    let trusted = &policy.commits;
+    if trusted.ssh_allowed_signers.is_empty()
+        && trusted.ssh_allowed_signers_file.is_none()
+        && trusted.gpg_fingerprints.is_empty()
+    {
+        // Every signed commit would otherwise fail as "unknown key" with an empty signer.
+        return Err(Error::Usage(format!(
+            "{}: the policy trusts no keys, so no commit can pass: add a [commits] section with ssh_allowed_signers (or ssh_allowed_signers_file) or gpg_fingerprints, and pass it with --policy FILE",
+            policy.source.display()
+        )));
+    }
     super::finish(
         &report,
         args.format,

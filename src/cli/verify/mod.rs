@@ -42,7 +42,7 @@ pub(crate) fn finish(
     policy: &crate::policy::Policy,
 ) -> Result<Outcome> {
     output::emit(&Destination::from_arg(output), &render(report, format))?;
-    crate::evidence::record_verify(global, policy, report)?;
+    crate::cli::evidence::record_verify(global, policy, report)?;
     Ok(report.outcome())
 }
 

@@ -1,5 +1,5 @@
 //! `chainwarden verify provenance ARTIFACT --provenance FILE --source-uri github.com/ORG/REPO
-//! [--source-tag TAG | --source-branch BRANCH | --source-versioned-tag TAG] [--builder-id ID]`.
+//! [--source-tag TAG | --source-versioned-tag TAG] [--source-branch BRANCH] [--builder-id ID]`.
 
 use std::path::PathBuf;
 
@@ -28,12 +28,17 @@ pub struct ProvenanceArgs {
     /// It must have been built from a tag of this version (v1.2 accepts v1.2.x).
     #[arg(long, value_name = "TAG", group = "source_ref")]
     pub source_versioned_tag: Option<String>,
-    /// It must have been built from this branch.
-    #[arg(long, value_name = "BRANCH", group = "source_ref")]
+    /// It must have been built from this branch (for a tag build: the branch it was cut from).
+    #[arg(long, value_name = "BRANCH")]
     pub source_branch: Option<String>,
-    /// The builder (workflow) that must have built it; without `@ref`, any ref of it.
+    /// The builder that must have built it: `NAME`, `NAME@vX.Y.Z` or `NAME@refs/tags/vX.Y.Z`.
+    /// Without it only slsa-github-generator's builders at a release tag are trusted.
     #[arg(long, value_name = "ID")]
     pub builder_id: Option<String>,
+    /// The workflow that must have signed it (GitHub artifact attestations:
+    /// `https://github.com/ORG/REPO/.github/workflows/release.yml`, optionally `@REF`).
+    #[arg(long, value_name = "WORKFLOW")]
+    pub signer_workflow: Option<String>,
     /// Trusted root JSON (default: the built-in Sigstore public-good root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
@@ -47,22 +52,25 @@ pub struct ProvenanceArgs {
 
 pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
-    let source_ref = match (
-        &args.source_tag,
-        &args.source_versioned_tag,
-        &args.source_branch,
-    ) {
-        (Some(t), _, _) => Some(RefRequirement::Tag(t.clone())),
-        (_, Some(t), _) => Some(RefRequirement::VersionedTag(t.clone())),
-        (_, _, Some(b)) => Some(RefRequirement::Branch(b.clone())),
-        _ => None,
-    };
+    // A branch may be required together with a tag (a tag cut from that branch), as in
+    // slsa-verifier; a tag and a versioned tag exclude each other.
+    let source_refs: Vec<RefRequirement> = [
+        args.source_tag.clone().map(RefRequirement::Tag),
+        args.source_versioned_tag
+            .clone()
+            .map(RefRequirement::VersionedTag),
+        args.source_branch.clone().map(RefRequirement::Branch),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let subject = verify_provenance(&ProvenanceRequest {
         artifact: &args.artifact,
         provenance: &args.provenance,
         source_uri: &args.source_uri,
-        source_ref: source_ref.as_ref(),
+        source_refs: &source_refs,
         builder_id: args.builder_id.as_deref(),
+        signer_workflow: args.signer_workflow.as_deref(),
         trusted_root: args.trusted_root.as_deref(),
     })?;
     let report = VerifyReport::new(

@@ -39,7 +39,7 @@ impl Algorithm {
     }
 
     fn from_tag(tag: &str) -> Option<Algorithm> {
-        match tag.to_ascii_uppercase().as_str() {
+        match tag {
             "SHA256" | "SHA2-256" => Some(Algorithm::Sha256),
             "SHA384" | "SHA2-384" => Some(Algorithm::Sha384),
             "SHA512" | "SHA2-512" => Some(Algorithm::Sha512),
@@ -122,35 +122,52 @@ fn parse_lines(path: &Path, text: &str) -> Result<Vec<Entry>> {
 
 type Parsed = std::result::Result<(String, Algorithm, String), String>;
 
-/// `SHA256 (name) = HEX`, optionally `\`-prefixed when the name is escaped.
-fn parse_bsd(line: &str) -> Option<Parsed> {
-    let (escaped, rest) = match line.strip_prefix('\\') {
-        Some(r) => (true, r),
+/// GNU `sha256sum -c`'s prefix: leading blanks, then `\` when the name is escaped.
+fn line_prefix(line: &str) -> (bool, &str) {
+    let line = line.trim_start_matches([' ', '\t']);
+    match line.strip_prefix('\\') {
+        Some(rest) => (true, rest),
         None => (false, line),
-    };
-    let (tag, rest) = rest.split_once(" (")?;
+    }
+}
+
+/// The tagged forms: BSD / `--tag` (`SHA256 (name) = HEX`) and OpenSSL's (`SHA256(name)= HEX`,
+/// OpenSSL 3 writes `SHA2-256(name)= HEX`). As GNU: the tag is upper-case, at most one space
+/// before `(`, the name runs to the last `)`, then an optional space, `=`, an optional space.
+fn parse_bsd(line: &str) -> Option<Parsed> {
+    let (escaped, rest) = line_prefix(line);
+    let (tag, rest) = rest.split_once('(')?;
+    let tag = tag.strip_suffix(' ').unwrap_or(tag);
+    if tag.bytes().any(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
     let algorithm = Algorithm::from_tag(tag)?;
-    let (name, digest) = rest.rsplit_once(") = ")?;
+    let close = rest.rfind(')')?;
+    let (name, after) = (&rest[..close], &rest[close + 1..]);
+    let after = after.strip_prefix(' ').unwrap_or(after);
+    let digest = after.strip_prefix('=')?;
+    let digest = digest.strip_prefix(' ').unwrap_or(digest);
     Some(
         check_digest(digest, Some(algorithm))
             .and_then(|(a, d)| Ok((unescape(name, escaped)?, a, d))),
     )
 }
 
-/// `HEX  name` (text mode) or `HEX *name` (binary mode), optionally `\`-prefixed.
+/// The GNU form: `HEX`, one blank (space or TAB), an optional mode character (` ` text,
+/// `*` binary), then the name to the end of the line. `HEX  name`, `HEX *name`, `HEX name` and
+/// `HEX<TAB>name` are all accepted by `sha256sum -c`.
 fn parse_gnu(line: &str) -> Option<Parsed> {
-    let (escaped, rest) = match line.strip_prefix('\\') {
-        Some(r) => (true, r),
-        None => (false, line),
-    };
-    let space = rest.find(' ')?;
-    let (digest, tail) = rest.split_at(space);
-    if digest.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let (escaped, rest) = line_prefix(line);
+    let hex_len = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+    if hex_len == 0 {
         return None;
     }
-    let name = tail
-        .strip_prefix("  ")
-        .or_else(|| tail.strip_prefix(" *"))?;
+    let (digest, tail) = rest.split_at(hex_len);
+    let tail = tail.strip_prefix([' ', '\t'])?;
+    let name = tail.strip_prefix([' ', '*']).unwrap_or(tail);
+    if name.is_empty() {
+        return None;
+    }
     Some(check_digest(digest, None).and_then(|(a, d)| Ok((unescape(name, escaped)?, a, d))))
 }
 
@@ -206,23 +223,30 @@ fn unescape(name: &str, escaped: bool) -> std::result::Result<String, String> {
 }
 
 fn parse_json(path: &Path, text: &str) -> Result<Vec<Entry>> {
-    let manifest: JsonManifest = serde_json::from_str(text).map_err(|e| Error::Located {
+    // Strict parse first: a manifest with a key given twice is refused (two readers could
+    // otherwise see two different manifests); then the typed read of that same tree.
+    let tree = crate::json::parse(text.as_bytes()).map_err(|e| Error::Located {
         path: path.to_path_buf(),
         line: e.line(),
         column: e.column(),
         message: format!("not a JSON checksum manifest: {e}"),
     })?;
+    let manifest: JsonManifest = serde_json::from_value(tree)
+        .map_err(|e| Error::input(path, format!("not a JSON checksum manifest: {e}")))?;
     let mut entries = Vec::new();
     let mut search_from = 0;
+    // One index for every entry's line (a per-entry rescan was quadratic).
+    let lines = crate::lines::LineIndex::new(text);
     for (i, a) in manifest.artifacts.into_iter().enumerate() {
-        // The line of the entry: where its name first appears after the previous one.
+        // The line of the entry: where its name first appears after the previous one (a name
+        // written with escapes is not found: the previous position stands, never mid-char).
         let quoted = serde_json::to_string(&a.name).unwrap_or_default();
-        let at = text[search_from..]
-            .find(&quoted)
-            .map(|p| p + search_from)
-            .unwrap_or(search_from);
-        search_from = at + quoted.len().min(text.len() - at);
-        let line = crate::error::line_column(text, at).0;
+        let found = text.get(search_from..).and_then(|rest| rest.find(&quoted));
+        let at = found.map_or(search_from, |p| p + search_from);
+        if found.is_some() {
+            search_from = at + quoted.len();
+        }
+        let line = lines.line(at);
         let (algorithm, digest) = check_digest(&a.sha256, Some(Algorithm::Sha256))
             .map_err(|m| Error::at_line(path, line, format!("artifacts[{i}].sha256: {m}")))?;
         entries.push(Entry {
@@ -245,8 +269,10 @@ pub fn unsafe_name(name: &str) -> Option<String> {
     if name.contains('\0') {
         return Some("name contains a NUL byte".into());
     }
+    // A leading `\` is a root-relative path on Windows only; on Unix `\a` is a plain name
+    // (`sha256sum -c` opens it, and so do we).
     if name.starts_with('/')
-        || name.starts_with('\\')
+        || (cfg!(windows) && name.starts_with('\\'))
         || name.get(1..3) == Some(":\\")
         || name.get(1..3) == Some(":/")
     {
@@ -365,5 +391,86 @@ mod tests {
         let e = parse(Path::new("m.json"), &text).unwrap();
         assert_eq!((e[0].line, e[0].size), (3, Some(0)));
         assert_eq!(e[1].line, 4);
+    }
+
+    #[test]
+    fn every_form_gnu_accepts() {
+        let cases = [
+            format!("SHA256(a)= {H}"),
+            format!("SHA256(a)={H}"),
+            format!("SHA256 (a)= {H}"),
+            format!("SHA2-256(a)= {H}"),
+            format!("{H} a"),
+            format!("{H}\ta"),
+            format!("{H}\t*a"),
+            format!("{H}\t a"),
+            format!("  {H}  a"),
+            format!("\tSHA256 (a) = {H}"),
+            format!("{}  a", H.to_ascii_uppercase()),
+        ];
+        for line in cases {
+            let e = parse(Path::new("SUMS"), &format!("{line}\n")).unwrap();
+            assert_eq!(
+                (e[0].name.as_str(), e[0].digest.as_str()),
+                ("a", H),
+                "{line:?}"
+            );
+        }
+        // The name runs to the last `)`; a TAB after the separator belongs to the name.
+        let e = parse(Path::new("S"), &format!("SHA256 (x) = y) = {H}\n")).unwrap();
+        assert_eq!(e[0].name, "x) = y");
+        let e = parse(Path::new("S"), &format!("{H}\t\ta\n")).unwrap();
+        assert_eq!(e[0].name, "\ta");
+        // A file literally named `\a`, escaped or not, is a plain relative name on Unix.
+        for line in [format!("\\{H}  \\\\a"), format!("{H}  \\a")] {
+            let n = names(&format!("{line}\n"));
+            assert_eq!(n[0].0, "\\a");
+            assert_eq!(
+                n[0].1,
+                if cfg!(windows) {
+                    Some("absolute path".into())
+                } else {
+                    None
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn forms_gnu_refuses_stay_refused() {
+        for line in [
+            format!("sha256 (a) = {H}"),
+            format!("SHA256  (a) = {H}"),
+            format!("MD5 (a) = {H}"),
+            format!("{H}  "),
+            H.to_string(),
+            format!("{H}a"),
+        ] {
+            assert!(
+                parse(Path::new("S"), &format!("{line}\n")).is_err(),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn json_manifests_are_strict_and_never_panic_on_names() {
+        let dup = format!(
+            "{{\"artifacts\": [{{\"name\": \"a\", \"name\": \"../x\", \"sha256\": \"{H}\"}}]}}"
+        );
+        let err = parse(Path::new("m.json"), &dup).unwrap_err().to_string();
+        assert!(
+            err.starts_with("m.json:1:") && err.contains("duplicate"),
+            "{err}"
+        );
+        // Non-ASCII names, written raw and as \u escapes, in any order.
+        let text = format!(
+            "{{\"artifacts\": [\n{{\"name\": \"\\u00e9t\\u00e9.bin\", \"sha256\": \"{H}\"}},\n{{\"name\": \"été.bin\", \"sha256\": \"{H}\"}},\n{{\"name\": \"日本\", \"sha256\": \"{H}\"}}]}}"
+        );
+        let e = parse(Path::new("m.json"), &text).unwrap();
+        assert_eq!(e.len(), 3);
+        assert_eq!(e[0].name, "été.bin");
+        assert_eq!(e[2].name, "日本");
+        assert_eq!(e[2].line, 4);
     }
 }

@@ -73,7 +73,7 @@ pub fn is_companion(name: &str) -> bool {
 
 /// Verifies every entry of the manifest at `manifest_path`.
 pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<VerifyReport> {
-    let text = crate::fsutil::read_to_string(manifest_path)?;
+    let text = crate::fsutil::read_text(manifest_path, crate::fsutil::InputKind::ChecksumManifest)?;
     let entries = manifest::parse(manifest_path, &text)?;
     // Identical repeated lines are one artifact.
     let mut seen = BTreeSet::new();
@@ -407,9 +407,11 @@ pub fn write_manifest(
         .into_iter()
         .filter(|rel| exclude.is_none() || dir.join(rel).canonicalize().ok() != exclude)
         .collect();
+    let progress = crate::progress::Progress::items("hashing", files.len() as u64);
     let digests: Vec<Result<FileDigest>> = files
         .par_iter()
         .map(|rel| {
+            progress.inc(1);
             hash_file(&dir.join(rel), algorithm, &|_| {}).map_err(|e| Error::io(dir.join(rel), e))
         })
         .collect();

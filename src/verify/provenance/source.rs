@@ -1,4 +1,4 @@
-//! Source repository, ref and builder matching, with slsa-verifier's semantics.
+//! Source repository and ref matching, with slsa-verifier's semantics.
 
 /// `git+https://github.com/ORG/REPO.git/` → `github.com/ORG/REPO`.
 pub fn normalize_repo(uri: &str) -> String {
@@ -7,15 +7,6 @@ pub fn normalize_repo(uri: &str) -> String {
     let s = s.split_once("://").map_or(s, |(_, rest)| rest);
     let s = s.trim_end_matches('/');
     s.strip_suffix(".git").unwrap_or(s).to_string()
-}
-
-/// An expected builder id: exact with `@ref`, or any ref of that workflow without one.
-pub fn builder_matches(actual: &str, expected: &str) -> bool {
-    if expected.contains('@') {
-        actual == expected
-    } else {
-        actual.split_once('@').map_or(actual, |(id, _)| id) == expected
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,21 +84,5 @@ mod tests {
             "github.com/a/b"
         );
         assert_eq!(normalize_repo("https://github.com/a/b/"), "github.com/a/b");
-        assert!(builder_matches(
-            "https://x/w.yml@refs/tags/v1",
-            "https://x/w.yml"
-        ));
-        assert!(builder_matches(
-            "https://x/w.yml@refs/tags/v1",
-            "https://x/w.yml@refs/tags/v1"
-        ));
-        assert!(!builder_matches(
-            "https://x/w.yml@refs/tags/v1",
-            "https://x/w.yml@refs/tags/v2"
-        ));
-        assert!(!builder_matches(
-            "https://x/w2.yml@refs/tags/v1",
-            "https://x/w.yml"
-        ));
     }
 }

@@ -45,7 +45,7 @@ impl Side {
                 artifacts.insert(rel, (digest?, Some(file)));
             }
         } else {
-            let text = crate::fsutil::read_to_string(path)?;
+            let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::ChecksumManifest)?;
             for e in manifest::parse(path, &text)? {
                 if let Some(reason) = &e.unsafe_reason {
                     return Err(Error::at_line(
@@ -107,16 +107,9 @@ pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String
 
 /// The release commit's time, for `SOURCE_DATE_EPOCH` (None outside a git checkout).
 pub fn source_date_epoch(source: &Path) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(source)
-        .args(["log", "-1", "--format=%ct"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8(out.stdout).ok()?;
+    let text = crate::git::last_commit_format(source, "%ct")?;
     let epoch = text.trim();
-    (out.status.success() && !epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| epoch.to_string())
+    (!epoch.is_empty() && epoch.bytes().all(|b| b.is_ascii_digit())).then(|| epoch.to_string())
 }
 
 /// Runs `command` (with `sh -c`) in a fresh copy of `source`; returns the copy.
@@ -138,26 +131,70 @@ pub fn run_rebuild(source: &Path, command: &str) -> Result<(tempfile::TempDir, V
         }
         None => notes.push("the source is not a git checkout: SOURCE_DATE_EPOCH not set".into()),
     }
+    // `--rebuilt` is relative to the copy: a target directory set for the user's own builds
+    // would send the rebuild's output elsewhere (and mix it with theirs).
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        if std::env::var_os(var).is_some() {
+            notes.push(format!(
+                "{var} unset for the rebuild, so its output stays in the copy"
+            ));
+            cmd.env_remove(var);
+        }
+    }
     let out = cmd
         .output()
         .map_err(|e| Error::Usage(format!("--rebuild: cannot run `sh`: {e}")))?;
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .rev()
-            .take(5)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
         return Err(Error::Usage(format!(
-            "--rebuild command failed ({}): {}",
+            "--rebuild command failed ({}){}",
             out.status,
-            tail.join(" | ")
+            failure_excerpt(&String::from_utf8_lossy(&out.stderr))
         )));
     }
     Ok((copy, notes))
+}
+
+/// Lines of a failed command's stderr worth showing: the first lines that name an error
+/// (build tools print progress first, so the real error is rarely at the top and often not at
+/// the bottom either), then the last lines. Bounded whatever the command printed.
+pub fn failure_excerpt(stderr: &str) -> String {
+    const EACH: usize = 5;
+    const WIDTH: usize = 300;
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return ": it printed nothing on stderr".to_string();
+    }
+    let clip = |l: &str| -> String {
+        let l = l.trim_end();
+        match l.char_indices().nth(WIDTH) {
+            Some((i, _)) => format!("{}...", &l[..i]),
+            None => l.to_string(),
+        }
+    };
+    let tail_start = lines.len().saturating_sub(EACH);
+    let first_errors: Vec<usize> = (0..tail_start)
+        .filter(|&i| {
+            let lower = lines[i].trim_start().to_ascii_lowercase();
+            lower.starts_with("error") || lower.contains("error:") || lower.starts_with("fatal")
+        })
+        .take(EACH)
+        .collect();
+    let mut out = String::new();
+    if !first_errors.is_empty() {
+        out.push_str("\n  first error lines of its stderr:");
+        for i in &first_errors {
+            out.push_str(&format!("\n    {}", clip(lines[*i])));
+        }
+    }
+    out.push_str(if tail_start > 0 {
+        "\n  last lines of its stderr:"
+    } else {
+        "\n  its stderr:"
+    });
+    for line in &lines[tail_start..] {
+        out.push_str(&format!("\n    {}", clip(line)));
+    }
+    out
 }
 
 /// Copies a source tree, leaving out build output (`target/`) but keeping `.git` so the

@@ -9,7 +9,9 @@
 //! from a PEM file, the loudly named opt-in for bundles without a log entry, and mapping each
 //! failure to a named check.
 
+pub mod document;
 pub mod identity;
+pub mod san;
 
 use std::path::{Path, PathBuf};
 
@@ -69,7 +71,9 @@ pub struct BundleRequest<'a> {
 pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
     match path {
         Some(p) => {
-            let json = crate::fsutil::read_to_string(p)?;
+            let bytes = crate::fsutil::read_bytes(p, crate::fsutil::InputKind::TrustedRoot)?;
+            let json = String::from_utf8(bytes)
+                .map_err(|_| Error::input(p, "not a Sigstore trusted root: not UTF-8"))?;
             TrustedRoot::from_json(&json)
                 .map_err(|e| Error::input(p, format!("not a Sigstore trusted root: {e}")))
         }
@@ -78,82 +82,173 @@ pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
     }
 }
 
-/// Verifies one bundle. Missing or unreadable inputs are errors (exit 2); everything about the
-/// bundle itself is a check, failed with the name of what failed.
-pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
-    let bundle_json = crate::fsutil::read_to_string(req.bundle)?;
-    let root = load_trusted_root(req.trusted_root)?;
-    let name = match req.artifact {
-        ArtifactInput::File(p) => p.display().to_string(),
-        ArtifactInput::Sha256(h) => format!("sha256:{h}"),
-    };
-    let digest = match req.artifact {
-        ArtifactInput::File(p) => {
-            let d = super::checksums::hash::hash_file(
-                p,
-                super::checksums::manifest::Algorithm::Sha256,
-                &|_| {},
-            )
-            .map_err(|e| Error::io(p, e))?;
-            d.hex
-        }
-        ArtifactInput::Sha256(h) => h.clone(),
-    };
-    let fail = |code: &str, message: String| {
-        SubjectResult::new(
-            name.clone(),
-            Some(format!("sha256:{digest}")),
-            vec![Check::new(code, Verdict::Failed, message)],
-        )
-    };
-    let bundle = match Bundle::from_json(&bundle_json) {
+/// A bundle the engine verified (certificate chain, SCT, log entry, signature) with the
+/// identities its certificate names. Only [`verify_signed`] builds one, so holding one is
+/// proof the checks ran; the statement of a DSSE bundle is read from [`Self::bundle`], the very
+/// envelope whose signature was verified.
+pub struct VerifiedBundle {
+    bundle: Bundle,
+    result: VerificationResult,
+    identities: Vec<String>,
+    pruned_timestamps: usize,
+}
+
+impl VerifiedBundle {
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+    pub fn result(&self) -> &VerificationResult {
+        &self.result
+    }
+    /// Every SAN identity of the signing certificate (e-mail, URI, Fulcio otherName).
+    pub fn identities(&self) -> &[String] {
+        &self.identities
+    }
+}
+
+/// Who may have signed, as far as the engine checks: a managed key, or any certificate
+/// identity from this OIDC issuer (identities are judged by the caller, over every SAN kind).
+#[derive(Clone, Copy)]
+pub enum Authority<'a> {
+    Key(&'a Path),
+    Issuer(&'a str),
+    /// Any certificate: integrity only, for reporting who signed when nobody is trusted.
+    AnyCertificate,
+}
+
+/// What the engine is asked to verify the signature over.
+pub enum Signed<'a> {
+    Digest(&'a str),
+    Reader(&'a mut dyn std::io::Read),
+}
+
+/// Parses `bytes` strictly and runs the engine over them. Keyless bundles are verified for any
+/// identity of `issuer`; the caller judges the identity (all SAN kinds) afterwards.
+/// `Ok(Err(check))` is a bundle that failed, named by the check that failed.
+pub fn verify_signed(
+    bytes: &[u8],
+    artifact: Signed<'_>,
+    authority: Authority<'_>,
+    root: &TrustedRoot,
+    insecure_skip_tlog: bool,
+) -> Result<std::result::Result<VerifiedBundle, Check>> {
+    let mut bundle = match document::parse_bundle(bytes) {
         Ok(b) => b,
-        Err(e) => {
-            return Ok(fail(
+        Err(m) => {
+            return Ok(Err(Check::new(
                 "verify:sigstore-bundle",
-                format!("not a valid Sigstore bundle: {e}"),
-            ))
+                Verdict::Failed,
+                m,
+            )))
         }
     };
-    let verifier = match Verifier::new(&root) {
-        Ok(v) => v,
-        Err(e) => return Err(Error::Usage(format!("trusted root is unusable: {e}"))),
+    let pruned_timestamps = document::prune_unverified_timestamps(&mut bundle, root);
+    let verifier =
+        Verifier::new(root).map_err(|e| Error::Usage(format!("trusted root is unusable: {e}")))?;
+    let outcome = match authority {
+        Authority::Key(path) => {
+            let pem = String::from_utf8(crate::fsutil::read_bytes(
+                path,
+                crate::fsutil::InputKind::Keys,
+            )?)
+            .map_err(|_| Error::input(path, "not a PEM public key (not UTF-8)"))?;
+            let key = DerPublicKey::from_pem(&pem)
+                .map_err(|e| Error::input(path, format!("not a PEM public key: {e}")))?;
+            let mut policy = PublicKeyVerificationPolicy::new(key);
+            if insecure_skip_tlog {
+                policy = policy.skip_tlog_unsafe();
+            }
+            run(&verifier, artifact, &bundle, &policy)?
+        }
+        Authority::Issuer(issuer) => {
+            let mut policy = VerificationPolicy::any_identity().require_issuer(issuer);
+            if insecure_skip_tlog {
+                policy = policy.skip_tlog_unsafe();
+            }
+            run(&verifier, artifact, &bundle, &policy)?
+        }
+        Authority::AnyCertificate => {
+            let policy = VerificationPolicy::any_identity();
+            run(&verifier, artifact, &bundle, &policy)?
+        }
     };
-    let outcome = run_engine(req, &verifier, &bundle, &digest)?;
-    let mut checks = Vec::new();
     match outcome {
         Err(e) => {
             let (code, message) = classify(&e);
-            checks.push(Check::new(code, Verdict::Failed, message));
+            Ok(Err(Check::new(code, Verdict::Failed, message)))
         }
         Ok(result) => {
-            checks.extend(passed_checks(&result, req));
-            if let (Signer::Keyless { identity, issuer }, Some(actual)) =
-                (req.signer, result.identity())
-            {
-                let ok = identity.matches(actual.as_str());
-                let check = Check::new(
-                    "verify:sigstore-identity",
-                    if ok {
-                        Verdict::Verified
-                    } else {
-                        Verdict::Failed
-                    },
-                    if ok {
-                        format!("signed by {} (issuer {issuer})", actual.as_str())
-                    } else {
-                        format!(
-                            "certificate identity {} does not match {identity}",
-                            actual.as_str()
-                        )
-                    },
-                )
-                .detail("identity", actual.as_str().to_string())
-                .detail("issuer", result.issuer().unwrap_or_default().to_string());
-                checks.push(check);
-            }
+            let identities = bundle
+                .signing_certificate()
+                .map(|c| san::identities(c.as_bytes()))
+                .unwrap_or_default();
+            Ok(Ok(VerifiedBundle {
+                bundle,
+                result,
+                identities,
+                pruned_timestamps,
+            }))
         }
     }
+}
+
+fn run(
+    verifier: &Verifier,
+    artifact: Signed<'_>,
+    bundle: &Bundle,
+    policy: &(impl sigstore_verify::Policy + ?Sized),
+) -> Result<std::result::Result<VerificationResult, EngineError>> {
+    Ok(match artifact {
+        Signed::Digest(hex) => {
+            let sha = Sha256Hash::from_hex(hex)
+                .map_err(|e| Error::Usage(format!("artifact digest: {e}")))?;
+            verifier.verify(sha, bundle, policy)
+        }
+        Signed::Reader(r) => verifier.verify_reader(r, bundle, policy),
+    })
+}
+
+/// Verifies one bundle. Missing or unreadable inputs are errors (exit 2); everything about the
+/// bundle itself is a check, failed with the name of what failed.
+pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
+    let bundle_bytes =
+        crate::fsutil::read_bytes(req.bundle, crate::fsutil::InputKind::SigstoreBundle)?;
+    let root = load_trusted_root(req.trusted_root)?;
+    let (name, digest, mut file) = match req.artifact {
+        ArtifactInput::File(p) => {
+            // Streamed twice (digest for the report, then the engine), never held in memory.
+            let mut file = crate::fsutil::open_regular(p)?;
+            let digest = document::sha256_reader(&mut file).map_err(|e| Error::io(p, e))?;
+            std::io::Seek::rewind(&mut file).map_err(|e| Error::io(p, e))?;
+            (p.display().to_string(), digest, Some(file))
+        }
+        ArtifactInput::Sha256(h) => (format!("sha256:{h}"), h.clone(), None),
+    };
+    let artifact = match file.as_mut() {
+        Some(f) => Signed::Reader(f),
+        None => Signed::Digest(&digest),
+    };
+    let authority = match req.signer {
+        Signer::Key(p) => Authority::Key(p),
+        Signer::Keyless { issuer, .. } => Authority::Issuer(issuer),
+    };
+    let outcome = verify_signed(
+        &bundle_bytes,
+        artifact,
+        authority,
+        &root,
+        req.insecure_skip_tlog,
+    )?;
+    let checks = match outcome {
+        Err(check) => vec![check],
+        Ok(verified) => {
+            let mut checks = passed_checks(&verified, req);
+            if let Signer::Keyless { identity, issuer } = req.signer {
+                checks.push(identity_check(&verified, identity, issuer));
+            }
+            checks
+        }
+    };
     Ok(SubjectResult::new(
         name,
         Some(format!("sha256:{digest}")),
@@ -161,56 +256,71 @@ pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
     ))
 }
 
-fn run_engine(
-    req: &BundleRequest<'_>,
-    verifier: &Verifier,
-    bundle: &Bundle,
-    digest: &str,
-) -> Result<std::result::Result<VerificationResult, EngineError>> {
-    let sha =
-        Sha256Hash::from_hex(digest).map_err(|e| Error::Usage(format!("artifact digest: {e}")))?;
-    // Artifacts given as files are verified over their bytes (some signature schemes need
-    // them); digests go in as digests.
-    let bytes = match req.artifact {
-        ArtifactInput::File(p) => Some(std::fs::read(p).map_err(|e| Error::io(p, e))?),
-        ArtifactInput::Sha256(_) => None,
-    };
-    let result = match req.signer {
-        Signer::Key(path) => {
-            let pem = crate::fsutil::read_to_string(path)?;
-            let key = DerPublicKey::from_pem(&pem)
-                .map_err(|e| Error::input(path, format!("not a PEM public key: {e}")))?;
-            let mut policy = PublicKeyVerificationPolicy::new(key);
-            if req.insecure_skip_tlog {
-                policy = policy.skip_tlog_unsafe();
-            }
-            match &bytes {
-                Some(b) => verifier.verify(b.as_slice(), bundle, &policy),
-                None => verifier.verify(sha, bundle, &policy),
-            }
-        }
-        Signer::Keyless { identity, issuer } => {
-            let mut policy = match identity {
-                Identity::Exact(id) => VerificationPolicy::new(id.as_str(), issuer.as_str()),
-                // The engine matches exact identities only; the anchored regexp is checked on
-                // the verified certificate's identity afterwards.
-                Identity::Regexp { .. } => {
-                    VerificationPolicy::any_identity().require_issuer(issuer.as_str())
-                }
-            };
-            if req.insecure_skip_tlog {
-                policy = policy.skip_tlog_unsafe();
-            }
-            match &bytes {
-                Some(b) => verifier.verify(b.as_slice(), bundle, &policy),
-                None => verifier.verify(sha, bundle, &policy),
-            }
-        }
-    };
-    Ok(result)
+/// Verifies `bundle` over the file `artifact` for any certificate identity: `Ok(Ok((identity,
+/// issuer)))` when it verifies, `Ok(Err(check))` naming what failed.
+pub fn verify_file_any_signer(
+    artifact: &Path,
+    bundle: &Path,
+    trusted_root: Option<&Path>,
+) -> Result<std::result::Result<(String, String), Check>> {
+    let bytes = crate::fsutil::read_bytes(bundle, crate::fsutil::InputKind::SigstoreBundle)?;
+    // A managed-key bundle cannot be checked without its key: "not checked", not "failed".
+    if document::parse_bundle(&bytes).is_ok_and(|b| b.signing_certificate().is_none()) {
+        return Ok(Err(Check::new(
+            "verify:sigstore-key",
+            Verdict::Unverifiable,
+            "signed with a managed key, and no key is trusted: not checked",
+        )));
+    }
+    let root = load_trusted_root(trusted_root)?;
+    let mut file = crate::fsutil::open_regular(artifact)?;
+    let outcome = verify_signed(
+        &bytes,
+        Signed::Reader(&mut file),
+        Authority::AnyCertificate,
+        &root,
+        false,
+    )?;
+    Ok(outcome.map(|v| {
+        (
+            v.identities().first().cloned().unwrap_or_default(),
+            v.result().issuer().unwrap_or_default().to_string(),
+        )
+    }))
 }
 
-fn passed_checks(result: &VerificationResult, req: &BundleRequest<'_>) -> Vec<Check> {
+/// The certificate's identity judged against the expected one, over every SAN kind.
+fn identity_check(verified: &VerifiedBundle, identity: &Identity, issuer: &str) -> Check {
+    let ids = verified.identities();
+    let code = "verify:sigstore-identity";
+    let actual_issuer = verified.result().issuer().unwrap_or_default().to_string();
+    let check = match ids.iter().find(|id| identity.matches(id)) {
+        Some(id) => Check::new(
+            code,
+            Verdict::Verified,
+            format!("signed by {id} (issuer {issuer})"),
+        )
+        .detail("identity", id.clone()),
+        None if ids.is_empty() => Check::new(
+            code,
+            Verdict::Failed,
+            "sigstore-identity: the certificate names no identity",
+        ),
+        None => Check::new(
+            code,
+            Verdict::Failed,
+            format!(
+                "sigstore-identity: certificate identity {} does not match {identity}",
+                ids.join(", ")
+            ),
+        )
+        .detail("identity", ids[0].clone()),
+    };
+    check.detail("issuer", actual_issuer)
+}
+
+fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Check> {
+    let result = verified.result();
     let mut checks = Vec::new();
     if result.certificate_verified() {
         checks.push(Check::new(
@@ -241,6 +351,17 @@ fn passed_checks(result: &VerificationResult, req: &BundleRequest<'_>) -> Vec<Ch
             "verify:sigstore-tlog-skipped",
             Verdict::Verified,
             "TRANSPARENCY LOG NOT CHECKED (--insecure-skip-tlog): nothing proves this signature was published",
+        ));
+    }
+    if verified.pruned_timestamps > 0 {
+        checks.push(Check::new(
+            "verify:sigstore-timestamp",
+            Verdict::Verified,
+            format!(
+                "{} of the bundle's RFC 3161 timestamps verify; {} that no trusted authority verifies were ignored (threshold 1)",
+                result.verified_timestamps().len(),
+                verified.pruned_timestamps
+            ),
         ));
     }
     checks.push(Check::new(

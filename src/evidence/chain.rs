@@ -1,0 +1,294 @@
+//! The hash chain over a scope's runs, and the only way to read runs back: [`verify_scope`]
+//! recomputes every record hash from the stored payload, policy and inventory, checks each
+//! link to the previous run, and returns [`VerifiedRun`]s (which only this module builds)
+//! holding the reports parsed from the verified bytes. The report never reads anything else.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::policy::{sha256_hex, PolicyInForce};
+use super::record::{ExportRun, Scope, EXPORT_FORMAT};
+use super::store::{Store, StoredRun};
+use crate::audit::model::{AuditReport, Package};
+use crate::error::Result;
+use crate::verify::model::VerifyReport;
+
+pub const FORMAT: &str = "chainwarden-evidence-record-v2";
+
+/// What a run's record hash covers: its header, the digests of its payload, policy and
+/// inventory, and the previous run's record hash (canonical JSON, this field order).
+#[derive(Debug, Serialize)]
+pub struct Header<'a> {
+    pub format: &'a str,
+    pub tenant_id: &'a str,
+    pub project_id: &'a str,
+    pub seq: i64,
+    pub run_id: &'a str,
+    pub kind: &'a str,
+    pub command: &'a str,
+    pub time: &'a str,
+    pub tool_version: &'a str,
+    pub git_commit: Option<&'a str>,
+    pub lockfile_path: Option<&'a str>,
+    pub lockfile_sha256: Option<&'a str>,
+    pub trigger: &'a str,
+    pub origin: &'a str,
+    pub verdict: &'a str,
+    pub policy_sha256: Option<&'a str>,
+    pub inventory_sha256: Option<&'a str>,
+    pub payload_sha256: &'a str,
+    pub prev_hash: Option<&'a str>,
+}
+
+impl Header<'_> {
+    pub fn hash(&self) -> String {
+        sha256_hex(&serde_json::to_vec(self).expect("header serialises"))
+    }
+}
+
+/// The parsed content of a verified run.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Audit(Box<AuditReport>),
+    Verify(Box<VerifyReport>),
+}
+
+/// A run whose record hash, payload, policy and inventory were checked.
+#[derive(Debug, Clone)]
+pub struct VerifiedRun {
+    pub scope: Scope,
+    pub seq: i64,
+    pub run_id: String,
+    pub command: String,
+    pub time: String,
+    pub tool_version: String,
+    pub git_commit: Option<String>,
+    pub lockfile_path: Option<String>,
+    pub trigger: String,
+    pub origin: String,
+    pub record_hash: String,
+    pub policy_sha256: String,
+    pub policy: PolicyInForce,
+    pub content: Content,
+    payload: String,
+    inventory: Option<String>,
+}
+
+impl VerifiedRun {
+    pub fn audit(&self) -> Option<&AuditReport> {
+        match &self.content {
+            Content::Audit(a) => Some(a),
+            Content::Verify(_) => None,
+        }
+    }
+
+    pub fn verify(&self) -> Option<&VerifyReport> {
+        match &self.content {
+            Content::Verify(v) => Some(v),
+            Content::Audit(_) => None,
+        }
+    }
+
+    /// The audit's inventory (parsed on demand: only a few runs need it).
+    pub fn inventory(&self) -> Vec<Package> {
+        self.inventory
+            .as_deref()
+            .and_then(|i| serde_json::from_str(i).ok())
+            .unwrap_or_default()
+    }
+
+    /// The run as an export line's `run`.
+    pub fn to_export(&self) -> ExportRun {
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&self.payload).expect("verified payload is JSON");
+        if let (Some(inv), Some(obj)) = (&self.inventory, payload.as_object_mut()) {
+            let inv: serde_json::Value =
+                serde_json::from_str(inv).expect("verified inventory is JSON");
+            obj.insert("inventory".into(), inv);
+        }
+        let payload_sha256 = sha256_hex(payload.to_string().as_bytes());
+        ExportRun {
+            format: EXPORT_FORMAT,
+            run_id: self.run_id.clone(),
+            tenant_id: self.scope.tenant_id.clone(),
+            project_id: self.scope.project_id.clone(),
+            kind: match self.content {
+                Content::Audit(_) => "audit".into(),
+                Content::Verify(_) => "verify".into(),
+            },
+            command: self.command.clone(),
+            time: self.time.clone(),
+            trigger: self.trigger.clone(),
+            lockfile_path: self.lockfile_path.clone(),
+            git_commit: self.git_commit.clone(),
+            policy: self.policy.clone(),
+            payload_sha256,
+            payload,
+        }
+    }
+}
+
+/// The first problem found in a scope's chain.
+#[derive(Debug, Clone, Serialize)]
+pub struct Break {
+    pub run_id: String,
+    pub seq: Option<i64>,
+    pub time: String,
+    pub problem: String,
+}
+
+/// A scope's chain, checked.
+#[derive(Debug, Clone)]
+pub struct ChainCheck {
+    pub scope: Scope,
+    /// Runs that passed their own checks, in chain order.
+    pub runs: Vec<VerifiedRun>,
+    /// Every problem, in chain order (the first names the first bad run).
+    pub breaks: Vec<Break>,
+    /// (seq, record hash) of the last run.
+    pub head: Option<(i64, String)>,
+    pub stored: usize,
+}
+
+impl ChainCheck {
+    pub fn intact(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Checks one stored run on its own; returns it verified, or what is wrong.
+fn check_run(
+    s: &StoredRun,
+    seq: i64,
+    inventories: &mut HashMap<String, bool>,
+) -> std::result::Result<VerifiedRun, String> {
+    let policy_sha256 = s
+        .policy_sha256
+        .clone()
+        .ok_or("no policy recorded (run stored before the chain existed)")?;
+    let policy_text = s.policy.as_deref().ok_or("its policy is missing")?;
+    if sha256_hex(policy_text.as_bytes()) != policy_sha256 {
+        return Err("its policy does not match the policy digest".into());
+    }
+    let policy: PolicyInForce = crate::json::from_slice(policy_text.as_bytes())
+        .map_err(|e| format!("its policy is not readable: {e}"))?;
+    if let Some(sha) = &s.inventory_sha256 {
+        let ok = *inventories.entry(sha.clone()).or_insert_with(|| {
+            s.inventory
+                .as_deref()
+                .is_some_and(|i| sha256_hex(i.as_bytes()) == *sha)
+        });
+        if !ok {
+            return Err("its inventory does not match the inventory digest".into());
+        }
+    }
+    let header = Header {
+        format: FORMAT,
+        tenant_id: &s.scope.tenant_id,
+        project_id: &s.scope.project_id,
+        seq,
+        run_id: &s.run_id,
+        kind: &s.kind,
+        command: &s.command,
+        time: &s.time,
+        tool_version: &s.tool_version,
+        git_commit: s.git_commit.as_deref(),
+        lockfile_path: s.lockfile_path.as_deref(),
+        lockfile_sha256: s.lockfile_sha256.as_deref(),
+        trigger: &s.trigger,
+        origin: &s.origin,
+        verdict: &s.verdict,
+        policy_sha256: Some(&policy_sha256),
+        inventory_sha256: s.inventory_sha256.as_deref(),
+        payload_sha256: &sha256_hex(s.payload.as_bytes()),
+        prev_hash: s.prev_hash.as_deref(),
+    };
+    if Some(header.hash()) != s.record_hash {
+        return Err("its record hash does not match its content (edited in the store?)".into());
+    }
+    let content = match s.kind.as_str() {
+        "audit" => {
+            let a: AuditReport = crate::json::from_slice(s.payload.as_bytes())
+                .map_err(|e| format!("its payload is not an audit report: {e}"))?;
+            if a.time != s.time || Some(&a.lockfile.sha256) != s.lockfile_sha256.as_ref() {
+                return Err("its header disagrees with its payload".into());
+            }
+            Content::Audit(Box::new(a))
+        }
+        "verify" => {
+            let v: VerifyReport = crate::json::from_slice(s.payload.as_bytes())
+                .map_err(|e| format!("its payload is not a verification report: {e}"))?;
+            if v.time != s.time {
+                return Err("its header disagrees with its payload".into());
+            }
+            Content::Verify(Box::new(v))
+        }
+        other => return Err(format!("unknown kind `{other}`")),
+    };
+    Ok(VerifiedRun {
+        scope: s.scope.clone(),
+        seq,
+        run_id: s.run_id.clone(),
+        command: s.command.clone(),
+        time: s.time.clone(),
+        tool_version: s.tool_version.clone(),
+        git_commit: s.git_commit.clone(),
+        lockfile_path: s.lockfile_path.clone(),
+        trigger: s.trigger.clone(),
+        origin: s.origin.clone(),
+        record_hash: s.record_hash.clone().unwrap_or_default(),
+        policy_sha256,
+        policy,
+        content,
+        payload: s.payload.clone(),
+        inventory: s.inventory.clone(),
+    })
+}
+
+/// Reads and checks every run of `scope`.
+pub fn verify_scope(store: &Store, scope: &Scope) -> Result<ChainCheck> {
+    let stored = store.chain(scope)?;
+    let mut runs = Vec::with_capacity(stored.len());
+    let mut breaks = Vec::new();
+    let mut previous: Option<String> = None;
+    let mut expected_seq = 1;
+    let mut inventories = HashMap::new();
+    let mut head = None;
+    for s in &stored {
+        let mut problem = |p: String| {
+            breaks.push(Break {
+                run_id: s.run_id.clone(),
+                seq: s.seq,
+                time: s.time.clone(),
+                problem: p,
+            })
+        };
+        let Some(seq) = s.seq else {
+            problem("not chained (recorded before the chain existed)".into());
+            continue;
+        };
+        if seq != expected_seq {
+            problem(format!(
+                "runs {expected_seq} to {} of the chain are missing (deleted?)",
+                seq - 1
+            ));
+        } else if s.prev_hash != previous {
+            problem("its link to the previous run is broken (a run was edited or removed)".into());
+        }
+        match check_run(s, seq, &mut inventories) {
+            Ok(run) => runs.push(run),
+            Err(p) => problem(p),
+        }
+        previous = s.record_hash.clone();
+        expected_seq = seq + 1;
+        head = Some((seq, s.record_hash.clone().unwrap_or_default()));
+    }
+    Ok(ChainCheck {
+        scope: scope.clone(),
+        runs,
+        breaks,
+        head,
+        stored: stored.len(),
+    })
+}

@@ -1,0 +1,259 @@
+//! Cadence and coverage: expected scans (from the cadence of the policy in force each day)
+//! against recorded ones, per lockfile; every missed window listed; stretches longer than the
+//! policy tolerates are deviations. Also the scan log, with each scan's inputs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::{Date, Weekday};
+
+use super::compute::{day_of, is_scheduled, policy_on, Span};
+use super::model::{Coverage, Deviation, Gap, ScanRecord};
+use crate::clock::format_date;
+use crate::evidence::VerifiedRun;
+use crate::policy::Cadence;
+
+pub struct CoverageOut {
+    pub coverage: Vec<Coverage>,
+    pub scans: Vec<ScanRecord>,
+}
+
+/// The lockfile a run scanned (its recorded identity).
+pub fn lockfile_of(run: &VerifiedRun) -> String {
+    run.lockfile_path
+        .clone()
+        .or_else(|| run.audit().map(|a| a.lockfile.path.clone()))
+        .unwrap_or_default()
+}
+
+/// Audit runs by lockfile, in time order.
+pub fn by_lockfile(runs: &[VerifiedRun]) -> BTreeMap<String, Vec<&VerifiedRun>> {
+    let mut map: BTreeMap<String, Vec<&VerifiedRun>> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.audit().is_some()) {
+        map.entry(lockfile_of(r)).or_default().push(r);
+    }
+    map
+}
+
+/// Expected windows (first day, last day) from `from` to the end of the span.
+fn windows(runs: &[VerifiedRun], span: &Span, from: Date) -> Vec<(Date, Date)> {
+    let mut out: Vec<(Date, Date)> = Vec::new();
+    for d in span.days().filter(|d| *d >= from) {
+        let cadence = policy_on(runs, d).map_or(Cadence::Daily, |p| p.cadence);
+        match cadence {
+            Cadence::Daily => out.push((d, d)),
+            Cadence::Weekdays => {
+                if !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
+                    out.push((d, d));
+                }
+            }
+            Cadence::Weekly => {
+                let monday = d.prev_occurrence(Weekday::Monday);
+                let monday = if d.weekday() == Weekday::Monday {
+                    d
+                } else {
+                    monday
+                };
+                match out.last_mut() {
+                    Some(w) if w.0 >= monday.max(from) => w.1 = d,
+                    _ => out.push((d, d)),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn cadence_text(runs: &[VerifiedRun], span: &Span) -> String {
+    let set: BTreeSet<&str> = span
+        .days()
+        .filter_map(|d| policy_on(runs, d).map(|p| p.cadence.as_str()))
+        .collect();
+    set.into_iter().collect::<Vec<_>>().join(", ")
+}
+
+pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> CoverageOut {
+    let groups = by_lockfile(runs);
+    let latest_scan = runs
+        .iter()
+        .filter(|r| r.audit().is_some())
+        .filter_map(|r| day_of(&r.time))
+        .max();
+    let mut coverage = Vec::new();
+    let mut scans = Vec::new();
+    for (lockfile, list) in &groups {
+        let days: Vec<Date> = list.iter().filter_map(|r| day_of(&r.time)).collect();
+        let (Some(first), Some(last)) = (days.first().copied(), days.last().copied()) else {
+            continue;
+        };
+        let has_in_period = last >= span.start;
+        let is_baseline = groups.len() == 1 || has_in_period;
+        if !is_baseline {
+            continue;
+        }
+        if first >= span.start {
+            dev.push(Deviation {
+                date: format_date(first),
+                kind: "lockfile-scope-change".into(),
+                category: "scope".into(),
+                run_id: Some(list[0].run_id.clone()),
+                subject: lockfile.clone(),
+                detail: "first scan of this lockfile: added to the scope".into(),
+            });
+        }
+        if latest_scan.is_some_and(|l| l > last) {
+            dev.push(Deviation {
+                date: format_date(last.next_day().unwrap_or(last)),
+                kind: "lockfile-scope-change".into(),
+                category: "scope".into(),
+                run_id: list.last().map(|r| r.run_id.clone()),
+                subject: lockfile.clone(),
+                detail: format!(
+                    "not scanned after {} while other lockfiles of the project were",
+                    format_date(last)
+                ),
+            });
+        }
+        let scanned: BTreeSet<Date> = days
+            .iter()
+            .copied()
+            .filter(|d| *d >= span.start && *d < span.until)
+            .collect();
+        let wins = windows(runs, span, first.max(span.start));
+        let missed: Vec<(Date, Date)> = wins
+            .iter()
+            .copied()
+            .filter(|(a, b)| !scanned.iter().any(|d| d >= a && d <= b))
+            .collect();
+        let gaps = gaps(runs, &wins, &missed, lockfile, list, dev);
+        let in_period: Vec<&&VerifiedRun> = list
+            .iter()
+            .filter(|r| day_of(&r.time).is_some_and(|d| d >= span.start))
+            .collect();
+        let mut previous_sha = list
+            .iter()
+            .rev()
+            .find(|r| day_of(&r.time).is_some_and(|d| d < span.start))
+            .and_then(|r| r.audit().map(|a| a.lockfile.sha256.clone()));
+        let mut stale = 0;
+        for r in &in_period {
+            let a = r.audit().expect("audit runs only");
+            let limit = r.policy.stale_limit();
+            let is_stale = a.database.age_days.is_some_and(|d| d > i64::from(limit));
+            if is_stale {
+                stale += 1;
+                dev.push(Deviation {
+                    date: day_of(&r.time).map(format_date).unwrap_or_default(),
+                    kind: "stale-database".into(),
+                    category: "execution".into(),
+                    run_id: Some(r.run_id.clone()),
+                    subject: lockfile.clone(),
+                    detail: format!(
+                        "advisory database {} days old (limit {limit})",
+                        a.database.age_days.unwrap_or_default()
+                    ),
+                });
+            }
+            let changed = previous_sha
+                .as_ref()
+                .is_some_and(|p| *p != a.lockfile.sha256);
+            previous_sha = Some(a.lockfile.sha256.clone());
+            scans.push(ScanRecord {
+                run_id: r.run_id.clone(),
+                seq: r.seq,
+                time: r.time.clone(),
+                lockfile: lockfile.clone(),
+                lockfile_sha256: a.lockfile.sha256.clone(),
+                lockfile_changed: changed,
+                commit: r.git_commit.clone(),
+                trigger: r.trigger.clone(),
+                origin: r.origin.clone(),
+                tool_version: r.tool_version.clone(),
+                database_commit: a.database.commit.clone(),
+                database_age_days: a.database.age_days,
+                database_stale: is_stale,
+                policy_sha256: r.policy_sha256.clone(),
+                verdict: serde_json::to_value(a.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                findings: a.findings.len(),
+            });
+        }
+        let scheduled = in_period
+            .iter()
+            .filter(|r| is_scheduled(&r.trigger))
+            .count();
+        coverage.push(Coverage {
+            lockfile: lockfile.clone(),
+            cadence: cadence_text(runs, span),
+            expected: wins.len(),
+            met: wins.len() - missed.len(),
+            missed_days: missed.iter().map(|w| format_date(w.0)).collect(),
+            gaps,
+            scans: in_period.len(),
+            scheduled,
+            triggered: in_period.len() - scheduled,
+            stale_scans: stale,
+            scanned_days: scanned.iter().copied().map(format_date).collect(),
+        });
+    }
+    scans.sort_by(|a, b| (&a.time, a.seq).cmp(&(&b.time, b.seq)));
+    CoverageOut { coverage, scans }
+}
+
+/// Groups consecutive missed windows into stretches; those longer than the policy's
+/// `max_gap_days` are deviations.
+fn gaps(
+    runs: &[VerifiedRun],
+    wins: &[(Date, Date)],
+    missed: &[(Date, Date)],
+    lockfile: &str,
+    list: &[&VerifiedRun],
+    dev: &mut Vec<Deviation>,
+) -> Vec<Gap> {
+    let mut stretches: Vec<(Date, Date)> = Vec::new();
+    let mut prev_index: Option<usize> = None;
+    for m in missed {
+        let i = wins
+            .iter()
+            .position(|w| w == m)
+            .expect("a missed window is a window");
+        match (stretches.last_mut(), prev_index) {
+            (Some(s), Some(p)) if p + 1 == i => s.1 = m.1,
+            _ => stretches.push(*m),
+        }
+        prev_index = Some(i);
+    }
+    stretches
+        .into_iter()
+        .map(|(from, to)| {
+            let days = (to - from).whole_days() + 1;
+            let tolerated = policy_on(runs, from).map_or(1, |p| p.max_gap_days);
+            let deviation = days > i64::from(tolerated);
+            if deviation {
+                let before = list
+                    .iter()
+                    .rev()
+                    .find(|r| day_of(&r.time).is_some_and(|d| d < from));
+                dev.push(Deviation {
+                    date: format_date(from),
+                    kind: "missed-scan".into(),
+                    category: "timing".into(),
+                    run_id: before.map(|r| r.run_id.clone()),
+                    subject: lockfile.to_string(),
+                    detail: format!(
+                        "no scan from {} to {} ({days} day(s); the policy tolerates {tolerated})",
+                        format_date(from),
+                        format_date(to)
+                    ),
+                });
+            }
+            Gap {
+                from: format_date(from),
+                to: format_date(to),
+                days,
+                deviation,
+            }
+        })
+        .collect()
+}

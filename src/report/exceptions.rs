@@ -1,0 +1,189 @@
+//! The exception register: every exception in force during the period, with each renewal as
+//! a version of its history (read from the recorded policies), the findings it covered,
+//! whether it expired while a finding was still open, and separation of duties.
+
+use std::collections::BTreeMap;
+
+use super::compute::{day_of, Span};
+use super::model::{Deviation, ExceptionRecord, ExceptionVersion, FindingRecord, Vex};
+use crate::clock::{format_date, parse_date};
+use crate::evidence::VerifiedRun;
+
+fn same_person(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+pub fn build(
+    runs: &[VerifiedRun],
+    span: &Span,
+    findings: &[FindingRecord],
+    dev: &mut Vec<Deviation>,
+) -> Vec<ExceptionRecord> {
+    // Runs that count: the last one before the period (its policy was in force at the start)
+    // and every run of the period.
+    let start_index = runs
+        .iter()
+        .rposition(|r| day_of(&r.time).is_some_and(|d| d < span.start))
+        .unwrap_or(0);
+    let mut histories: BTreeMap<String, Vec<(ExceptionVersion, &VerifiedRun)>> = BTreeMap::new();
+    for run in &runs[start_index.min(runs.len())..] {
+        let Some(day) = day_of(&run.time) else {
+            continue;
+        };
+        for e in &run.policy.exceptions {
+            let version = ExceptionVersion {
+                in_force_from: format_date(day.max(span.start)),
+                policy_sha256: run.policy_sha256.clone(),
+                reason: e.reason.clone(),
+                requested_by: e.requested_by.clone(),
+                approved_by: e.approved_by.clone(),
+                approved_on: e.approved_on.clone(),
+                expires: e.expires.clone(),
+                compensating_control: e.compensating_control.clone(),
+            };
+            let h = histories.entry(e.id.clone()).or_default();
+            let changed = h.last().is_none_or(|(v, _)| {
+                (
+                    &v.reason,
+                    &v.requested_by,
+                    &v.approved_by,
+                    &v.approved_on,
+                    &v.expires,
+                    &v.compensating_control,
+                ) != (
+                    &version.reason,
+                    &version.requested_by,
+                    &version.approved_by,
+                    &version.approved_on,
+                    &version.expires,
+                    &version.compensating_control,
+                )
+            });
+            if changed {
+                h.push((version, run));
+            }
+        }
+    }
+    histories
+        .into_iter()
+        .map(|(id, history)| register(id, history, span, findings, dev))
+        .collect()
+}
+
+fn register(
+    id: String,
+    history: Vec<(ExceptionVersion, &VerifiedRun)>,
+    span: &Span,
+    findings: &[FindingRecord],
+    dev: &mut Vec<Deviation>,
+) -> ExceptionRecord {
+    let covered: Vec<&FindingRecord> = findings
+        .iter()
+        .filter(|f| f.advisory_id == id || f.aliases.contains(&id))
+        .collect();
+    // Expired: a covered finding's history shows the exception lapsing, or it is still open,
+    // last seen excepted, past the last expiry.
+    let (current, current_run) = history.last().expect("a history has a version");
+    let last_expiry = parse_date(&current.expires).ok();
+    let lapsed = covered.iter().find_map(|f| {
+        f.history
+            .iter()
+            .find(|h| h.state == "exception-expired")
+            .map(|h| (h.date.clone(), Some(h.run_id.clone()), f.id.clone()))
+    });
+    let open_past = covered
+        .iter()
+        .filter(|f| f.resolved.is_none())
+        .filter(|_| last_expiry.is_some_and(|e| e < span.last))
+        .find(|f| f.history.last().is_some_and(|h| h.state == "excepted"))
+        .map(|f| {
+            let day = last_expiry
+                .and_then(|e| e.next_day())
+                .map(format_date)
+                .unwrap_or_default();
+            (day, None, f.id.clone())
+        });
+    let expired = lapsed.or(open_past);
+    if let Some((date, run_id, finding)) = &expired {
+        dev.push(Deviation {
+            date: date.clone(),
+            kind: "expired-exception".into(),
+            category: "evidence".into(),
+            run_id: run_id.clone(),
+            subject: format!("{id} ({finding})"),
+            detail: format!(
+                "exception expired on {} without renewal while the finding was open",
+                current.expires
+            ),
+        });
+    }
+    let status = match (&expired, last_expiry) {
+        (Some(_), _) => "expired",
+        (None, Some(e)) if e >= span.last => "active",
+        _ => "ended",
+    };
+    let mut problems = Vec::new();
+    for (v, run) in &history {
+        match &v.requested_by {
+            None => problems.push(format!("{}: no requester recorded", v.in_force_from)),
+            Some(r) if same_person(r, &v.approved_by) => problems.push(format!(
+                "{}: approved by its requester ({})",
+                v.in_force_from, v.approved_by
+            )),
+            Some(_) => {}
+        }
+        for f in &covered {
+            let sev = if f.category == "vulnerability" {
+                f.severity.clone().unwrap_or_else(|| "unscored".into())
+            } else {
+                "informational".into()
+            };
+            if let Some(allowed) = run.policy.report.exception_approvers.get(&sev) {
+                if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
+                    problems.push(format!(
+                        "{}: a {sev} finding ({}) needs approval by {}, approved by {}",
+                        v.in_force_from,
+                        f.id,
+                        allowed.join(" or "),
+                        v.approved_by
+                    ));
+                }
+            }
+        }
+    }
+    problems.dedup();
+    for p in &problems {
+        dev.push(Deviation {
+            date: p.split(':').next().unwrap_or_default().to_string(),
+            kind: "exception-approval".into(),
+            category: "evidence".into(),
+            run_id: Some(current_run.run_id.clone()),
+            subject: id.clone(),
+            detail: p.split_once(": ").map_or(p.clone(), |x| x.1.to_string()),
+        });
+    }
+    let vex = Vex {
+        status: "affected".into(),
+        action_statement: Some(format!(
+            "Risk accepted by {} until {}{}: {}",
+            current.approved_by,
+            current.expires,
+            current
+                .compensating_control
+                .as_ref()
+                .map(|c| format!("; compensating control: {c}"))
+                .unwrap_or_default(),
+            current.reason
+        )),
+    };
+    ExceptionRecord {
+        advisory_id: id,
+        findings: covered.iter().map(|f| f.id.clone()).collect(),
+        renewals: history.len() - 1,
+        history: history.into_iter().map(|(v, _)| v).collect(),
+        status: status.into(),
+        expired_on: expired.map(|e| e.0),
+        approval_problems: problems,
+        vex,
+    }
+}

@@ -1,0 +1,394 @@
+//! Findings over the quarter: one record per (lockfile, kind, advisory, crate) episode, from
+//! the first scan that reports it to the first later scan *of the same lockfile* that does
+//! not (the closure proof). Each is judged by the policy in force when it was detected; days
+//! under a valid exception do not count against its deadline.
+
+use std::collections::BTreeMap;
+
+use time::Date;
+
+use super::compute::{add_days, day_of, sort_versions, Span};
+use super::coverage::by_lockfile;
+use super::model::*;
+use crate::audit::model::{Finding, FindingKind, FindingStatus, Severity};
+use crate::clock::{format_date, parse_date};
+use crate::evidence::VerifiedRun;
+
+type Key = (String, String, String);
+
+/// One episode of a finding.
+pub struct Episode<'a> {
+    pub lockfile: String,
+    pub sightings: Vec<(Date, &'a VerifiedRun, &'a Finding)>,
+    pub resolved: Option<(Date, &'a VerifiedRun)>,
+}
+
+impl Episode<'_> {
+    fn first_day(&self) -> Date {
+        self.sightings[0].0
+    }
+    fn last(&self) -> &Finding {
+        self.sightings.last().expect("an episode has a sighting").2
+    }
+}
+
+fn state_of(f: &Finding) -> &'static str {
+    match f.status {
+        FindingStatus::Open => "open",
+        FindingStatus::Ignored => "excepted",
+        FindingStatus::IgnoreExpired => "exception-expired",
+    }
+}
+
+/// Whether an exception excused the finding on `day`: the latest sighting up to that day
+/// was excepted, and its exception had not expired.
+fn excused(ep: &Episode<'_>, day: Date) -> bool {
+    ep.sightings
+        .iter()
+        .rev()
+        .find(|(d, _, _)| *d <= day)
+        .is_some_and(|(_, _, f)| {
+            f.status == FindingStatus::Ignored
+                && f.ignore
+                    .as_ref()
+                    .and_then(|i| parse_date(&i.expires).ok())
+                    .is_some_and(|e| e >= day)
+        })
+}
+
+pub fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
+    let mut done = Vec::new();
+    for (lockfile, list) in by_lockfile(runs) {
+        let mut open: BTreeMap<Key, Episode<'_>> = BTreeMap::new();
+        for run in list {
+            let (Some(day), Some(audit)) = (day_of(&run.time), run.audit()) else {
+                continue;
+            };
+            let mut present: BTreeMap<Key, Vec<&Finding>> = BTreeMap::new();
+            for f in &audit.findings {
+                let key = (
+                    f.kind.as_str().to_string(),
+                    f.advisory_id.clone(),
+                    f.package.clone(),
+                );
+                present.entry(key).or_default().push(f);
+            }
+            let gone: Vec<Key> = open
+                .keys()
+                .filter(|k| !present.contains_key(*k))
+                .cloned()
+                .collect();
+            for k in gone {
+                let mut e = open.remove(&k).expect("listed from the map");
+                e.resolved = Some((day, run));
+                done.push(e);
+            }
+            for (key, fs) in present {
+                let e = open.entry(key).or_insert_with(|| Episode {
+                    lockfile: lockfile.clone(),
+                    sightings: Vec::new(),
+                    resolved: None,
+                });
+                for f in fs {
+                    e.sightings.push((day, run, f));
+                }
+            }
+        }
+        done.extend(open.into_values());
+    }
+    done
+}
+
+pub struct Found {
+    pub records: Vec<FindingRecord>,
+    pub open_at_start: usize,
+    pub oldest_open: Option<String>,
+    pub open_by_day: Vec<DayCount>,
+}
+
+fn severity_label(kind: FindingKind, severity: Option<Severity>) -> String {
+    if kind != FindingKind::Vulnerability {
+        return "informational".into();
+    }
+    severity.map_or("unscored".into(), |s| s.as_str().to_string())
+}
+
+fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRecord {
+    let (first_day, first_run, first) = ep.sightings[0];
+    let last = ep.last();
+    let deadline_days = first_run.policy.days_for(first.kind, first.severity);
+    let due = add_days(first_day, i64::from(deadline_days));
+    let end = ep.resolved.map_or(span.until, |r| r.0);
+    // Walk the days past due: the first unexcused one is the breach.
+    let (mut breach, mut excused_past_due) = (None, false);
+    if let Some(due) = due {
+        let mut d = due.next_day();
+        while let Some(day) = d.filter(|d| *d < end) {
+            if excused(ep, day) {
+                excused_past_due = true;
+            } else {
+                breach = Some(day);
+                break;
+            }
+            d = day.next_day();
+        }
+    }
+    let sla = match (ep.resolved.is_some(), breach.is_some(), excused_past_due) {
+        (true, true, _) => "closed-late",
+        (false, true, _) => "open-overdue",
+        (_, false, true) => "excepted",
+        (true, false, false) => "closed-within-sla",
+        (false, false, false) => "open-within-sla",
+    };
+    let mut history: Vec<StateChange> = Vec::new();
+    for (d, run, f) in &ep.sightings {
+        let state = state_of(f);
+        if history.last().is_none_or(|h| h.state != state) {
+            history.push(StateChange {
+                date: format_date(*d),
+                run_id: run.run_id.clone(),
+                state: state.into(),
+            });
+        }
+    }
+    let resolved = ep.resolved.map(|(d, run)| {
+        history.push(StateChange {
+            date: format_date(d),
+            run_id: run.run_id.clone(),
+            state: "fixed".into(),
+        });
+        Closure {
+            date: format_date(d),
+            run_id: run.run_id.clone(),
+            time: run.time.clone(),
+            lockfile_sha256: run
+                .audit()
+                .map(|a| a.lockfile.sha256.clone())
+                .unwrap_or_default(),
+            commit: run.git_commit.clone(),
+        }
+    });
+    let mut versions: Vec<String> = ep.sightings.iter().map(|s| s.2.version.clone()).collect();
+    sort_versions(&mut versions);
+    versions.dedup();
+    let vex = match (&resolved, last.status, &last.ignore) {
+        (Some(_), _, _) => Vex {
+            status: "fixed".into(),
+            action_statement: None,
+        },
+        (None, FindingStatus::Ignored, Some(i)) => Vex {
+            status: "affected".into(),
+            action_statement: Some(format!(
+                "Risk accepted by {} until {}: {}",
+                i.approved_by, i.expires, i.reason
+            )),
+        },
+        (None, _, _) => Vex {
+            status: "affected".into(),
+            action_statement: Some(match (&last.fix, due) {
+                (Some(fix), Some(due)) => {
+                    format!("Upgrade to {} by {}", fix.version, format_date(due))
+                }
+                (None, Some(due)) => format!("Remediate by {}", format_date(due)),
+                _ => "Remediate".into(),
+            }),
+        },
+    };
+    let subject = format!(
+        "{} in {} ({})",
+        first.advisory_id, first.package, ep.lockfile
+    );
+    if let Some(b) = breach {
+        let shown_by = ep
+            .sightings
+            .iter()
+            .rev()
+            .find(|s| s.0 <= b)
+            .map(|s| s.1.run_id.clone());
+        dev.push(Deviation {
+            date: format_date(b),
+            kind: "sla-breach".into(),
+            category: "timing".into(),
+            run_id: shown_by,
+            subject: subject.clone(),
+            detail: format!(
+                "open past its due date {} ({} days allowed for {} by policy {})",
+                due.map(format_date).unwrap_or_default(),
+                deadline_days,
+                severity_label(first.kind, first.severity),
+                &first_run.policy_sha256[..12.min(first_run.policy_sha256.len())]
+            ),
+        });
+    }
+    let until = ep.resolved.map_or(span.last, |r| r.0);
+    FindingRecord {
+        id: String::new(),
+        lockfile: ep.lockfile.clone(),
+        kind: first.kind.as_str().into(),
+        category: if first.kind == FindingKind::Vulnerability {
+            "vulnerability".into()
+        } else {
+            "informational".into()
+        },
+        advisory_id: first.advisory_id.clone(),
+        aliases: last.aliases.clone(),
+        title: last.title.clone(),
+        package: first.package.clone(),
+        versions,
+        dependency_path: last.paths.first().map(|p| {
+            let shown: Vec<&str> = p.iter().take(12).map(String::as_str).collect();
+            let more = if p.len() > 12 { " > ..." } else { "" };
+            format!("{}{more}", shown.join(" > "))
+        }),
+        severity: first.severity.map(|s| s.as_str().to_string()),
+        severity_source: first
+            .cvss_vector
+            .clone()
+            .unwrap_or_else(|| "unscored".into()),
+        first_seen: format_date(first_day),
+        first_run: first_run.run_id.clone(),
+        policy_sha256: first_run.policy_sha256.clone(),
+        deadline_days,
+        due: due.map(format_date),
+        state: if resolved.is_some() {
+            "fixed".into()
+        } else {
+            "open".into()
+        },
+        resolved,
+        days_open: (until - first_day).whole_days(),
+        sla: sla.into(),
+        breached_on: breach.map(format_date),
+        history,
+        vex,
+    }
+}
+
+pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Found {
+    let eps = episodes(runs);
+    let overlaps = |e: &&Episode<'_>| {
+        e.first_day() < span.until && e.resolved.is_none_or(|r| r.0 >= span.start)
+    };
+    let mut chosen: Vec<&Episode<'_>> = eps.iter().filter(overlaps).collect();
+    chosen.sort_by(|a, b| {
+        let key = |e: &Episode<'_>| {
+            let f = e.sightings[0].2;
+            (
+                e.first_day(),
+                e.lockfile.clone(),
+                f.advisory_id.clone(),
+                f.package.clone(),
+                f.kind,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let mut records: Vec<FindingRecord> = Vec::new();
+    for (i, e) in chosen.iter().enumerate() {
+        let mut r = record(e, span, dev);
+        r.id = format!("F-{:03}", i + 1);
+        for d in dev
+            .iter_mut()
+            .filter(|d| d.kind == "sla-breach" && !d.subject.starts_with("F-"))
+        {
+            d.subject = format!("{} {}", r.id, d.subject);
+        }
+        records.push(r);
+    }
+    let open_at_start = chosen.iter().filter(|e| e.first_day() < span.start).count();
+    let oldest_open = records
+        .iter()
+        .filter(|r| r.resolved.is_none())
+        .min_by(|a, b| (&a.first_seen, &a.id).cmp(&(&b.first_seen, &b.id)))
+        .map(|r| {
+            format!(
+                "{} {} in {} {}: open since {} ({} days)",
+                r.id,
+                r.advisory_id,
+                r.package,
+                r.versions.join(", "),
+                r.first_seen,
+                r.days_open
+            )
+        });
+    let scanned: std::collections::BTreeSet<Date> = runs
+        .iter()
+        .filter(|r| r.audit().is_some())
+        .filter_map(|r| day_of(&r.time))
+        .collect();
+    let open_by_day = span
+        .days()
+        .map(|day| {
+            let open = chosen
+                .iter()
+                .filter(|e| e.first_day() <= day && e.resolved.is_none_or(|r| r.0 > day));
+            let (mut vulnerabilities, mut informational) = (0, 0);
+            for e in open {
+                if e.sightings[0].2.kind == FindingKind::Vulnerability {
+                    vulnerabilities += 1;
+                } else {
+                    informational += 1;
+                }
+            }
+            DayCount {
+                day: format_date(day),
+                vulnerabilities,
+                informational,
+                scanned: scanned.contains(&day),
+            }
+        })
+        .collect();
+    Found {
+        records,
+        open_at_start,
+        oldest_open,
+        open_by_day,
+    }
+}
+
+/// SLA outcomes per severity, with time to fix.
+pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
+    let label = |r: &FindingRecord| {
+        if r.category != "vulnerability" {
+            "informational".to_string()
+        } else {
+            r.severity.clone().unwrap_or_else(|| "unscored".into())
+        }
+    };
+    [
+        "critical",
+        "high",
+        "medium",
+        "low",
+        "none",
+        "unscored",
+        "informational",
+    ]
+    .into_iter()
+    .filter(|s| *s != "none" || records.iter().any(|r| label(r) == "none"))
+    .map(|sev| {
+        let rows: Vec<&FindingRecord> = records.iter().filter(|r| label(r) == sev).collect();
+        let count = |s: &str| rows.iter().filter(|r| r.sla == s).count();
+        let fixed: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.resolved.is_some())
+            .map(|r| r.days_open)
+            .collect();
+        SlaRow {
+            severity: sev.into(),
+            closed_within_sla: count("closed-within-sla"),
+            closed_late: count("closed-late"),
+            open_within_sla: count("open-within-sla"),
+            open_overdue: count("open-overdue"),
+            excepted: count("excepted"),
+            mean_days_to_fix: (!fixed.is_empty()).then(|| {
+                format!(
+                    "{:.1}",
+                    fixed.iter().sum::<i64>() as f64 / fixed.len() as f64
+                )
+            }),
+            longest_days_to_fix: fixed.iter().copied().max(),
+        }
+    })
+    .collect()
+}

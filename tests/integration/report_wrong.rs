@@ -1,0 +1,497 @@
+//! Each situation the quarterly report once judged wrongly (issue 10, reproduced on
+//! 7ae2371), as a test.
+
+use std::path::Path;
+
+use crate::common::{cw, data, text};
+use crate::report::{audit, day, report, report_json, report_with, stage};
+use serde_json::Value;
+use time::{Duration, Month};
+
+fn policy(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+/// Daily audits of `app` from `from` for `days` days with the given stage per day.
+fn daily(
+    store: &Path,
+    policy: &Path,
+    app: &Path,
+    from: time::Date,
+    days: i64,
+    stage_of: impl Fn(i64) -> &'static str,
+) {
+    for i in 0..days {
+        stage(app, stage_of(i));
+        audit(
+            store,
+            policy,
+            ("acme", "app"),
+            app,
+            from + Duration::days(i),
+            "schedule",
+        );
+    }
+}
+
+fn finding<'a>(r: &'a Value, advisory: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["advisory_id"] == advisory)
+        .unwrap()
+}
+
+#[test]
+fn report_time_policy_does_not_rejudge_the_quarter() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let recorded = policy(tmp.path(), "p.toml", "[evidence]\nmax_gap_days = 1\n");
+    let app = tmp.path().join("app");
+    // smallvec (critical, 7 days) open for 20 days, and a 3-day gap.
+    daily(
+        &store,
+        &recorded,
+        &app,
+        day(2026, Month::October, 1),
+        20,
+        |i| if i < 15 { "v1" } else { "v3" },
+    );
+    audit(
+        &store,
+        &recorded,
+        ("acme", "app"),
+        &app,
+        day(2026, Month::October, 24),
+        "schedule",
+    );
+    let lenient = policy(tmp.path(), "lenient.toml", "[deadlines]\ncritical = 120\nhigh = 120\n[evidence]\nmax_gap_days = 7\n[report]\ncontrol_owner = \"Someone Else\"\n");
+    let args = |p: &Path| -> Vec<String> {
+        [
+            "--tenant",
+            "acme",
+            "--project",
+            "app",
+            "--policy",
+            &p.display().to_string(),
+            "report",
+            "--quarter",
+            "2026-Q4",
+            "--format",
+            "json",
+            "--now",
+            "2027-01-05",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let a: Value = serde_json::from_str(&report_with(
+        &store,
+        &args(&recorded)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ))
+    .unwrap();
+    let b: Value = serde_json::from_str(&report_with(
+        &store,
+        &args(&lenient)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ))
+    .unwrap();
+    assert_eq!(finding(&a, "RUSTSEC-2021-0003")["sla"], "closed-late");
+    assert_eq!(
+        finding(&b, "RUSTSEC-2021-0003")["sla"],
+        "closed-late",
+        "judged by the recorded 7 days"
+    );
+    assert_eq!(a["deviation_counts"], b["deviation_counts"]);
+    assert_eq!(b["presentation_policy"]["differs_from_recorded"], true);
+    assert_eq!(a["presentation_policy"]["differs_from_recorded"], false);
+    assert_eq!(
+        b["signoff"]["control_owner"], "Someone Else",
+        "presentation comes from --policy"
+    );
+}
+
+#[test]
+fn a_finding_excepted_for_its_whole_life_is_not_missed() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let p = policy(
+        tmp.path(),
+        "p.toml",
+        "[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"not reachable\"\nrequested_by = \"dev\"\napproved_by = \"lead\"\nexpires = 2027-06-30\n",
+    );
+    let app = tmp.path().join("app");
+    daily(&store, &p, &app, day(2026, Month::October, 1), 25, |i| {
+        if i < 20 {
+            "v1"
+        } else {
+            "v3"
+        }
+    });
+    let r = report_json(&store, ("acme", "app"));
+    let f = finding(&r, "RUSTSEC-2021-0003");
+    assert_eq!(
+        (f["sla"].as_str(), f["resolved"]["date"].as_str()),
+        (Some("excepted"), Some("2026-10-21"))
+    );
+    assert!(f["breached_on"].is_null());
+    assert_eq!(r["summary"]["sla_breaches"], 0);
+}
+
+#[test]
+fn a_renewed_exception_shows_its_history_and_is_not_expired() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let ignore = |expires: &str, reason: &str| {
+        format!("[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"{reason}\"\nrequested_by = \"dev\"\napproved_by = \"lead\"\nexpires = {expires}\n")
+    };
+    let first = policy(tmp.path(), "a.toml", &ignore("2026-10-10", "first review"));
+    let renewed = policy(
+        tmp.path(),
+        "b.toml",
+        &ignore("2026-12-31", "renewed after vendor review"),
+    );
+    let app = tmp.path().join("app");
+    daily(
+        &store,
+        &first,
+        &app,
+        day(2026, Month::October, 1),
+        8,
+        |_| "v1",
+    );
+    daily(
+        &store,
+        &renewed,
+        &app,
+        day(2026, Month::October, 9),
+        20,
+        |_| "v1",
+    );
+    let r = report_json(&store, ("acme", "app"));
+    let e = &r["exceptions"][0];
+    assert_eq!(
+        (e["status"].as_str(), e["renewals"].as_u64()),
+        (Some("active"), Some(1))
+    );
+    assert_eq!(e["history"][1]["expires"], "2026-12-31");
+    assert_eq!(e["history"][1]["reason"], "renewed after vendor review");
+    assert_eq!(e["history"][1]["in_force_from"], "2026-10-09");
+    assert_eq!(finding(&r, "RUSTSEC-2021-0003")["sla"], "excepted");
+    assert!(r["deviation_counts"].get("expired-exception").is_none());
+    assert_eq!(
+        r["policies"].as_array().unwrap().len(),
+        2,
+        "both policies in force are restated"
+    );
+}
+
+#[test]
+fn another_lockfile_never_resolves_a_finding() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let p = policy(tmp.path(), "p.toml", "");
+    let (app, tools) = (tmp.path().join("app"), tmp.path().join("tools"));
+    stage(&app, "v1");
+    stage(&tools, "v3");
+    for i in 0..5 {
+        let d = day(2026, Month::October, 1) + Duration::days(i);
+        audit(&store, &p, ("acme", "app"), &app, d, "schedule");
+        audit(
+            &store,
+            &p,
+            ("acme", "app"),
+            &tools,
+            d + Duration::hours(1),
+            "schedule",
+        );
+    }
+    audit(
+        &store,
+        &p,
+        ("acme", "app"),
+        &tools,
+        day(2026, Month::October, 8),
+        "push",
+    );
+    let r = report_json(&store, ("acme", "app"));
+    let f = finding(&r, "RUSTSEC-2021-0003");
+    assert_eq!(
+        f["lockfile"],
+        app.join("Cargo.lock").display().to_string().as_str()
+    );
+    assert!(
+        f["resolved"].is_null(),
+        "a run of tools/Cargo.lock does not fix app/Cargo.lock's finding"
+    );
+    assert_eq!(r["coverage"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn an_edited_store_is_refused_naming_the_run() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let p = policy(tmp.path(), "p.toml", "");
+    let app = tmp.path().join("app");
+    daily(&store, &p, &app, day(2026, Month::October, 1), 12, |_| "v1");
+    // Flip a failing run to a clean one the way a SQL user would.
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let (run_id, payload): (String, String) = conn
+        .query_row("SELECT run_id, payload FROM runs WHERE seq = 5", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let mut v: Value = serde_json::from_str(&payload).unwrap();
+    v["findings"] = serde_json::json!([]);
+    conn.execute(
+        "UPDATE runs SET payload = ?1 WHERE run_id = ?2",
+        rusqlite::params![v.to_string(), run_id],
+    )
+    .unwrap();
+    drop(conn);
+    let out = cw()
+        .env("CHAINWARDEN_EVIDENCE", &store)
+        .args([
+            "--tenant",
+            "acme",
+            "--project",
+            "app",
+            "report",
+            "--quarter",
+            "2026-Q4",
+            "--now",
+            "2027-01-05",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(&run_id), "{}", text(&out.stderr));
+    let out = cw()
+        .env("CHAINWARDEN_EVIDENCE", &store)
+        .args(["evidence", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains(&format!("BROKEN  acme/app: first bad run {run_id}")),
+        "{}",
+        text(&out.stdout)
+    );
+    // Allowed: a banner, and the edited run is not used (the finding stays open).
+    let md = report_with(
+        &store,
+        &[
+            "--tenant",
+            "acme",
+            "--project",
+            "app",
+            "report",
+            "--quarter",
+            "2026-Q4",
+            "--now",
+            "2027-01-05",
+            "--allow-broken-evidence",
+        ],
+    );
+    assert!(md.contains("**BROKEN EVIDENCE.**"), "{md}");
+    assert!(md.contains("broken-evidence"), "{md}");
+    // Deleting a run breaks the chain too.
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute("DELETE FROM runs WHERE seq = 9", []).unwrap();
+    drop(conn);
+    let out = cw()
+        .env("CHAINWARDEN_EVIDENCE", &store)
+        .args(["evidence", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("missing (deleted?)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn single_missed_days_are_listed_and_zero_tolerance_is_accepted() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("e.db");
+    let p = policy(
+        tmp.path(),
+        "p.toml",
+        "[evidence]\ncadence = \"daily\"\nmax_gap_days = 0\n",
+    );
+    let app = tmp.path().join("app");
+    stage(&app, "v3");
+    for d in (1..=10).filter(|d| *d != 3) {
+        audit(
+            &store,
+            &p,
+            ("acme", "app"),
+            &app,
+            day(2026, Month::October, d),
+            "schedule",
+        );
+    }
+    let out = report_with(
+        &store,
+        &[
+            "--tenant",
+            "acme",
+            "--project",
+            "app",
+            "report",
+            "--quarter",
+            "2026-Q4",
+            "--format",
+            "json",
+            "--now",
+            "2026-10-10T23:00:00Z",
+        ],
+    );
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        r["coverage"][0]["missed_days"],
+        serde_json::json!(["2026-10-03"])
+    );
+    assert_eq!(
+        r["coverage"][0]["gaps"][0]["deviation"], true,
+        "max_gap_days = 0: every missed scan is a deviation"
+    );
+    assert_eq!(r["deviation_counts"]["missed-scan"], 1);
+}
+
+#[test]
+fn counts_reconcile_with_the_tables() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let q = crate::report::backfill();
+    let r = report_json(&q.store, ("acme", "app"));
+    let releases = r["releases"].as_array().unwrap();
+    let runs: std::collections::BTreeSet<&str> = releases
+        .iter()
+        .map(|x| x["run_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        runs.len(),
+        r["summary"]["verify_runs"].as_u64().unwrap() as usize
+    );
+    let sum: u64 = r["deviation_counts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sum as usize, r["deviations"].as_array().unwrap().len());
+    let sla: u64 = r["sla"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            [
+                "closed_within_sla",
+                "closed_late",
+                "open_within_sla",
+                "open_overdue",
+                "excepted",
+            ]
+            .iter()
+            .map(|k| s[k].as_u64().unwrap())
+            .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(sla as usize, r["findings"].as_array().unwrap().len());
+    let html = report(&q.store, ("acme", "app"), "html");
+    assert!(
+        html.contains("<b>2 / 3</b>release artifacts verified"),
+        "no more \"3 releases verified\" when one failed"
+    );
+}
+
+#[test]
+fn the_commit_is_recorded_only_when_git_tracks_the_lockfile() {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).trim().to_string()
+    };
+    std::fs::create_dir(&repo).unwrap();
+    git(&["init", "-q"]);
+    stage(&repo.join("tracked"), "v3");
+    stage(&repo.join("untracked"), "v3");
+    git(&["add", "tracked/Cargo.lock"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@e",
+        "commit",
+        "-q",
+        "-m",
+        "lock",
+    ]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let store = tmp.path().join("e.db");
+    let p = policy(tmp.path(), "p.toml", "");
+    audit(
+        &store,
+        &p,
+        ("acme", "app"),
+        &repo.join("tracked"),
+        day(2026, Month::October, 1),
+        "push",
+    );
+    audit(
+        &store,
+        &p,
+        ("acme", "app"),
+        &repo.join("untracked"),
+        day(2026, Month::October, 2),
+        "push",
+    );
+    let r = report_json(&store, ("acme", "app"));
+    let scans = r["scans"].as_array().unwrap();
+    assert_eq!(
+        (scans[0]["lockfile"].as_str(), scans[0]["commit"].as_str()),
+        (Some("tracked/Cargo.lock"), Some(head.as_str()))
+    );
+    assert!(scans[1]["commit"].is_null(), "{}", scans[1]);
+    assert!(r["period"]["timezone"] == "UTC");
+}
