@@ -23,6 +23,8 @@ pub struct FastLockfile {
     pub lines: Vec<usize>,
     /// `source` strings exactly as written.
     pub sources: Vec<Option<String>>,
+    /// `checksum` strings, lowercase (as `Checksum`'s `Display` writes them).
+    pub checksums: Vec<Option<String>>,
     pub explicit_version: Option<u32>,
 }
 
@@ -115,6 +117,8 @@ fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfi
     // Names and duplicates are checked exactly as the general reader checks them; anything it
     // would refuse goes there (`None`), which reports it with its position.
     let mut seen = HashSet::with_capacity(raws.len());
+    // Nearly every package has the same source: parse each distinct URL once.
+    let mut source_ids: HashMap<&str, SourceId> = HashMap::new();
     for raw in &raws {
         let name = raw.name?;
         if super::names::check_name(name, super::names::is_registry_source(raw.source)).is_some()
@@ -122,10 +126,21 @@ fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfi
         {
             return None;
         }
+        let source = match raw.source {
+            Some(s) => Some(match source_ids.get(s) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = SourceId::from_url(s).ok()?;
+                    source_ids.insert(s, id.clone());
+                    id
+                }
+            }),
+            None => None,
+        };
         packages.push(Package {
             name: Name::from_str(raw.name?).ok()?,
             version: semver::Version::parse(raw.version?).ok()?,
-            source: raw.source.map(SourceId::from_url).transpose().ok()?,
+            source,
             checksum: raw.checksum.map(Checksum::from_str).transpose().ok()?,
             dependencies: Vec::new(),
             replace: None,
@@ -186,6 +201,10 @@ fn build(raws: Vec<Raw<'_>>, explicit_version: Option<u32>) -> Option<FastLockfi
     Some(FastLockfile {
         lines: raws.iter().map(|r| r.line).collect(),
         sources: raws.iter().map(|r| r.source.map(str::to_string)).collect(),
+        checksums: raws
+            .iter()
+            .map(|r| r.checksum.map(str::to_ascii_lowercase))
+            .collect(),
         model: Lockfile {
             version,
             packages,
