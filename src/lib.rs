@@ -10,6 +10,7 @@ pub mod clock;
 pub mod error;
 pub mod evidence;
 pub mod exit;
+pub mod finding;
 pub mod fsutil;
 pub mod git;
 pub mod inventory;

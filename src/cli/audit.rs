@@ -15,13 +15,7 @@ use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-}
+pub use crate::audit::format::AuditFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {

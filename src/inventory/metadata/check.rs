@@ -20,8 +20,8 @@ use std::path::Path;
 
 use cargo_metadata::{Metadata, PackageId};
 
-use crate::audit::matching::is_crates_io_source;
 use crate::error::{Error, Result};
+use crate::inventory::is_crates_io_source;
 use crate::inventory::{Graph, Lockfile};
 
 /// Most disagreements listed in the error (the count says how many there were).
