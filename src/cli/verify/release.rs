@@ -7,29 +7,18 @@ use crate::clock::format_rfc3339;
 use crate::error::Result;
 use crate::exit::Outcome;
 use crate::verify::release::verify_release;
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
     /// The release directory (artifacts, the checksum manifest, bundles, provenance).
     pub dir: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let report = verify_release(&args.dir, &policy, format_rfc3339(clock.now()))?;
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &policy,
-    )
+    super::finish(&report, &args.report, global, &policy)
 }
