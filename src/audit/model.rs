@@ -162,8 +162,9 @@ pub struct Settings {
     pub yanked_checked: bool,
 }
 
+/// Findings per kind (the report's `summary`; the quarterly report's `Summary` is another thing).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
+pub struct FindingCounts {
     pub vulnerabilities: usize,
     pub unsound: usize,
     pub unmaintained: usize,
@@ -173,9 +174,11 @@ pub struct Summary {
     pub failing: usize,
 }
 
+/// Whether the audit passes its policy (a verification's three-valued verdict is
+/// `verify::model::Verdict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum PolicyVerdict {
     Pass,
     Fail,
 }
@@ -191,11 +194,11 @@ pub struct AuditReport {
     pub lockfile: LockfileInfo,
     pub database: DatabaseInfo,
     pub settings: Settings,
-    pub verdict: Verdict,
+    pub verdict: PolicyVerdict,
     /// Why the verdict is `fail`, one sentence each (failing findings, database age).
     #[serde(default)]
     pub failures: Vec<String>,
-    pub summary: Summary,
+    pub summary: FindingCounts,
     /// Sorted by (kind, advisory id, package, version).
     pub findings: Vec<Finding>,
     /// Things the reader must know (offline yanked check skipped, stale database, ...).

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::{AuditReport, Verdict};
+use crate::audit::model::{AuditReport, PolicyVerdict};
 use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
@@ -95,7 +95,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
             &subject.project.lockfile,
             report,
         )?);
-        if report.verdict == Verdict::Fail {
+        if report.verdict == PolicyVerdict::Fail {
             outcome = Outcome::Fail;
         }
     }
