@@ -3,6 +3,10 @@
 //! One module per capability; `cli` turns arguments into calls of the others, and `output` is
 //! the only way text leaves the process (through `redact`).
 
+// `pub` means part of the library's API: an item only the crate uses is `pub(crate)`, so the
+// compiler reports it once nothing uses it.
+#![warn(unreachable_pub)]
+
 pub mod advisories;
 pub mod audit;
 pub mod cli;

@@ -21,7 +21,7 @@ impl SecretsPolicy {
 }
 
 /// `*` matches within a path segment, `**` across segments.
-pub fn glob_matches(glob: &str, path: &str) -> bool {
+pub(super) fn glob_matches(glob: &str, path: &str) -> bool {
     let mut re = String::from("^");
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {

@@ -13,7 +13,7 @@ use crate::audit::model::{
 use crate::output::style::{paint, BOLD, DIM, ERROR, NOTE, OK, WARN};
 
 /// Columns the output fits.
-pub const WIDTH: usize = 100;
+pub(super) const WIDTH: usize = 100;
 /// Indentation of a field's value (`  severity: `).
 const FIELD_INDENT: usize = 12;
 
