@@ -20,6 +20,7 @@ pub mod git;
 pub mod inventory;
 pub mod json;
 pub mod lines;
+pub mod markdown;
 pub mod net;
 pub mod notify;
 pub mod output;

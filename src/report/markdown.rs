@@ -9,12 +9,7 @@ use super::model::*;
 
 pub(super) use super::markdown_tail::render_org;
 
-/// A table cell: pipes escaped, one line.
-pub(super) fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
-}
+pub(super) use crate::markdown::cell;
 
 pub(super) fn opt(v: Option<&str>) -> String {
     v.map(cell).unwrap_or_else(|| "-".into())

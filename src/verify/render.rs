@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::model::{Verdict, VerifyReport};
+use crate::markdown::cell;
 use crate::output::style::{paint, BOLD, DIM, ERROR, OK, WARN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,10 +84,6 @@ pub fn human(report: &VerifyReport) -> String {
     out
 }
 
-fn md_escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 pub fn markdown(report: &VerifyReport) -> String {
     let mut out = String::new();
     let c = &report.counts;
@@ -108,18 +105,18 @@ pub fn markdown(report: &VerifyReport) -> String {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | `{}` | {} | {} |",
-                md_escape(&s.name),
+                cell(&s.name),
                 s.verdict.as_str(),
                 check.code,
                 check.verdict.as_str(),
-                md_escape(&check.message)
+                cell(&check.message)
             );
         }
     }
     if !report.notes.is_empty() {
         let _ = writeln!(out, "\n**Notes**\n");
         for n in &report.notes {
-            let _ = writeln!(out, "- {}", md_escape(n));
+            let _ = writeln!(out, "- {}", cell(n));
         }
     }
     out

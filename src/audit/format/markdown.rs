@@ -4,10 +4,7 @@
 use std::fmt::Write;
 
 use crate::audit::model::{AuditReport, FindingStatus, PolicyVerdict};
-
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+use crate::markdown::cell;
 
 pub fn markdown(report: &AuditReport) -> String {
     let mut out = String::new();
