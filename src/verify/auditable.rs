@@ -98,8 +98,18 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
     )
     .detail("sha256", bin.sha256.clone())];
     checks.extend(lockfile_checks(&bin, &req.lockfile, &req.origin));
-    let report = (req.audit)(bin.lockfile()?, bin.target.map(str::to_string))?;
-    checks.extend(advisory_checks(&report));
+    match bin.lockfile() {
+        Ok(lock) => {
+            let report = (req.audit)(lock, bin.target.map(str::to_string))?;
+            checks.extend(advisory_checks(&report));
+        }
+        // Names no Cargo.lock could hold: the inventory cannot be audited.
+        Err(e) => checks.push(Check::new(
+            UNREADABLE,
+            Verdict::Unverifiable,
+            format!("auditable-unreadable: {e}"),
+        )),
+    }
     Ok(checks)
 }
 

@@ -298,6 +298,18 @@ fn missing_or_unreadable_auditable_data_is_never_verified() {
             b"\x7fELF garbage".to_vec(),
             "cannot parse the binary",
         ),
+        // A name no Cargo.lock may hold (it would reach paths and terminals).
+        (
+            "badname.wasm",
+            wasm_with_section(
+                ".dep-v0",
+                &zlib(
+                    DEPS.replace(r#""name":"smallvec""#, r#""name":"../x""#)
+                        .as_bytes(),
+                ),
+            ),
+            "packages[1] (`../x`): not a valid registry crate name",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let dir = tmp.path().join(name).join("release");
