@@ -50,7 +50,7 @@ pub fn store_path(global: &GlobalArgs, policy: &Policy) -> Result<PathBuf> {
 }
 
 /// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
-fn trigger(global: &GlobalArgs) -> Result<String> {
+pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
     let ci = ["GITHUB_EVENT_NAME", "CI_PIPELINE_SOURCE"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
@@ -67,9 +67,20 @@ fn trigger(global: &GlobalArgs) -> Result<String> {
     Ok(t)
 }
 
-fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
+/// Where a run was recorded: the store and the run id (for its deliveries).
+pub struct Recorded {
+    pub path: PathBuf,
+    pub scope: Scope,
+    pub run_id: String,
+}
+
+pub(crate) fn store(
+    global: &GlobalArgs,
+    policy: &Policy,
+    record: &RunRecord,
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let path = store_path(global, policy)?;
     let (run_id, count) = evidence::record(&path, record)?;
@@ -79,7 +90,24 @@ fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()>
         record.scope.project_id,
         path.display()
     ));
-    Ok(())
+    Ok(Some(Recorded {
+        path,
+        scope: record.scope.clone(),
+        run_id,
+    }))
+}
+
+/// Records the notification deliveries of a recorded run (nothing when it was not recorded).
+pub fn record_deliveries(
+    recorded: Option<&Recorded>,
+    deliveries: &[crate::notify::Delivery],
+    time: &str,
+) -> Result<()> {
+    let Some(r) = recorded.filter(|_| !deliveries.is_empty()) else {
+        return Ok(());
+    };
+    let rows = crate::notify::evidence_rows(deliveries, time);
+    Store::open(&r.path)?.record_deliveries(&r.scope, &r.run_id, &rows)
 }
 
 /// Records an audit run.
@@ -88,9 +116,9 @@ pub fn record_audit(
     policy: &Policy,
     lockfile: &Path,
     report: &AuditReport,
-) -> Result<()> {
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let scope = Scope::new(
         report.scope.tenant_id.as_deref(),
@@ -119,7 +147,7 @@ pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport
         git_commit: None,
     };
     let record = RunRecord::from_verify(scope, report, context, PolicyInForce::from_policy(policy));
-    store(global, policy, &record)
+    store(global, policy, &record).map(|_| ())
 }
 
 fn open_existing(path: &Path) -> Result<Store> {
@@ -225,6 +253,24 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                                 b.problem
                             ));
                         }
+                    }
+                }
+                let deliveries = evidence::subscription::verify_deliveries(&store, &check)?;
+                if !deliveries.deliveries.is_empty() || !deliveries.breaks.is_empty() {
+                    text.push_str(&format!(
+                        "{}{name}: {} notification deliveries verified\n",
+                        if deliveries.breaks.is_empty() {
+                            "ok      "
+                        } else {
+                            "BROKEN  "
+                        },
+                        deliveries.deliveries.len()
+                    ));
+                }
+                if !deliveries.breaks.is_empty() {
+                    broken += 1;
+                    for b in &deliveries.breaks {
+                        text.push_str(&format!("        {b}\n"));
                     }
                 }
             }

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod record;
 pub mod sign;
 pub mod store;
+pub mod subscription;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -60,10 +60,30 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE packages;
     DROP TABLE findings;
     DROP TABLE verifications;",
+    // 3: every notification delivery (see `super::subscription`): one row per sink and
+    // finding, scoped, in a per-scope chain of its own anchored to the run's record hash.
+    "CREATE TABLE deliveries (
+        tenant_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        run_record_hash TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        advisory_id TEXT,
+        time TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        external_id TEXT,
+        attempts INTEGER NOT NULL,
+        prev_hash TEXT,
+        record_hash TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, project_id, seq)
+    );
+    CREATE INDEX deliveries_run ON deliveries (run_id);",
 ];
 
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 /// A stored run with everything needed to check it against the chain.

@@ -70,6 +70,7 @@ pub(super) fn deliver(
         finding: "*".into(),
         outcome: "sent".into(),
         external_id: Some(response.status.to_string()),
+        attempts: budget.take_attempts(),
     })
 }
 
