@@ -18,6 +18,10 @@ fi
 command -v cargo-fuzz >/dev/null || { echo "cargo-fuzz missing: cargo install cargo-fuzz --locked" >&2; exit 2; }
 [[ -d "$data" ]] || { echo "seed data missing at $data (set CHAINWARDEN_TEST_DATA)" >&2; exit 2; }
 export RUSTC_BOOTSTRAP=1
+# CHAINWARDEN_FUZZ_DEV=1: `cargo fuzz --dev` (no optimisation of chainwarden itself; its
+# dependencies keep fuzz/Cargo.toml's opt-level 2), to time a cheaper build on CI.
+profile=()
+[[ "${CHAINWARDEN_FUZZ_DEV:-0}" == 1 ]] && profile=(--dev)
 
 # Seeds: small real inputs of each kind (files over 1 MiB are left out: libFuzzer caps inputs).
 seed() {
@@ -61,7 +65,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz $t for ${seconds}s"
   # No sanitizer: our code forbids `unsafe`, and what we hunt (panics, aborts, hangs, memory
   # growth) libFuzzer catches without one; the build is faster and runs go about twice as fast.
-  if ! cargo fuzz run --sanitizer none "$t" "fuzz/corpus/$t" -- \
+  if ! cargo fuzz run "${profile[@]}" --sanitizer none "$t" "fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -max_len=1048576 -print_final_stats=1; then
     echo "!! $t found a crash: see fuzz/artifacts/$t/" >&2
     status=1
