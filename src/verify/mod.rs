@@ -3,6 +3,7 @@
 
 pub mod auditable;
 pub mod checksums;
+pub mod code;
 pub mod commits;
 pub mod model;
 pub mod provenance;
