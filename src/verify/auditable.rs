@@ -12,22 +12,23 @@ use std::path::{Path, PathBuf};
 
 use auditable_serde::Source;
 
+use super::code::Code;
 use super::model::{Check, Verdict};
-use crate::audit::model::{AuditReport, Verdict as AuditVerdict};
+use crate::audit::model::{AuditReport, PolicyVerdict as AuditVerdict};
 use crate::error::{Error, Result};
 use crate::git::Git;
 use crate::inventory::binary::{self, AuditableBinary, Embedded};
 use crate::inventory::Lockfile;
 
-pub const DATA: &str = "verify:auditable-data";
-pub const MISSING: &str = "verify:auditable-missing";
-pub const UNREADABLE: &str = "verify:auditable-unreadable";
-pub const LOCKFILE: &str = "verify:auditable-lockfile";
-pub const NOT_IN_LOCKFILE: &str = "verify:auditable-not-in-lockfile";
-pub const VERSION_MISMATCH: &str = "verify:auditable-version-mismatch";
-pub const SOURCE_MISMATCH: &str = "verify:auditable-source-mismatch";
-pub const ADVISORIES: &str = "verify:auditable-advisories";
-pub const ADVISORY: &str = "verify:auditable-advisory";
+pub const DATA: Code = Code::AuditableData;
+pub const MISSING: Code = Code::AuditableMissing;
+pub const UNREADABLE: Code = Code::AuditableUnreadable;
+pub const LOCKFILE: Code = Code::AuditableLockfile;
+pub const NOT_IN_LOCKFILE: Code = Code::AuditableNotInLockfile;
+pub const VERSION_MISMATCH: Code = Code::AuditableVersionMismatch;
+pub const SOURCE_MISMATCH: Code = Code::AuditableSourceMismatch;
+pub const ADVISORIES: Code = Code::AuditableAdvisories;
+pub const ADVISORY: Code = Code::AuditableAdvisory;
 
 /// At most this many per-package lockfile checks per executable (then one that counts the
 /// rest): a binary built from another project must not flood the report.
@@ -242,7 +243,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
 pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     crate::git::validate_range(tag)?;
     if tag.contains("..") || tag.contains(':') || tag.contains('^') {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--tag `{}`: not a tag name",
             crate::lines::escape(tag)
         )));
@@ -253,7 +254,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
             .revisions(&format!("refs/tags/{tag}^{{commit}}"))?
             .run()
             .map_err(|_| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--tag {tag}: no such tag in {} (refs/tags/{tag})",
                     repo.display()
                 ))
@@ -262,7 +263,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     .trim()
     .to_string();
     if !(commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())) {
-        return Err(Error::Usage(format!("--tag {tag}: git gave no commit id")));
+        return Err(Error::usage(format!("--tag {tag}: git gave no commit id")));
     }
     // A commit id, not user input: `cat-file` takes no `--` after its object.
     let object = format!("{commit}:Cargo.lock");
@@ -273,7 +274,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     )
     .trim()
     .parse()
-    .map_err(|_| Error::Usage(format!("git cat-file -s {object}: not a size")))?;
+    .map_err(|_| Error::usage(format!("git cat-file -s {object}: not a size")))?;
     let label = PathBuf::from(format!("{}@{tag}:Cargo.lock", repo.display()));
     let limit = crate::fsutil::InputKind::Lockfile.limit();
     if size > limit {

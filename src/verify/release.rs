@@ -155,7 +155,7 @@ pub fn verify_release(
         return Err(Error::input(dir, "not a directory"));
     }
     if rp.require_auditable && auditable.is_none() {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
         ));
     }

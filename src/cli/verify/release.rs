@@ -14,18 +14,13 @@ use crate::net::{NetConfig, Network};
 use crate::policy::Policy;
 use crate::verify::auditable::{lockfile_at_tag, AuditableRequest};
 use crate::verify::release::verify_release;
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
     /// The release directory (artifacts, the checksum manifest, bundles, provenance).
     pub dir: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
     /// With release.require_auditable: the release's Cargo.lock is the one at this tag
     /// (refs/tags/TAG) of --repo.
     #[arg(long, value_name = "TAG", conflicts_with = "lockfile")]
@@ -92,13 +87,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
             verify_release(&args.dir, &policy, time, Some(&mut req))?
         }
     };
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &policy,
-    )
+    super::finish(&report, &args.report, global, &policy)
 }
 
 /// The release's `Cargo.lock` and where it came from, when the policy requires auditable
@@ -107,7 +96,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
 fn release_lockfile(args: &ReleaseArgs, policy: &Policy) -> Result<Option<(Lockfile, String)>> {
     if !policy.release.require_auditable {
         if args.tag.is_some() || args.lockfile.is_some() {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "--tag/--lockfile are for release.require_auditable = true, which the policy does not set".into(),
             ));
         }
@@ -122,7 +111,7 @@ fn release_lockfile(args: &ReleaseArgs, policy: &Policy) -> Result<Option<(Lockf
             let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
             lockfile_at_tag(&repo, tag).map(Some)
         }
-        (None, None) => Err(Error::Usage(
+        (None, None) => Err(Error::usage(
             "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
         )),
     }
