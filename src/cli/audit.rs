@@ -225,7 +225,7 @@ fn last_run(
 }
 
 /// The cached database, refreshed when older than a day and online.
-fn default_database(
+pub(crate) fn default_database(
     network: Option<&Network>,
     clock: &crate::clock::Clock,
 ) -> Result<(PathBuf, Vec<String>)> {

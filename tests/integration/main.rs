@@ -28,4 +28,5 @@ mod verify_provenance;
 mod verify_rebuild;
 mod verify_release;
 mod vex;
+mod watch;
 mod workflows;

@@ -1,0 +1,464 @@
+//! `chainwarden watch` end to end: backfilled runs over two scopes, a second advisory-db
+//! snapshot (the shared one plus an advisory written here against a crate of a recorded
+//! inventory), the loopback GitHub and webhook receivers of the notify suite.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{cw, data, text};
+use crate::notify::{
+    as_refs, fake_github, github_env, policy, posts, project, receiver, GitHub, SECRET,
+};
+
+/// The advisory this suite publishes, against `itoa` (which the shared database has none for).
+const NEW_ADVISORY: &str = r#"```toml
+[advisory]
+id = "RUSTSEC-2026-0901"
+package = "itoa"
+cvss = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+date = "2026-10-05"
+url = "https://example.org/itoa-advisory"
+categories = ["memory-corruption"]
+
+[versions]
+patched = [">= 1.0.2"]
+```
+
+# Out-of-bounds write in itoa::Buffer::format
+
+Written for chainwarden's tests: published after the projects' last audits.
+"#;
+
+/// A copy of the shared advisory database with [`NEW_ADVISORY`] added.
+fn second_snapshot(dir: &Path) -> PathBuf {
+    let src = data("advisory-db").unwrap();
+    let dst = dir.join("advisory-db-2");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(&dst)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir_all(dst.join("crates/itoa")).unwrap();
+    std::fs::write(dst.join("crates/itoa/RUSTSEC-2026-0901.md"), NEW_ADVISORY).unwrap();
+    dst
+}
+
+pub(crate) struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs chainwarden with the store, the policy and the notification environment.
+pub(crate) fn run(store: &Path, env: &[(&str, &str)], args: &[&str]) -> Out {
+    let mut cmd = cw();
+    cmd.env("CHAINWARDEN_NO_RECORD", "false")
+        .arg("--evidence")
+        .arg(store)
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    Out {
+        code: out.status.code().unwrap(),
+        stdout: text(&out.stdout),
+        stderr: text(&out.stderr),
+    }
+}
+
+fn issue<'a>(gh: &'a GitHub, advisory: &str, scope: &str) -> &'a crate::notify::Issue {
+    let found: Vec<_> = gh
+        .issues
+        .iter()
+        .filter(|i| i.title.starts_with(advisory) && i.title.ends_with(&format!(" in {scope}")))
+        .collect();
+    assert_eq!(found.len(), 1, "{advisory} in {scope}: {:#?}", gh.issues);
+    found[0]
+}
+
+/// (sink kind, finding, outcome) of every stored delivery.
+fn deliveries(store: &Path) -> Vec<(String, String, String)> {
+    let conn = rusqlite::Connection::open(store).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT sink, finding_id, outcome FROM deliveries ORDER BY tenant_id, project_id, seq",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        let sink: String = r.get(0)?;
+        Ok((
+            sink.split(':').next().unwrap().to_string(),
+            r.get(1)?,
+            r.get(2)?,
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+pub(crate) struct Scenario {
+    pub tmp: tempfile::TempDir,
+    pub store: PathBuf,
+    pub policy: PathBuf,
+    pub db2: PathBuf,
+}
+
+/// Two scopes audited on 1 October with the shared database, three watch runs (2, 10 and 15
+/// October), the second against the snapshot with the new advisory, `api` upgraded on the
+/// 12th. Returns the scenario's files for the report tests.
+pub(crate) fn scenario(
+    gh: &std::sync::Arc<std::sync::Mutex<GitHub>>,
+    gh_url: &str,
+    hook: &str,
+) -> Option<Scenario> {
+    let db1 = data("advisory-db")?;
+    let tmp = tempfile::tempdir().unwrap();
+    let db2 = second_snapshot(tmp.path());
+    let store = tmp.path().join("evidence.db");
+    let plain = policy(
+        tmp.path(),
+        "[subscription]\nmax_detection_days = 7\nnotify = [\"github\", \"webhook\"]\n",
+    );
+    let web = project(
+        tmp.path(),
+        "web",
+        &[("smallvec", "1.6.0"), ("itoa", "1.0.1")],
+    );
+    let api = project(
+        tmp.path(),
+        "api",
+        &[("itoa", "1.0.1"), ("serde", "1.0.100")],
+    );
+    let api_fixed = project(
+        tmp.path(),
+        "api-fixed",
+        &[("itoa", "1.0.2"), ("serde", "1.0.100")],
+    );
+    let mut env = github_env(gh_url);
+    env.push(("CHAINWARDEN_WEBHOOK_SECRET", SECRET.to_string()));
+    let env = as_refs(&env);
+    let policy_arg = plain.to_str().unwrap().to_string();
+    let audit = |now: &str, name: &str, dir: &Path, db: &Path| {
+        let out = run(
+            &store,
+            &env,
+            &[
+                "audit",
+                "--lockfile-only",
+                "--now",
+                now,
+                "--policy",
+                &policy_arg,
+                "--project",
+                name,
+                "--db",
+                db.to_str().unwrap(),
+                dir.to_str().unwrap(),
+            ],
+        );
+        assert!(out.code < 2, "{}", out.stderr);
+    };
+    let sink = format!("webhook:{hook}");
+    let watch = |now: &str, db: &Path| {
+        run(
+            &store,
+            &env,
+            &[
+                "watch",
+                "--now",
+                now,
+                "--policy",
+                &policy_arg,
+                "--db",
+                db.to_str().unwrap(),
+                "--format",
+                "json",
+                "--notify",
+                "github:acme/web",
+                "--notify",
+                &sink,
+            ],
+        )
+    };
+    audit("2026-10-01T09:00:00Z", "web", &web, &db1);
+    audit("2026-10-01T09:05:00Z", "api", &api, &db1);
+
+    // Watch 1: nothing new; the audit's smallvec finding gets its issue (GitHub issues follow
+    // every current finding), the webhook hears nothing.
+    let w1 = watch("2026-10-02T06:00:00Z", &db1);
+    assert_eq!(w1.code, 0, "{}\n{}", w1.stdout, w1.stderr);
+    let doc: Value = serde_json::from_str(&w1.stdout).unwrap();
+    assert_eq!(doc["scopes"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert!(doc["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["new"].as_array().unwrap().is_empty()));
+    assert_eq!(gh.lock().unwrap().issues.len(), 1);
+
+    // Watch 2: the new advisory is new in both scopes; it fails their policy: exit 1.
+    let w2 = watch("2026-10-10T06:00:00Z", &db2);
+    assert_eq!(w2.code, 1, "{}\n{}", w2.stdout, w2.stderr);
+    let doc: Value = serde_json::from_str(&w2.stdout).unwrap();
+    for s in doc["scopes"].as_array().unwrap() {
+        let new = s["new"].as_array().unwrap();
+        assert_eq!(new.len(), 1, "{s:#}");
+        assert_eq!(new[0]["advisory_id"], "RUSTSEC-2026-0901");
+        assert_eq!(new[0]["published"], "2026-10-05");
+        assert_eq!(s["fails"], true);
+        assert!(s["run_id"].as_str().is_some());
+    }
+    {
+        let g = gh.lock().unwrap();
+        assert_eq!(g.issues.len(), 3, "{:#?}", g.issues);
+        issue(&g, "RUSTSEC-2026-0901", "-/web");
+        issue(&g, "RUSTSEC-2026-0901", "-/api");
+    }
+
+    // api upgrades itoa; watch 3 closes its issue and tells the webhook it is fixed.
+    audit("2026-10-12T09:00:00Z", "api", &api_fixed, &db2);
+    let w3 = watch("2026-10-15T06:00:00Z", &db2);
+    assert_eq!(w3.code, 0, "nothing new: {}\n{}", w3.stdout, w3.stderr);
+    let doc: Value = serde_json::from_str(&w3.stdout).unwrap();
+    let api_scope = doc["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["project_id"] == "api")
+        .unwrap();
+    assert_eq!(
+        api_scope["fixed"][0]["advisory_id"], "RUSTSEC-2026-0901",
+        "{doc:#}"
+    );
+    Some(Scenario {
+        tmp,
+        store,
+        policy: plain,
+        db2,
+    })
+}
+
+#[test]
+fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
+    let (gh_url, gh) = fake_github();
+    let (hook, got) = receiver();
+    let Some(s) = scenario(&gh, &gh_url, &hook) else {
+        return;
+    };
+
+    let writes = posts(&gh.lock().unwrap());
+    {
+        let g = gh.lock().unwrap();
+        assert_eq!(g.issues.len(), 3, "never a duplicate: {:#?}", g.issues);
+        let fixed = issue(&g, "RUSTSEC-2026-0901", "-/api");
+        assert_eq!(fixed.state, "closed");
+        assert!(
+            fixed.comments[0].starts_with("Fixed: no longer found"),
+            "{:?}",
+            fixed.comments
+        );
+        assert_eq!(issue(&g, "RUSTSEC-2026-0901", "-/web").state, "open");
+        assert_eq!(issue(&g, "RUSTSEC-2021-0003", "-/web").state, "open");
+    }
+    {
+        // The receiver answers 503 once (retried): watch 2 posted each scope's new finding,
+        // watch 3 the fixed one.
+        let got = got.lock().unwrap();
+        assert!(got.iter().all(|(_, valid)| *valid), "every body is signed");
+        let new: Vec<&str> = got
+            .iter()
+            .flat_map(|(d, _)| d["batch"]["findings"].as_array().unwrap())
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            new,
+            [
+                "-/api:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1",
+                "-/web:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1"
+            ],
+            "each new finding once"
+        );
+        assert_eq!(got.len(), 3, "{got:#?}");
+        assert_eq!(
+            got[2].0["batch"]["fixed"][0],
+            "-/api:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1"
+        );
+    }
+
+    // A rerun of the last watch writes nothing anywhere.
+    let mut env = github_env(&gh_url);
+    env.push(("CHAINWARDEN_WEBHOOK_SECRET", SECRET.to_string()));
+    let env = as_refs(&env);
+    let sink = format!("webhook:{hook}");
+    let again = run(
+        &s.store,
+        &env,
+        &[
+            "watch",
+            "--now",
+            "2026-10-16T06:00:00Z",
+            "--policy",
+            s.policy.to_str().unwrap(),
+            "--db",
+            s.db2.to_str().unwrap(),
+            "--notify",
+            "github:acme/web",
+            "--notify",
+            &sink,
+        ],
+    );
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("-/web") || again.stdout.contains("default/web"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(posts(&gh.lock().unwrap()), writes, "a rerun must not write");
+    assert_eq!(got.lock().unwrap().len(), 3);
+
+    // Every delivery is evidence: each new finding created once per sink, the fix recorded.
+    let rows = deliveries(&s.store);
+    let count = |sink: &str, finding: &str, outcome: &str| {
+        rows.iter()
+            .filter(|r| r.0 == sink && r.1 == finding && r.2 == outcome)
+            .count()
+    };
+    for scope in ["-/web", "-/api"] {
+        let id = format!("{scope}:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1");
+        assert_eq!(count("github", &id, "created"), 1, "{rows:#?}");
+        assert_eq!(count("webhook", &id, "sent"), 1, "{rows:#?}");
+    }
+    let api_id = "-/api:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1";
+    assert_eq!(count("github", api_id, "closed"), 1, "{rows:#?}");
+    assert_eq!(count("webhook", api_id, "sent (fixed)"), 1, "{rows:#?}");
+    let verify = cw()
+        .arg("evidence")
+        .arg("verify")
+        .arg("--evidence")
+        .arg(&s.store)
+        .output()
+        .unwrap();
+    let out = text(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("default/web: 7 run(s)") || out.contains("default/web:"),
+        "{out}"
+    );
+    assert!(out.contains("notification deliveries verified"), "{out}");
+    drop(s.tmp);
+}
+
+#[test]
+fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("evidence.db");
+    let plain = policy(tmp.path(), "");
+    let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
+    let api = project(tmp.path(), "api", &[("smallvec", "1.6.0")]);
+    let (gh_url, _gh) = fake_github();
+    let env = github_env(&gh_url);
+    let env = as_refs(&env);
+    let p = plain.to_str().unwrap();
+    let d = db.to_str().unwrap();
+    // Nothing recorded: nothing to watch.
+    let none = run(
+        &store,
+        &env,
+        &["watch", "--offline", "--db", d, "--policy", p],
+    );
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("no evidence store"), "{}", none.stderr);
+    for (name, dir) in [("web", &web), ("api", &api)] {
+        let out = run(
+            &store,
+            &env,
+            &[
+                "audit",
+                "--lockfile-only",
+                "--now",
+                "2026-10-01",
+                "--policy",
+                p,
+                "--project",
+                name,
+                "--db",
+                d,
+                dir.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+    }
+    // --notify needs the network.
+    let offline = run(
+        &store,
+        &env,
+        &[
+            "watch",
+            "--offline",
+            "--db",
+            d,
+            "--notify",
+            "github:acme/web",
+        ],
+    );
+    assert_eq!(offline.code, 2);
+    // api's recorded run is edited: api is not evaluated, web is; exit 2.
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    conn.execute(
+        "UPDATE runs SET payload = replace(payload, '1.6.0', '1.6.1') WHERE project_id = 'api'",
+        [],
+    )
+    .unwrap();
+    let out = run(
+        &store,
+        &env,
+        &[
+            "watch",
+            "--now",
+            "2026-10-02",
+            "--policy",
+            p,
+            "--db",
+            d,
+            "--notify",
+            "github:acme/missing",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(
+            "default/api: NOT EVALUATED: evidence store: evidence of default/api does not verify"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("-/web github:acme/missing *: failed"),
+        "{}",
+        out.stdout
+    );
+    let failed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE project_id = 'web' AND outcome LIKE 'failed%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, 1, "the failed delivery is evidence");
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM runs WHERE project_id = 'web' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["audit", "watch"]);
+}
