@@ -162,6 +162,8 @@ pub fn build(
     let exceptions = exceptions::build(&runs, &span, &found.records, &mut deviations);
     let (release_rows, commits) = releases::build(&runs, &span, &mut deviations);
     let inventory = releases::inventory(&runs, &span);
+    let subscription =
+        super::subscription::build(store, &check, &runs, &found.records, &span, &mut deviations)?;
     for b in &check.breaks {
         deviations.push(Deviation {
             date: day_of(&b.time)
@@ -297,6 +299,7 @@ pub fn build(
             approvers: report_policy.approvers.clone(),
         },
         open_by_day: found.open_by_day,
+        subscription,
     };
     let json = serde_json::to_vec(&report).expect("report serialises");
     report.integrity.content_sha256 = crate::evidence::policy::sha256_hex(&json);

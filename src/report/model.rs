@@ -42,6 +42,49 @@ pub struct QuarterReport {
     pub signoff: SignOff,
     /// Open findings each day of the period, for the ageing chart.
     pub open_by_day: Vec<DayCount>,
+    /// The advisory subscription: detection latency and notifications per vulnerability.
+    pub subscription: Subscription,
+}
+
+/// The "Subscription" section (see `report::subscription`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    /// The `[subscription]` of the policy in force at the end of the period.
+    pub max_detection_days: Option<u32>,
+    pub notify: Vec<String>,
+    pub watch_runs: usize,
+    pub deliveries_verified: usize,
+    /// Delivery records that do not verify (also an integrity problem).
+    pub delivery_breaks: Vec<String>,
+    /// One per vulnerability of the findings table.
+    pub rows: Vec<SubscriptionRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionRow {
+    /// The finding's `F-NNN`.
+    pub finding: String,
+    pub advisory_id: String,
+    pub package: String,
+    /// The advisory's date.
+    pub published: Option<String>,
+    pub first_detected: String,
+    pub first_run: String,
+    /// `audit` or `watch`.
+    pub detected_by: String,
+    /// Days from publication to first detection.
+    pub detection_days: Option<i64>,
+    /// The first delivery to each kind of sink that told of it.
+    pub first_notified: Vec<FirstNotified>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstNotified {
+    pub sink: String,
+    pub time: String,
+    pub run_id: String,
+    /// Issue number or HTTP status.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -278,7 +321,7 @@ pub struct Deviation {
     pub date: String,
     /// `missed-scan`, `stale-database`, `sla-breach`, `expired-exception`,
     /// `exception-approval`, `failed-verification`, `unsigned-commit`,
-    /// `lockfile-scope-change`, `broken-evidence`.
+    /// `lockfile-scope-change`, `broken-evidence`, `late-detection`, `not-notified`.
     pub kind: String,
     /// Auditor category: timing, execution, evidence, scope.
     pub category: String,

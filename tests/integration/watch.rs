@@ -350,6 +350,101 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
         "{out}"
     );
     assert!(out.contains("notification deliveries verified"), "{out}");
+
+    // The report's subscription section: latencies, first notifications, breaches.
+    let report = |format: &str| {
+        let out = cw()
+            .args([
+                "report",
+                "--quarter",
+                "2026-Q4",
+                "--project",
+                "web",
+                "--now",
+                "2026-10-20",
+                "--format",
+                format,
+                "--evidence",
+            ])
+            .arg(&s.store)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let doc: Value = serde_json::from_str(&report("json")).unwrap();
+    let sub = &doc["subscription"];
+    assert_eq!(sub["max_detection_days"], 7, "{sub:#}");
+    assert_eq!(sub["notify"], serde_json::json!(["github", "webhook"]));
+    assert_eq!(sub["watch_runs"], 4);
+    let row = |advisory: &str| {
+        sub["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["advisory_id"] == advisory)
+            .unwrap_or_else(|| panic!("{advisory}: {sub:#}"))
+            .clone()
+    };
+    let itoa = row("RUSTSEC-2026-0901");
+    assert_eq!(itoa["published"], "2026-10-05");
+    assert_eq!(itoa["first_detected"], "2026-10-10T06:00:00Z");
+    assert_eq!(itoa["detected_by"], "watch");
+    assert_eq!(itoa["detection_days"], 5);
+    let told: Vec<&str> = itoa["first_notified"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["sink"].as_str().unwrap())
+        .collect();
+    assert_eq!(told.len(), 2, "{itoa:#}");
+    assert_eq!(told[0], "github:acme/web");
+    assert!(told[1] == "webhook:http://127.0.0.1/…", "{itoa:#}");
+    assert_eq!(
+        itoa["first_notified"][0]["external_id"],
+        format!(
+            "#{}",
+            issue(&gh.lock().unwrap(), "RUSTSEC-2026-0901", "-/web").number
+        )
+    );
+    let smallvec = row("RUSTSEC-2021-0003");
+    assert_eq!(smallvec["detected_by"], "audit");
+    assert_eq!(smallvec["published"], "2021-01-08");
+    assert_eq!(smallvec["first_notified"][0]["external_id"], "#1");
+    // smallvec's advisory was 5 years old when first detected, and no webhook was told of it
+    // (it was never new to a watch): both are deviations; the timely itoa finding is none.
+    let devs: Vec<(String, String)> = doc["deviations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "late-detection" || d["kind"] == "not-notified")
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_string(),
+                d["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(devs.len(), 2, "{devs:#?}");
+    assert!(
+        devs.iter().all(|(_, s)| s.contains("RUSTSEC-2021-0003")),
+        "{devs:#?}"
+    );
+    let md = report("markdown");
+    assert!(md.contains("## Subscription"), "{md}");
+    assert!(
+        md.contains("| 2026-10-05 | 2026-10-10T06:00:00Z (watch `"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 5 day(s) | github:acme/web 2026-10-10T06:00:00Z (#"),
+        "{md}"
+    );
+    let html = report("html");
+    assert!(
+        html.contains("<h2>Subscription</h2>") && html.contains("<td class=\"num\">5 day(s)</td>"),
+        "{html}"
+    );
     drop(s.tmp);
 }
 
