@@ -445,6 +445,66 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
         html.contains("<h2>Subscription</h2>") && html.contains("<td class=\"num\">5 day(s)</td>"),
         "{html}"
     );
+
+    // A PR-style audit of web against its last recorded run fails only on what it adds.
+    let pr = project(
+        s.tmp.path(),
+        "web-pr",
+        &[("smallvec", "1.6.0"), ("itoa", "1.0.1"), ("regex", "1.5.4")],
+    );
+    let web_now = project(
+        s.tmp.path(),
+        "web-now",
+        &[("smallvec", "1.6.0"), ("itoa", "1.0.1")],
+    );
+    let pr_audit = |dir: &Path| {
+        let out = run(
+            &s.store,
+            &[],
+            &[
+                "--no-record",
+                "audit",
+                "--lockfile-only",
+                "--now",
+                "2026-10-20T09:00:00Z",
+                "--policy",
+                s.policy.to_str().unwrap(),
+                "--project",
+                "web",
+                "--db",
+                s.db2.to_str().unwrap(),
+                "--format",
+                "json",
+                "--baseline",
+                "last-run",
+                "--fail-on",
+                "new",
+                dir.to_str().unwrap(),
+            ],
+        );
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+        (out.code, doc, out.stderr)
+    };
+    let (code, doc, stderr) = pr_audit(&web_now);
+    assert_eq!(
+        code, 0,
+        "itoa and smallvec fail the policy but are not new: {stderr}"
+    );
+    assert_eq!(doc["baseline"]["new"], 0, "{doc:#}");
+    let (code, doc, stderr) = pr_audit(&pr);
+    assert_eq!(code, 1, "{stderr}");
+    let new: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["baseline_state"] == "new")
+        .map(|f| f["advisory_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(new, ["RUSTSEC-2022-0013"], "{doc:#}");
+    assert_eq!(
+        doc["failures"][0],
+        "1 new finding(s) fail the policy (--fail-on new)"
+    );
     drop(s.tmp);
 }
 
