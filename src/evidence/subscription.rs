@@ -321,3 +321,124 @@ pub fn verify_deliveries(store: &Store, runs: &ChainCheck) -> Result<DeliveryChe
     }
     Ok(check)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{PolicyInForce, RunRecord};
+    use crate::policy::Policy;
+
+    fn run(scope: &Scope, kind: &str, time: &str, inventory: Option<&str>) -> RunRecord {
+        RunRecord {
+            run_id: crate::evidence::record::new_run_id(),
+            scope: scope.clone(),
+            kind: kind.into(),
+            command: kind.into(),
+            time: time.into(),
+            tool_version: "0".into(),
+            git_commit: None,
+            lockfile_path: Some("Cargo.lock".into()),
+            lockfile_sha256: None,
+            db_commit: None,
+            db_age_days: None,
+            trigger: "manual".into(),
+            origin: "recorded".into(),
+            verdict: "pass".into(),
+            policy: PolicyInForce::from_policy(&Policy::builtin()),
+            payload: "{}".into(),
+            inventory: inventory.map(String::from),
+        }
+    }
+
+    #[test]
+    fn latest_inventory_is_the_newest_audit_by_time_per_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("e.db")).unwrap();
+        let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
+        let newest = run(&web, "audit", "2026-10-05T00:00:00Z", Some("[2]"));
+        // Recorded in this order: a backfilled older audit after the newest, a later watch
+        // and a later verify, none of which is the latest inventory.
+        for r in [
+            run(&web, "audit", "2026-10-01T00:00:00Z", Some("[1]")),
+            newest.clone(),
+            run(&web, "audit", "2026-10-03T00:00:00Z", Some("[3]")),
+            run(&web, "watch", "2026-10-09T00:00:00Z", Some("[2]")),
+            run(&web, "verify", "2026-10-10T00:00:00Z", None),
+            run(&api, "audit", "2026-10-02T00:00:00Z", Some("[4]")),
+        ] {
+            store.record(&r).unwrap();
+        }
+        let latest = store.latest_inventories().unwrap();
+        assert_eq!(latest.len(), 2);
+        assert_eq!(latest[0].scope, api);
+        assert_eq!(latest[1].scope, web);
+        assert_eq!(latest[1].run_id, newest.run_id);
+        assert_eq!(latest[1].seq, 2);
+        assert_eq!(latest[1].inventory_sha256, sha256_hex(b"[2]"));
+    }
+
+    #[test]
+    fn deliveries_chain_per_scope_are_redacted_and_need_a_run_of_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("e.db")).unwrap();
+        let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
+        let r = run(&web, "audit", "2026-10-01T00:00:00Z", Some("[]"));
+        store.record(&r).unwrap();
+        let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
+        let d = |outcome: &str| {
+            DeliveryRecord::new(
+                "github:acme/web",
+                "-/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0",
+                Some("RUSTSEC-2021-0003"),
+                "2026-10-01T00:00:00Z",
+                outcome,
+                Some("#1"),
+                1,
+            )
+        };
+        store
+            .record_deliveries(
+                &web,
+                &r.run_id,
+                &[d("created"), d(&format!("failed: {token}"))],
+            )
+            .unwrap();
+        // The run is not one of api's: refused, nothing stored.
+        let e = store
+            .record_deliveries(&api, &r.run_id, &[d("created")])
+            .unwrap_err();
+        assert!(e.to_string().contains("is not stored"), "{e}");
+        assert!(store.deliveries(&api).unwrap().is_empty());
+        let stored = store.deliveries(&web).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(
+            !stored[1].delivery.outcome.contains(&token),
+            "redacted before storage"
+        );
+        assert_eq!(
+            stored[1].prev_hash.as_deref(),
+            Some(stored[0].record_hash.as_str())
+        );
+        // The run's payload is no audit report, so the run does not verify: its deliveries are
+        // not anchored (the verified path is tested end to end in tests/integration/watch.rs).
+        let check = crate::evidence::verify_scope(&store, &web).unwrap();
+        let unanchored = verify_deliveries(&store, &check).unwrap();
+        assert!(unanchored.deliveries.is_empty());
+        assert_eq!(
+            unanchored.breaks[0],
+            format!(
+                "delivery #1: its run {} is not a verified run of the scope",
+                r.run_id
+            )
+        );
+        store
+            .conn
+            .execute("DELETE FROM deliveries WHERE seq = 1", [])
+            .unwrap();
+        let broken = verify_deliveries(&store, &check).unwrap();
+        assert_eq!(
+            broken.breaks,
+            ["delivery #2: deliveries 1 to 1 are missing"]
+        );
+    }
+}
