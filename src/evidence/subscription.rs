@@ -322,6 +322,136 @@ pub fn verify_deliveries(store: &Store, runs: &ChainCheck) -> Result<DeliveryChe
     Ok(check)
 }
 
+/// A delivery as one export line's `delivery` member (`{"delivery": ...}`, signed like runs).
+/// It names its run; an import re-chains it in the importing store, anchored to that run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportDelivery {
+    pub format: u32,
+    pub tenant_id: String,
+    pub project_id: String,
+    pub run_id: String,
+    pub sink: String,
+    pub finding_id: String,
+    pub advisory_id: Option<String>,
+    pub time: String,
+    pub outcome: String,
+    pub external_id: Option<String>,
+    pub attempts: u32,
+}
+
+pub const DELIVERY_EXPORT_FORMAT: u32 = 1;
+
+impl ExportDelivery {
+    pub fn from_stored(d: &StoredDelivery) -> ExportDelivery {
+        let x = &d.delivery;
+        ExportDelivery {
+            format: DELIVERY_EXPORT_FORMAT,
+            tenant_id: d.scope.tenant_id.clone(),
+            project_id: d.scope.project_id.clone(),
+            run_id: d.run_id.clone(),
+            sink: x.sink.clone(),
+            finding_id: x.finding_id.clone(),
+            advisory_id: x.advisory_id.clone(),
+            time: x.time.clone(),
+            outcome: x.outcome.clone(),
+            external_id: x.external_id.clone(),
+            attempts: x.attempts,
+        }
+    }
+
+    /// The scope and the record (redacted again: an export is untrusted input).
+    pub fn to_record(&self) -> std::result::Result<(Scope, DeliveryRecord), String> {
+        if self.format != DELIVERY_EXPORT_FORMAT {
+            return Err(format!(
+                "delivery format {} is not supported (expected {DELIVERY_EXPORT_FORMAT})",
+                self.format
+            ));
+        }
+        let scope = Scope::checked(&self.tenant_id, &self.project_id)?;
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if self.run_id.len() != 32 || !self.run_id.bytes().all(hex) {
+            return Err(format!(
+                "run_id {:?} is not 32 lower-case hex digits",
+                self.run_id.chars().take(40).collect::<String>()
+            ));
+        }
+        crate::clock::parse_rfc3339(&self.time).map_err(|e| format!("delivery time: {e}"))?;
+        let record = DeliveryRecord::new(
+            &self.sink,
+            &self.finding_id,
+            self.advisory_id.as_deref(),
+            &self.time,
+            &self.outcome,
+            self.external_id.as_deref(),
+            self.attempts,
+        );
+        Ok((scope, record))
+    }
+}
+
+/// Export lines of the verified deliveries of `check`'s scope at or after `since`:
+/// (time, run id, JSON of the delivery). A scope whose deliveries do not verify is refused.
+pub fn export_deliveries(
+    store: &Store,
+    check: &ChainCheck,
+    since: &str,
+) -> Result<Vec<(String, String, String)>> {
+    let verified = verify_deliveries(store, check)?;
+    if let Some(b) = verified.breaks.first() {
+        return Err(Error::Evidence(format!(
+            "deliveries of {}/{} do not verify: {b} (run `chainwarden evidence verify`)",
+            check.scope.tenant_id, check.scope.project_id
+        )));
+    }
+    Ok(verified
+        .deliveries
+        .iter()
+        .filter(|d| d.delivery.time.as_str() >= since)
+        .map(|d| {
+            let text = serde_json::to_string(&ExportDelivery::from_stored(d)).expect("serialises");
+            (d.delivery.time.clone(), d.run_id.clone(), text)
+        })
+        .collect())
+}
+
+impl Store {
+    /// Whether run `run_id` is stored in `scope`.
+    pub fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM runs WHERE run_id = ?1 AND tenant_id = ?2 AND project_id = ?3",
+                params![run_id, scope.tenant_id, scope.project_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+
+    /// Whether this delivery of this run is stored (imports are idempotent).
+    pub fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM deliveries WHERE tenant_id = ?1 AND project_id = ?2 AND run_id = ?3
+                 AND sink = ?4 AND finding_id = ?5 AND time = ?6 AND outcome = ?7",
+                params![
+                    scope.tenant_id,
+                    scope.project_id,
+                    run_id,
+                    d.sink,
+                    d.finding_id,
+                    d.time,
+                    d.outcome
+                ],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

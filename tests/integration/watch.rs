@@ -446,6 +446,92 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
         "{html}"
     );
 
+    // Deliveries travel with the runs through export and import (the shipped workflows move
+    // evidence as artifacts): the imported store's report tells the same subscription story.
+    let export = s.tmp.path().join("export.jsonl");
+    let ev = |store: &Path, args: &[&str]| {
+        let out = cw()
+            .arg("--evidence")
+            .arg(store)
+            .arg("evidence")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    };
+    let (code, _, stderr) = ev(&s.store, &["export", "--output", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let exported = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        exported.lines().any(|l| l.starts_with("{\"delivery\":")),
+        "{exported}"
+    );
+    let copy = s.tmp.path().join("copy.db");
+    for (round, expected) in [
+        (1, "delivery(ies) (0 already present)"),
+        (2, "0 delivery(ies)"),
+    ] {
+        let (code, _, stderr) = ev(
+            &copy,
+            &["import", "--allow-unsigned", export.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains(expected), "round {round}: {stderr}");
+    }
+    let imported = cw()
+        .args([
+            "report",
+            "--quarter",
+            "2026-Q4",
+            "--project",
+            "web",
+            "--now",
+            "2026-10-20",
+            "--format",
+            "json",
+            "--evidence",
+        ])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let imported: Value = serde_json::from_slice(&imported.stdout).unwrap();
+    let strip = |v: &Value| {
+        let mut rows = v["subscription"]["rows"].clone();
+        for r in rows.as_array_mut().unwrap() {
+            for n in r["first_notified"].as_array_mut().unwrap() {
+                n.as_object_mut().unwrap().remove("run_id");
+            }
+        }
+        rows
+    };
+    assert_eq!(strip(&imported), strip(&doc), "same rows after import");
+    // A delivery naming a run the export does not hold imports nothing.
+    let forged = s.tmp.path().join("forged.jsonl");
+    let line = exported
+        .lines()
+        .find(|l| l.starts_with("{\"delivery\":"))
+        .unwrap();
+    let run_id = serde_json::from_str::<Value>(line).unwrap()["delivery"]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    std::fs::write(&forged, line.replace(&run_id, &"0".repeat(32))).unwrap();
+    let fresh = s.tmp.path().join("fresh.db");
+    let (code, _, stderr) = ev(
+        &fresh,
+        &["import", "--allow-unsigned", forged.to_str().unwrap()],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("forged.jsonl:1")
+            && stderr.contains("neither in this export nor in the store"),
+        "{stderr}"
+    );
+
     // A PR-style audit of web against its last recorded run fails only on what it adds.
     let pr = project(
         s.tmp.path(),
