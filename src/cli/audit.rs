@@ -216,7 +216,7 @@ fn last_run(
         .filter(|r| (r.kind == "audit" || r.kind == "watch") && r.time < now)
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
-            crate::error::Error::Usage(format!(
+            crate::error::Error::usage(format!(
                 "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
                 path.display()
             ))

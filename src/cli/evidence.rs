@@ -60,7 +60,7 @@ pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
         .or(ci)
         .unwrap_or_else(|| "manual".into());
     if !is_valid_trigger(&t) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--trigger: `{t}` is not a trigger (1-64 characters of A-Z a-z 0-9 . _ : -)"
         )));
     }
@@ -152,7 +152,7 @@ pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport
 
 fn open_existing(path: &Path) -> Result<Store> {
     if !path.is_file() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "{}: no evidence store (record runs first, or pass --evidence)",
             path.display()
         )));
@@ -179,7 +179,8 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
         } => {
             let since = match since {
                 Some(s) => format_rfc3339(
-                    parse_rfc3339(&s).map_err(|e| Error::Usage(format!("--since: {e}")))?,
+                    parse_rfc3339(&s)
+                        .map_err(|e| Error::usage(format!("--since: {e}")).caused_by(e))?,
                 ),
                 None => String::new(),
             };

@@ -51,7 +51,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
     let path = store_path(global, &policy)?;
     if !path.is_file() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "{}: no evidence store (record audits first, or pass --evidence)",
             path.display()
         )));

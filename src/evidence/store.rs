@@ -146,7 +146,7 @@ fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::Evidence(e.to_string())
+    Error::evidence(e.to_string()).caused_by(e)
 }
 
 impl Store {
@@ -155,7 +155,8 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let err = |e: rusqlite::Error| Error::Evidence(format!("{}: {e}", path.display()));
+        let err =
+            |e: rusqlite::Error| Error::evidence(format!("{}: {e}", path.display())).caused_by(e);
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")

@@ -79,7 +79,7 @@ pub(super) fn deliver(
 ) -> Result<()> {
     let token = env("GITHUB_TOKEN")
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::Usage("GITHUB_TOKEN is not set".into()))?;
+        .ok_or_else(|| Error::usage("GITHUB_TOKEN is not set".into()))?;
     let base = env("GITHUB_API_URL")
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "https://api.github.com".into());

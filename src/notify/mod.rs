@@ -41,7 +41,7 @@ impl Sink {
             ),
             None => text.chars().filter(|c| !c.is_control()).take(200).collect(),
         };
-        let bad = |why: &str| Error::Usage(format!("--notify {shown}: {why}"));
+        let bad = |why: &str| Error::usage(format!("--notify {shown}: {why}"));
         if let Some(rest) = text.strip_prefix("github:") {
             let (owner, repo) = rest
                 .split_once('/')
@@ -320,7 +320,7 @@ fn per_finding(sent: Delivery, batch: &Batch) -> Vec<Delivery> {
 /// Parses every `--notify` value first, so a typo fails the run before any work (exit 2).
 pub fn parse_sinks(values: &[String], offline: bool) -> Result<Vec<Sink>> {
     if offline && !values.is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "--notify needs the network: drop --offline".into(),
         ));
     }

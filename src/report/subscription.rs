@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use super::compute::{day_of, Span};
 use super::markdown::{cell, opt, short, table};
-use super::model::{Deviation, FindingRecord, QuarterReport, Subscription, SubscriptionRow};
+use super::model::{
+    Deviation, DeviationKind, FindingRecord, QuarterReport, Subscription, SubscriptionRow,
+};
 use crate::error::Result;
 use crate::evidence::subscription::{verify_deliveries, StoredDelivery};
 use crate::evidence::{ChainCheck, PolicyInForce, Store, VerifiedRun};
@@ -117,10 +119,10 @@ fn breaches(
     let Some(day) = day_of(&row.first_detected).filter(|d| *d >= span.start) else {
         return;
     };
-    let mut add = |kind: &str, category: &str, detail: String| {
+    let mut add = |kind: DeviationKind, category: &str, detail: String| {
         dev.push(Deviation {
             date: crate::clock::format_date(day),
-            kind: kind.into(),
+            kind,
             category: category.into(),
             run_id: Some(row.first_run.clone()),
             subject: format!("{} {} {}", row.finding, row.advisory_id, row.package),
@@ -130,7 +132,7 @@ fn breaches(
     if let (Some(max), Some(days)) = (rules.max_detection_days, row.detection_days) {
         if days > i64::from(max) {
             add(
-                "late-detection",
+                DeviationKind::LateDetection,
                 "timing",
                 format!(
                     "first detected {days} days after the advisory was published ({}), over the policy's {max} (subscription.max_detection_days)",
@@ -141,7 +143,7 @@ fn breaches(
     }
     for kind in rules.notify.iter().filter(|k| !sinks_told.contains(k)) {
         add(
-            "not-notified",
+            DeviationKind::NotNotified,
             "execution",
             format!("no recorded delivery to a {kind} sink (subscription.notify)"),
         );

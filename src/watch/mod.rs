@@ -60,13 +60,13 @@ pub fn evaluate(
         .runs
         .iter()
         .find(|r| r.run_id == latest.run_id)
-        .ok_or_else(|| Error::Evidence(format!("run {} did not verify", latest.run_id)))?;
+        .ok_or_else(|| Error::evidence(format!("run {} did not verify", latest.run_id)))?;
     let audited = source
         .audit()
-        .ok_or_else(|| Error::Evidence(format!("run {} is not an audit", latest.run_id)))?;
+        .ok_or_else(|| Error::evidence(format!("run {} is not an audit", latest.run_id)))?;
     let packages = source.inventory();
     let policy = policy::from_record(&source.policy)
-        .map_err(|m| Error::Evidence(format!("run {}: its recorded policy: {m}", latest.run_id)))?;
+        .map_err(|m| Error::evidence(format!("run {}: its recorded policy: {m}", latest.run_id)))?;
     let lock = lockfile_of(latest, audited, &packages)?;
     let mut report = audit::audit_lockfile(
         AuditRequest {
@@ -178,7 +178,7 @@ fn lockfile_of(
     audited: &AuditReport,
     packages: &[Package],
 ) -> Result<Lockfile> {
-    let bad = |m: String| Error::Evidence(format!("run {}: inventory: {m}", latest.run_id));
+    let bad = |m: String| Error::evidence(format!("run {}: inventory: {m}", latest.run_id));
     let mut locked = Vec::with_capacity(packages.len());
     let mut model = Vec::with_capacity(packages.len());
     for p in packages {
