@@ -377,6 +377,9 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
     assert_eq!(sub["max_detection_days"], 7, "{sub:#}");
     assert_eq!(sub["notify"], serde_json::json!(["github", "webhook"]));
     assert_eq!(sub["watch_runs"], 4);
+    // Watches detect; they are not scans of the lockfile for coverage.
+    assert_eq!(doc["summary"]["audit_runs"], 1, "{:#}", doc["summary"]);
+    assert_eq!(doc["summary"]["verify_runs"], 0);
     let row = |advisory: &str| {
         sub["rows"]
             .as_array()
