@@ -87,6 +87,11 @@ pub fn evaluate(
         lock,
     )?;
     report.inventory = packages;
+    // Without dependency edges every package is a root: a one-step "path" would mislead.
+    for f in &mut report.findings {
+        f.paths.clear();
+        f.paths_total = 0;
+    }
     report.notes.insert(
         0,
         format!(

@@ -216,7 +216,15 @@ pub(crate) fn scenario(
     {
         let g = gh.lock().unwrap();
         assert_eq!(g.issues.len(), 3, "{:#?}", g.issues);
-        issue(&g, "RUSTSEC-2026-0901", "-/web");
+        let body = &issue(&g, "RUSTSEC-2026-0901", "-/web").body;
+        assert!(
+            body.contains("| Crate | `itoa 1.0.1` |") || body.contains("`itoa 1.0.1`"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("Dependency paths"),
+            "watch re-resolves no graph: {body}"
+        );
         issue(&g, "RUSTSEC-2026-0901", "-/api");
     }
 
