@@ -714,3 +714,130 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
         .unwrap();
     assert_eq!(kinds, ["audit", "watch"]);
 }
+
+#[test]
+fn hostile_delivery_lines_are_refused_or_redacted() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("evidence.db");
+    let plain = policy(tmp.path(), "");
+    let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
+    let (gh_url, _gh) = fake_github();
+    let env = github_env(&gh_url);
+    let env = as_refs(&env);
+    let out = run(
+        &store,
+        &env,
+        &[
+            "audit",
+            "--lockfile-only",
+            "--now",
+            "2026-10-01",
+            "--policy",
+            plain.to_str().unwrap(),
+            "--project",
+            "web",
+            "--db",
+            db.to_str().unwrap(),
+            "--notify",
+            "github:acme/web",
+            web.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let export = tmp.path().join("e.jsonl");
+    let ev = |store: &Path, args: &[&str]| {
+        let out = cw()
+            .arg("--evidence")
+            .arg(store)
+            .arg("evidence")
+            .args(args)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), text(&out.stderr))
+    };
+    assert_eq!(
+        ev(&store, &["export", "--output", export.to_str().unwrap()]).0,
+        0
+    );
+    let text_in = std::fs::read_to_string(&export).unwrap();
+    let (run_line, delivery_line) = {
+        let mut lines = text_in.lines();
+        (
+            lines.next().unwrap().to_string(),
+            lines.next().unwrap().to_string(),
+        )
+    };
+    assert!(delivery_line.starts_with("{\"delivery\":"), "{text_in}");
+    let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
+    let run_member = &run_line["{\"run\":".len()..run_line.len() - 1];
+    let delivery_member = &delivery_line["{\"delivery\":".len()..delivery_line.len() - 1];
+    let cases = [
+        (
+            format!("{{\"run\":{run_member},\"delivery\":{delivery_member}}}"),
+            "exactly one of `run` and `delivery`",
+        ),
+        (
+            "{\"signature\":null}".to_string(),
+            "exactly one of `run` and `delivery`",
+        ),
+        (
+            delivery_line.replacen("\"sink\":", "\"sink\":\"x\",\"sink\":", 1),
+            "duplicate",
+        ),
+        (
+            delivery_line.replacen("\"attempts\":", "\"extra\":1,\"attempts\":", 1),
+            "unknown field",
+        ),
+        (
+            delivery_line.replacen("\"tenant_id\":\"default\"", "\"tenant_id\":\"../x\"", 1),
+            "not a valid id",
+        ),
+    ];
+    for (i, (line, expected)) in cases.iter().enumerate() {
+        let file = tmp.path().join(format!("bad{i}.jsonl"));
+        std::fs::write(&file, format!("{run_line}\n{line}\n")).unwrap();
+        let fresh = tmp.path().join(format!("fresh{i}.db"));
+        let (code, stderr) = ev(
+            &fresh,
+            &["import", "--allow-unsigned", file.to_str().unwrap()],
+        );
+        assert_eq!(code, 2, "case {i}: {stderr}");
+        assert!(
+            stderr.contains(expected) && stderr.contains(":2"),
+            "case {i}: {stderr}"
+        );
+        if fresh.exists() {
+            let runs: i64 = rusqlite::Connection::open(&fresh)
+                .unwrap()
+                .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(runs, 0, "case {i}: one bad line imports nothing");
+        }
+    }
+    // A token smuggled into an outcome is redacted before it is stored.
+    let smuggled = delivery_line.replacen(
+        "\"outcome\":\"created\"",
+        &format!("\"outcome\":\"failed: {token}\""),
+        1,
+    );
+    assert_ne!(smuggled, delivery_line);
+    let file = tmp.path().join("smuggled.jsonl");
+    std::fs::write(&file, format!("{run_line}\n{smuggled}\n")).unwrap();
+    let fresh = tmp.path().join("smuggled.db");
+    let (code, stderr) = ev(
+        &fresh,
+        &["import", "--allow-unsigned", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let stored: String = rusqlite::Connection::open(&fresh)
+        .unwrap()
+        .query_row("SELECT outcome FROM deliveries", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        stored.starts_with("failed: ") && !stored.contains(&token),
+        "{stored}"
+    );
+}
