@@ -322,7 +322,12 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
     );
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(
-        again.stdout.contains("-/web") || again.stdout.contains("default/web"),
+        again.stdout.starts_with("watch at 2026-10-16T06:00:00Z: advisory database ")
+            && again.stdout.contains("): 2 finding(s), 0 new\n")
+            && again.stdout.contains("): 0 finding(s), 0 new\n")
+            && again.stdout.contains(
+                "  -/web github:acme/web -/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0: unchanged (#1)\n"
+            ),
         "{}",
         again.stdout
     );
