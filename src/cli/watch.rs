@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
 use crate::audit::model::DatabaseInfo;
@@ -62,9 +63,16 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Some(Network::new(NetConfig::from_env())?)
     };
-    let (db_dir, db_notes) = match &args.db {
-        Some(dir) => (dir.clone(), Vec::new()),
-        None => crate::cli::audit::default_database(network.as_ref(), &clock)?,
+    let (db_dir, db_notes) = match (&args.db, &network) {
+        (Some(dir), _) => (dir.clone(), Vec::new()),
+        // A watch refreshes whatever the cache's age: an advisory published an hour ago is
+        // what it is for. A failed refresh fails the run rather than watch with old data.
+        (None, Some(net)) => {
+            let opts = CacheOptions::resolve(None, None)?;
+            let updated = cache::update(&opts, net, &clock)?;
+            (PathBuf::from(updated.path), Vec::new())
+        }
+        (None, None) => crate::cli::audit::default_database(None, &clock)?,
     };
     for note in &db_notes {
         output::diag(note);

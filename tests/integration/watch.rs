@@ -846,3 +846,83 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
         "{stored}"
     );
 }
+
+#[test]
+fn online_watch_refreshes_the_database_whatever_the_cache_age() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let url = crate::common::serve(move |path| {
+        if path == "/advisory-db.tar.gz" {
+            counter.fetch_add(1, Ordering::SeqCst);
+            (200, crate::db::good_archive().to_vec())
+        } else {
+            (404, Vec::new())
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let store = tmp.path().join("evidence.db");
+    let plain = policy(tmp.path(), "");
+    let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
+    let cache = tmp.path().join("cache");
+    let archive = format!("{url}/advisory-db.tar.gz");
+    let env = [
+        ("CHAINWARDEN_CACHE_DIR", cache.to_str().unwrap()),
+        ("CHAINWARDEN_ADVISORY_DB_URL", archive.as_str()),
+    ];
+    let out = run(
+        &store,
+        &env,
+        &[
+            "audit",
+            "--lockfile-only",
+            "--now",
+            "2026-11-25T10:00:00Z",
+            "--policy",
+            plain.to_str().unwrap(),
+            "--project",
+            "web",
+            "--db",
+            db.to_str().unwrap(),
+            web.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for (i, now) in ["2026-11-25T11:00:00Z", "2026-11-25T12:00:00Z"]
+        .iter()
+        .enumerate()
+    {
+        let out = run(&store, &env, &["watch", "--now", now, "--format", "json"]);
+        assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            i + 1,
+            "a fresh download every watch"
+        );
+        let doc: Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(doc["database"]["advisory_count"], 1225);
+    }
+    // Offline, the cache as it is.
+    let out = run(
+        &store,
+        &env,
+        &["watch", "--offline", "--now", "2026-11-25T13:00:00Z"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    // A refresh that fails is a failed watch, not a watch with old data.
+    let broken = [
+        ("CHAINWARDEN_CACHE_DIR", cache.to_str().unwrap()),
+        (
+            "CHAINWARDEN_ADVISORY_DB_URL",
+            "http://127.0.0.1:9/advisory-db.tar.gz",
+        ),
+        ("CHAINWARDEN_HTTP_ATTEMPTS", "1"),
+        ("CHAINWARDEN_HTTP_TIMEOUT", "2"),
+    ];
+    let out = run(&store, &broken, &["watch", "--now", "2026-11-25T14:00:00Z"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
