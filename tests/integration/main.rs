@@ -29,4 +29,5 @@ mod verify_rebuild;
 mod verify_release;
 mod vex;
 mod watch;
+mod watch_edges;
 mod workflows;
