@@ -27,6 +27,7 @@ mod verify_checksums;
 mod verify_provenance;
 mod verify_rebuild;
 mod verify_release;
+mod verify_release_auditable;
 mod vex;
 mod watch;
 mod watch_edges;
