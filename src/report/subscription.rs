@@ -29,7 +29,7 @@ fn tells_of(d: &StoredDelivery, advisory: &str, package: &str) -> bool {
 }
 
 /// The section, and its deviations (`late-detection`, `not-notified`).
-pub fn build(
+pub(super) fn build(
     store: &Store,
     check: &ChainCheck,
     runs: &[VerifiedRun],
