@@ -118,7 +118,7 @@ impl StoredDelivery {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::Evidence(e.to_string())
+    Error::evidence(e.to_string())
 }
 
 const DELIVERY_COLUMNS: &str =
@@ -207,7 +207,7 @@ impl Store {
             .map_err(db_err)?
             .flatten();
         let run_record_hash = run_hash.ok_or_else(|| {
-            Error::Evidence(format!(
+            Error::evidence(format!(
                 "run {run_id} of {t}/{p} is not stored (or not chained): its deliveries cannot be recorded"
             ))
         })?;

@@ -12,22 +12,12 @@ use std::path::{Path, PathBuf};
 
 use auditable_serde::Source;
 
-use super::model::{Check, Verdict};
+use super::model::{Check, Code, Verdict};
 use crate::audit::model::{AuditReport, Verdict as AuditVerdict};
 use crate::error::{Error, Result};
 use crate::git::Git;
 use crate::inventory::binary::{self, AuditableBinary, Embedded};
 use crate::inventory::Lockfile;
-
-pub const DATA: &str = "verify:auditable-data";
-pub const MISSING: &str = "verify:auditable-missing";
-pub const UNREADABLE: &str = "verify:auditable-unreadable";
-pub const LOCKFILE: &str = "verify:auditable-lockfile";
-pub const NOT_IN_LOCKFILE: &str = "verify:auditable-not-in-lockfile";
-pub const VERSION_MISMATCH: &str = "verify:auditable-version-mismatch";
-pub const SOURCE_MISMATCH: &str = "verify:auditable-source-mismatch";
-pub const ADVISORIES: &str = "verify:auditable-advisories";
-pub const ADVISORY: &str = "verify:auditable-advisory";
 
 /// At most this many per-package lockfile checks per executable (then one that counts the
 /// rest): a binary built from another project must not flood the report.
@@ -71,7 +61,7 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         Ok(Embedded::Found(bin)) => bin,
         Ok(Embedded::Missing { .. }) => {
             return Ok(vec![Check::new(
-                MISSING,
+                Code::AuditableMissing,
                 Verdict::Failed,
                 format!(
                     "auditable-missing: {} (release.require_auditable)",
@@ -82,14 +72,14 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         // Truncated, oversized, corrupt: the file is named, and nothing about it is verified.
         Err(e) => {
             return Ok(vec![Check::new(
-                UNREADABLE,
+                Code::AuditableUnreadable,
                 Verdict::Unverifiable,
                 format!("auditable-unreadable: {e}"),
             )])
         }
     };
     let mut checks = vec![Check::new(
-        DATA,
+        Code::AuditableData,
         Verdict::Verified,
         format!(
             "cargo-auditable data: {} embedded packages",
@@ -105,7 +95,7 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         }
         // Names no Cargo.lock could hold: the inventory cannot be audited.
         Err(e) => checks.push(Check::new(
-            UNREADABLE,
+            Code::AuditableUnreadable,
             Verdict::Unverifiable,
             format!("auditable-unreadable: {e}"),
         )),
@@ -138,7 +128,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
         let id = format!("{} {}", p.name, p.version);
         let check = if named.is_empty() {
             Check::new(
-                NOT_IN_LOCKFILE,
+                Code::AuditableNotInLockfile,
                 Verdict::Failed,
                 format!("auditable-not-in-lockfile: {id} is in the binary but not in {origin}"),
             )
@@ -147,7 +137,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
                 continue;
             }
             Check::new(
-                SOURCE_MISMATCH,
+                Code::AuditableSourceMismatch,
                 Verdict::Failed,
                 format!(
                     "auditable-source-mismatch: {id} comes from {:?} in the binary, from {} in {origin}",
@@ -158,7 +148,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
         } else {
             let versions: Vec<String> = named.iter().map(|l| l.version.to_string()).collect();
             Check::new(
-                VERSION_MISMATCH,
+                Code::AuditableVersionMismatch,
                 Verdict::Failed,
                 format!(
                     "auditable-version-mismatch: {id} is in the binary, {origin} locks {}",
@@ -175,7 +165,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
     }
     if failed.is_empty() {
         return vec![Check::new(
-            LOCKFILE,
+            Code::AuditableLockfile,
             Verdict::Verified,
             format!("every embedded package is locked in {origin} at the same version and source"),
         )];
@@ -184,7 +174,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
     if total > MAX_PACKAGE_CHECKS {
         failed.truncate(MAX_PACKAGE_CHECKS);
         failed.push(Check::new(
-            NOT_IN_LOCKFILE,
+            Code::AuditableNotInLockfile,
             Verdict::Failed,
             format!(
                 "auditable-lockfile: {} more embedded packages differ from {origin} (the first {MAX_PACKAGE_CHECKS} are listed): the binary was built from another lockfile",
@@ -200,7 +190,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
 fn advisory_checks(report: &AuditReport) -> Vec<Check> {
     if report.verdict == AuditVerdict::Pass {
         return vec![Check::new(
-            ADVISORIES,
+            Code::AuditableAdvisories,
             Verdict::Verified,
             format!(
                 "the embedded inventory passes the audit ({} findings, none failing the policy)",
@@ -214,7 +204,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
         .filter(|f| f.fails_policy)
         .map(|f| {
             Check::new(
-                ADVISORY,
+                Code::AuditableAdvisory,
                 Verdict::Failed,
                 format!(
                     "auditable-advisory: {} {} {}: {}",
@@ -228,7 +218,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
         .collect();
     if checks.is_empty() {
         checks.push(Check::new(
-            ADVISORIES,
+            Code::AuditableAdvisories,
             Verdict::Failed,
             format!("auditable-advisories: {}", report.failures.join("; ")),
         ));
@@ -242,7 +232,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
 pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     crate::git::validate_range(tag)?;
     if tag.contains("..") || tag.contains(':') || tag.contains('^') {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--tag `{}`: not a tag name",
             crate::lines::escape(tag)
         )));
@@ -253,7 +243,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
             .revisions(&format!("refs/tags/{tag}^{{commit}}"))?
             .run()
             .map_err(|_| {
-                Error::Usage(format!(
+                Error::usage(format!(
                     "--tag {tag}: no such tag in {} (refs/tags/{tag})",
                     repo.display()
                 ))
@@ -262,7 +252,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     .trim()
     .to_string();
     if !(commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())) {
-        return Err(Error::Usage(format!("--tag {tag}: git gave no commit id")));
+        return Err(Error::usage(format!("--tag {tag}: git gave no commit id")));
     }
     // A commit id, not user input: `cat-file` takes no `--` after its object.
     let object = format!("{commit}:Cargo.lock");
@@ -273,7 +263,7 @@ pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     )
     .trim()
     .parse()
-    .map_err(|_| Error::Usage(format!("git cat-file -s {object}: not a size")))?;
+    .map_err(|_| Error::usage(format!("git cat-file -s {object}: not a size")))?;
     let label = PathBuf::from(format!("{}@{tag}:Cargo.lock", repo.display()));
     let limit = crate::fsutil::InputKind::Lockfile.limit();
     if size > limit {

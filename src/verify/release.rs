@@ -155,7 +155,7 @@ pub fn verify_release(
         return Err(Error::input(dir, "not a directory"));
     }
     if rp.require_auditable && auditable.is_none() {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
         ));
     }
@@ -243,7 +243,7 @@ pub fn verify_release(
             "(executables)",
             None,
             vec![Check::new(
-                auditable::MISSING,
+                Code::AuditableMissing,
                 Verdict::Failed,
                 "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
             )],
@@ -261,7 +261,7 @@ fn auditable_checks(file: &Path, req: &mut AuditableRequest<'_>) -> Result<(bool
         Err(e) => Ok((
             true,
             vec![Check::new(
-                auditable::UNREADABLE,
+                Code::AuditableUnreadable,
                 Verdict::Unverifiable,
                 format!("auditable-unreadable: {e}"),
             )],

@@ -107,7 +107,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
 fn release_lockfile(args: &ReleaseArgs, policy: &Policy) -> Result<Option<(Lockfile, String)>> {
     if !policy.release.require_auditable {
         if args.tag.is_some() || args.lockfile.is_some() {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "--tag/--lockfile are for release.require_auditable = true, which the policy does not set".into(),
             ));
         }
@@ -122,7 +122,7 @@ fn release_lockfile(args: &ReleaseArgs, policy: &Policy) -> Result<Option<(Lockf
             let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
             lockfile_at_tag(&repo, tag).map(Some)
         }
-        (None, None) => Err(Error::Usage(
+        (None, None) => Err(Error::usage(
             "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
         )),
     }
