@@ -118,7 +118,7 @@ impl StoredDelivery {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::evidence(e.to_string())
+    Error::evidence(e.to_string()).caused_by(e)
 }
 
 const DELIVERY_COLUMNS: &str =
