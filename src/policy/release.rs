@@ -77,7 +77,7 @@ impl RawRelease {
                 }
             }
             if let Some(re) = &s.identity_regexp {
-                if let Err(e) = crate::verify::sigstore::identity::Identity::regexp(re.get_ref()) {
+                if let Err(e) = super::identity::Identity::regexp(re.get_ref()) {
                     problems.at(
                         re.span(),
                         format!("release.signers[{i}].identity_regexp: {e}"),

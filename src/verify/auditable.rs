@@ -12,12 +12,23 @@ use std::path::{Path, PathBuf};
 
 use auditable_serde::Source;
 
-use super::model::{Check, Code, Verdict};
-use crate::audit::model::{AuditReport, Verdict as AuditVerdict};
+use super::code::Code;
+use super::model::{Check, Verdict};
+use crate::audit::model::{AuditReport, PolicyVerdict as AuditVerdict};
 use crate::error::{Error, Result};
 use crate::git::Git;
 use crate::inventory::binary::{self, AuditableBinary, Embedded};
 use crate::inventory::Lockfile;
+
+pub const DATA: Code = Code::AuditableData;
+pub const MISSING: Code = Code::AuditableMissing;
+pub const UNREADABLE: Code = Code::AuditableUnreadable;
+pub const LOCKFILE: Code = Code::AuditableLockfile;
+pub const NOT_IN_LOCKFILE: Code = Code::AuditableNotInLockfile;
+pub const VERSION_MISMATCH: Code = Code::AuditableVersionMismatch;
+pub const SOURCE_MISMATCH: Code = Code::AuditableSourceMismatch;
+pub const ADVISORIES: Code = Code::AuditableAdvisories;
+pub const ADVISORY: Code = Code::AuditableAdvisory;
 
 /// At most this many per-package lockfile checks per executable (then one that counts the
 /// rest): a binary built from another project must not flood the report.
@@ -61,7 +72,7 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         Ok(Embedded::Found(bin)) => bin,
         Ok(Embedded::Missing { .. }) => {
             return Ok(vec![Check::new(
-                Code::AuditableMissing,
+                MISSING,
                 Verdict::Failed,
                 format!(
                     "auditable-missing: {} (release.require_auditable)",
@@ -72,14 +83,14 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         // Truncated, oversized, corrupt: the file is named, and nothing about it is verified.
         Err(e) => {
             return Ok(vec![Check::new(
-                Code::AuditableUnreadable,
+                UNREADABLE,
                 Verdict::Unverifiable,
                 format!("auditable-unreadable: {e}"),
             )])
         }
     };
     let mut checks = vec![Check::new(
-        Code::AuditableData,
+        DATA,
         Verdict::Verified,
         format!(
             "cargo-auditable data: {} embedded packages",
@@ -95,7 +106,7 @@ pub fn checks(path: &Path, req: &mut AuditableRequest<'_>) -> Result<Vec<Check>>
         }
         // Names no Cargo.lock could hold: the inventory cannot be audited.
         Err(e) => checks.push(Check::new(
-            Code::AuditableUnreadable,
+            UNREADABLE,
             Verdict::Unverifiable,
             format!("auditable-unreadable: {e}"),
         )),
@@ -128,7 +139,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
         let id = format!("{} {}", p.name, p.version);
         let check = if named.is_empty() {
             Check::new(
-                Code::AuditableNotInLockfile,
+                NOT_IN_LOCKFILE,
                 Verdict::Failed,
                 format!("auditable-not-in-lockfile: {id} is in the binary but not in {origin}"),
             )
@@ -137,7 +148,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
                 continue;
             }
             Check::new(
-                Code::AuditableSourceMismatch,
+                SOURCE_MISMATCH,
                 Verdict::Failed,
                 format!(
                     "auditable-source-mismatch: {id} comes from {:?} in the binary, from {} in {origin}",
@@ -148,7 +159,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
         } else {
             let versions: Vec<String> = named.iter().map(|l| l.version.to_string()).collect();
             Check::new(
-                Code::AuditableVersionMismatch,
+                VERSION_MISMATCH,
                 Verdict::Failed,
                 format!(
                     "auditable-version-mismatch: {id} is in the binary, {origin} locks {}",
@@ -165,7 +176,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
     }
     if failed.is_empty() {
         return vec![Check::new(
-            Code::AuditableLockfile,
+            LOCKFILE,
             Verdict::Verified,
             format!("every embedded package is locked in {origin} at the same version and source"),
         )];
@@ -174,7 +185,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
     if total > MAX_PACKAGE_CHECKS {
         failed.truncate(MAX_PACKAGE_CHECKS);
         failed.push(Check::new(
-            Code::AuditableNotInLockfile,
+            NOT_IN_LOCKFILE,
             Verdict::Failed,
             format!(
                 "auditable-lockfile: {} more embedded packages differ from {origin} (the first {MAX_PACKAGE_CHECKS} are listed): the binary was built from another lockfile",
@@ -190,7 +201,7 @@ fn lockfile_checks(bin: &AuditableBinary, lock: &Lockfile, origin: &str) -> Vec<
 fn advisory_checks(report: &AuditReport) -> Vec<Check> {
     if report.verdict == AuditVerdict::Pass {
         return vec![Check::new(
-            Code::AuditableAdvisories,
+            ADVISORIES,
             Verdict::Verified,
             format!(
                 "the embedded inventory passes the audit ({} findings, none failing the policy)",
@@ -204,7 +215,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
         .filter(|f| f.fails_policy)
         .map(|f| {
             Check::new(
-                Code::AuditableAdvisory,
+                ADVISORY,
                 Verdict::Failed,
                 format!(
                     "auditable-advisory: {} {} {}: {}",
@@ -218,7 +229,7 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
         .collect();
     if checks.is_empty() {
         checks.push(Check::new(
-            Code::AuditableAdvisories,
+            ADVISORIES,
             Verdict::Failed,
             format!("auditable-advisories: {}", report.failures.join("; ")),
         ));

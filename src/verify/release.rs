@@ -243,7 +243,7 @@ pub fn verify_release(
             "(executables)",
             None,
             vec![Check::new(
-                Code::AuditableMissing,
+                auditable::MISSING,
                 Verdict::Failed,
                 "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
             )],
@@ -261,7 +261,7 @@ fn auditable_checks(file: &Path, req: &mut AuditableRequest<'_>) -> Result<(bool
         Err(e) => Ok((
             true,
             vec![Check::new(
-                Code::AuditableUnreadable,
+                auditable::UNREADABLE,
                 Verdict::Unverifiable,
                 format!("auditable-unreadable: {e}"),
             )],

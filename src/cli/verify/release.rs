@@ -14,18 +14,13 @@ use crate::net::{NetConfig, Network};
 use crate::policy::Policy;
 use crate::verify::auditable::{lockfile_at_tag, AuditableRequest};
 use crate::verify::release::verify_release;
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
     /// The release directory (artifacts, the checksum manifest, bundles, provenance).
     pub dir: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
     /// With release.require_auditable: the release's Cargo.lock is the one at this tag
     /// (refs/tags/TAG) of --repo.
     #[arg(long, value_name = "TAG", conflicts_with = "lockfile")]
@@ -92,13 +87,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
             verify_release(&args.dir, &policy, time, Some(&mut req))?
         }
     };
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &policy,
-    )
+    super::finish(&report, &args.report, global, &policy)
 }
 
 /// The release's `Cargo.lock` and where it came from, when the policy requires auditable
