@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::{AuditReport, Verdict};
+use crate::audit::model::{AuditReport, PolicyVerdict};
 use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
@@ -15,13 +15,7 @@ use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-}
+pub use crate::audit::format::AuditFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -93,15 +87,23 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
     let mut outcome = Outcome::Pass;
+    let mut recorded = Vec::with_capacity(reports.len());
     for (subject, report) in &reports {
-        crate::cli::evidence::record_audit(global, &policy, &subject.project.lockfile, report)?;
-        if report.verdict == Verdict::Fail {
+        recorded.push(crate::cli::evidence::record_audit(
+            global,
+            &policy,
+            &subject.project.lockfile,
+            report,
+        )?);
+        if report.verdict == PolicyVerdict::Fail {
             outcome = Outcome::Fail;
         }
     }
-    for (_, report) in &reports {
+    for ((_, report), recorded) in reports.iter().zip(&recorded) {
         let batch = crate::notify::Batch::from_report(report, &policy.deadlines);
-        if !crate::notify::notify_and_report(&sinks, &batch, args.notify_format)? {
+        let deliveries = crate::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
+        crate::cli::evidence::record_deliveries(recorded.as_ref(), &deliveries, &report.time)?;
+        if deliveries.iter().any(crate::notify::Delivery::failed) {
             outcome = Outcome::Inconclusive;
         }
     }
@@ -207,7 +209,7 @@ fn last_run(
         .filter(|r| r.kind == "audit" && r.time < now)
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
-            crate::error::Error::Usage(format!(
+            crate::error::Error::usage(format!(
                 "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
                 path.display()
             ))
@@ -217,7 +219,7 @@ fn last_run(
 }
 
 /// The cached database, refreshed when older than a day and online.
-fn default_database(
+pub(crate) fn default_database(
     network: Option<&Network>,
     clock: &crate::clock::Clock,
 ) -> Result<(PathBuf, Vec<String>)> {

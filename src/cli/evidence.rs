@@ -50,7 +50,7 @@ pub fn store_path(global: &GlobalArgs, policy: &Policy) -> Result<PathBuf> {
 }
 
 /// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
-fn trigger(global: &GlobalArgs) -> Result<String> {
+pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
     let ci = ["GITHUB_EVENT_NAME", "CI_PIPELINE_SOURCE"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
@@ -60,16 +60,27 @@ fn trigger(global: &GlobalArgs) -> Result<String> {
         .or(ci)
         .unwrap_or_else(|| "manual".into());
     if !is_valid_trigger(&t) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--trigger: `{t}` is not a trigger (1-64 characters of A-Z a-z 0-9 . _ : -)"
         )));
     }
     Ok(t)
 }
 
-fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
+/// Where a run was recorded: the store and the run id (for its deliveries).
+pub struct Recorded {
+    pub path: PathBuf,
+    pub scope: Scope,
+    pub run_id: String,
+}
+
+pub(crate) fn store(
+    global: &GlobalArgs,
+    policy: &Policy,
+    record: &RunRecord,
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let path = store_path(global, policy)?;
     let (run_id, count) = evidence::record(&path, record)?;
@@ -79,7 +90,24 @@ fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()>
         record.scope.project_id,
         path.display()
     ));
-    Ok(())
+    Ok(Some(Recorded {
+        path,
+        scope: record.scope.clone(),
+        run_id,
+    }))
+}
+
+/// Records the notification deliveries of a recorded run (nothing when it was not recorded).
+pub fn record_deliveries(
+    recorded: Option<&Recorded>,
+    deliveries: &[crate::notify::Delivery],
+    time: &str,
+) -> Result<()> {
+    let Some(r) = recorded.filter(|_| !deliveries.is_empty()) else {
+        return Ok(());
+    };
+    let rows = crate::notify::evidence_rows(deliveries, time);
+    Store::open(&r.path)?.record_deliveries(&r.scope, &r.run_id, &rows)
 }
 
 /// Records an audit run.
@@ -88,9 +116,9 @@ pub fn record_audit(
     policy: &Policy,
     lockfile: &Path,
     report: &AuditReport,
-) -> Result<()> {
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let scope = Scope::new(
         report.scope.tenant_id.as_deref(),
@@ -119,12 +147,12 @@ pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport
         git_commit: None,
     };
     let record = RunRecord::from_verify(scope, report, context, PolicyInForce::from_policy(policy));
-    store(global, policy, &record)
+    store(global, policy, &record).map(|_| ())
 }
 
 fn open_existing(path: &Path) -> Result<Store> {
     if !path.is_file() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "{}: no evidence store (record runs first, or pass --evidence)",
             path.display()
         )));
@@ -151,7 +179,8 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
         } => {
             let since = match since {
                 Some(s) => format_rfc3339(
-                    parse_rfc3339(&s).map_err(|e| Error::Usage(format!("--since: {e}")))?,
+                    parse_rfc3339(&s)
+                        .map_err(|e| Error::usage(format!("--since: {e}")).caused_by(e))?,
                 ),
                 None => String::new(),
             };
@@ -225,6 +254,24 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                                 b.problem
                             ));
                         }
+                    }
+                }
+                let deliveries = evidence::subscription::verify_deliveries(&store, &check)?;
+                if !deliveries.deliveries.is_empty() || !deliveries.breaks.is_empty() {
+                    text.push_str(&format!(
+                        "{}{name}: {} notification deliveries verified\n",
+                        if deliveries.breaks.is_empty() {
+                            "ok      "
+                        } else {
+                            "BROKEN  "
+                        },
+                        deliveries.deliveries.len()
+                    ));
+                }
+                if !deliveries.breaks.is_empty() {
+                    broken += 1;
+                    for b in &deliveries.breaks {
+                        text.push_str(&format!("        {b}\n"));
                     }
                 }
             }

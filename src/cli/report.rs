@@ -42,12 +42,12 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = presentation
         .clone()
         .unwrap_or_else(crate::policy::Policy::builtin);
-    let quarter =
-        Quarter::parse(&args.quarter).map_err(|e| Error::Usage(format!("--quarter: {e}")))?;
+    let quarter = Quarter::parse(&args.quarter)
+        .map_err(|e| Error::usage(format!("--quarter: {e}")).caused_by(e))?;
     let scope = resolve_scope(global, &policy)?;
     let path = crate::cli::evidence::store_path(global, &policy)?;
     if !path.is_file() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "{}: no evidence store (record runs first, or pass --evidence)",
             path.display()
         )));
@@ -60,7 +60,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     let document = if args.all_projects {
         let tenant = scope.tenant_id.clone().ok_or_else(|| {
-            Error::Usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
+            Error::usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
         })?;
         let reports = store
             .scopes(Some(&tenant))?

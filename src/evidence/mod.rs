@@ -11,6 +11,7 @@ pub mod policy;
 pub mod record;
 pub mod sign;
 pub mod store;
+pub mod subscription;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ pub fn store_path(explicit: Option<&Path>, policy_path: Option<&Path>) -> Result
     dirs::data_dir()
         .map(|d| d.join("chainwarden").join("evidence.db"))
         .ok_or_else(|| {
-            Error::Usage(
+            Error::usage(
                 "no data directory for the evidence store (HOME unset?): pass --evidence PATH or set CHAINWARDEN_EVIDENCE".into(),
             )
         })
@@ -52,7 +53,7 @@ pub fn verify_all(store: &Store, scopes: &[Scope]) -> Result<Vec<ChainCheck>> {
 /// The error a broken chain gives: the first bad run, and how to go on anyway.
 pub fn broken_error(check: &ChainCheck) -> Error {
     let b = &check.breaks[0];
-    Error::Evidence(format!(
+    Error::evidence(format!(
         "evidence of {}/{} does not verify: run {} (#{}, {}): {}; {} problem(s) in all (run `chainwarden evidence verify`; --allow-broken-evidence reports anyway, with a banner)",
         check.scope.tenant_id,
         check.scope.project_id,

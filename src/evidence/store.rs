@@ -61,10 +61,30 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE packages;
     DROP TABLE findings;
     DROP TABLE verifications;",
+    // 3: every notification delivery (see `super::subscription`): one row per sink and
+    // finding, scoped, in a per-scope chain of its own anchored to the run's record hash.
+    "CREATE TABLE deliveries (
+        tenant_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        run_record_hash TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        advisory_id TEXT,
+        time TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        external_id TEXT,
+        attempts INTEGER NOT NULL,
+        prev_hash TEXT,
+        record_hash TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, project_id, seq)
+    );
+    CREATE INDEX deliveries_run ON deliveries (run_id);",
 ];
 
 pub struct Store {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 /// A stored run with everything needed to check it against the chain.
@@ -127,7 +147,7 @@ fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::Evidence(e.to_string())
+    Error::evidence(e.to_string()).caused_by(e)
 }
 
 impl Store {
@@ -136,7 +156,8 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let err = |e: rusqlite::Error| Error::Evidence(format!("{}: {e}", path.display()));
+        let err =
+            |e: rusqlite::Error| Error::evidence(format!("{}: {e}", path.display())).caused_by(e);
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")

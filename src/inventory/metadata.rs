@@ -17,8 +17,8 @@ mod check;
 
 use super::lockfile::Lockfile;
 use super::{Graph, Resolution};
-use crate::audit::model::DependencyKind;
 use crate::error::{Error, Result};
+use crate::finding::DependencyKind;
 
 /// Runs `cargo metadata` for the manifest (offline when asked). `Err` carries cargo's reason;
 /// callers fall back to the lockfile alone and say so.
@@ -65,7 +65,7 @@ pub fn load_metadata_file(path: &Path) -> Result<Metadata> {
 /// The built-in description of a target triple.
 pub fn target_info(triple: &str) -> Result<&'static TargetInfo> {
     get_builtin_target_by_triple(triple)
-        .ok_or_else(|| Error::Usage(format!("--target: unknown target triple `{triple}`")))
+        .ok_or_else(|| Error::usage(format!("--target: unknown target triple `{triple}`")))
 }
 
 /// Whether a dependency edge applies on `target` (`None`: every target counts).

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::net::Network;
 
 /// Bumped on an incompatible change of the JSON payload.
-pub const PAYLOAD_VERSION: u32 = 1;
+pub(super) const PAYLOAD_VERSION: u32 = 1;
 
 pub(super) fn deliver(
     net: &Network,
@@ -26,7 +26,7 @@ pub(super) fn deliver(
 ) -> Result<Delivery> {
     let secret = env("CHAINWARDEN_WEBHOOK_SECRET").filter(|s| !s.is_empty());
     if secret.is_none() && format == NotifyFormat::Json {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "CHAINWARDEN_WEBHOOK_SECRET is not set: webhook notifications are signed".into(),
         ));
     }
@@ -70,11 +70,12 @@ pub(super) fn deliver(
         finding: "*".into(),
         outcome: "sent".into(),
         external_id: Some(response.status.to_string()),
+        attempts: budget.take_attempts(),
     })
 }
 
 /// Lower-case hex HMAC-SHA256 of `body` under `key`.
-pub fn sign(key: &[u8], body: &[u8]) -> String {
+pub(super) fn sign(key: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())

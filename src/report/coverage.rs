@@ -7,18 +7,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Weekday};
 
 use super::compute::{day_of, is_scheduled, policy_on, Span};
-use super::model::{Coverage, Deviation, Gap, ScanRecord};
+use super::model::{Coverage, Deviation, DeviationKind, Gap, ScanRecord};
 use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
 use crate::policy::Cadence;
 
-pub struct CoverageOut {
+pub(super) struct CoverageOut {
     pub coverage: Vec<Coverage>,
     pub scans: Vec<ScanRecord>,
 }
 
 /// The lockfile a run scanned (its recorded identity).
-pub fn lockfile_of(run: &VerifiedRun) -> String {
+pub(super) fn lockfile_of(run: &VerifiedRun) -> String {
     run.lockfile_path
         .clone()
         .or_else(|| run.audit().map(|a| a.lockfile.path.clone()))
@@ -26,7 +26,7 @@ pub fn lockfile_of(run: &VerifiedRun) -> String {
 }
 
 /// Audit runs by lockfile, in time order.
-pub fn by_lockfile(runs: &[VerifiedRun]) -> BTreeMap<String, Vec<&VerifiedRun>> {
+pub(super) fn by_lockfile(runs: &[VerifiedRun]) -> BTreeMap<String, Vec<&VerifiedRun>> {
     let mut map: BTreeMap<String, Vec<&VerifiedRun>> = BTreeMap::new();
     for r in runs.iter().filter(|r| r.audit().is_some()) {
         map.entry(lockfile_of(r)).or_default().push(r);
@@ -71,7 +71,7 @@ fn cadence_text(runs: &[VerifiedRun], span: &Span) -> String {
     set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
-pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> CoverageOut {
+pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> CoverageOut {
     let groups = by_lockfile(runs);
     let latest_scan = runs
         .iter()
@@ -93,7 +93,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
         if first >= span.start {
             dev.push(Deviation {
                 date: format_date(first),
-                kind: "lockfile-scope-change".into(),
+                kind: DeviationKind::LockfileScopeChange,
                 category: "scope".into(),
                 run_id: Some(list[0].run_id.clone()),
                 subject: lockfile.clone(),
@@ -103,7 +103,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
         if latest_scan.is_some_and(|l| l > last) {
             dev.push(Deviation {
                 date: format_date(last.next_day().unwrap_or(last)),
-                kind: "lockfile-scope-change".into(),
+                kind: DeviationKind::LockfileScopeChange,
                 category: "scope".into(),
                 run_id: list.last().map(|r| r.run_id.clone()),
                 subject: lockfile.clone(),
@@ -143,7 +143,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
                 stale += 1;
                 dev.push(Deviation {
                     date: day_of(&r.time).map(format_date).unwrap_or_default(),
-                    kind: "stale-database".into(),
+                    kind: DeviationKind::StaleDatabase,
                     category: "execution".into(),
                     run_id: Some(r.run_id.clone()),
                     subject: lockfile.clone(),
@@ -237,7 +237,7 @@ fn gaps(
                     .find(|r| day_of(&r.time).is_some_and(|d| d < from));
                 dev.push(Deviation {
                     date: format_date(from),
-                    kind: "missed-scan".into(),
+                    kind: DeviationKind::MissedScan,
                     category: "timing".into(),
                     run_id: before.map(|r| r.run_id.clone()),
                     subject: lockfile.to_string(),

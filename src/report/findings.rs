@@ -17,7 +17,7 @@ use crate::evidence::VerifiedRun;
 type Key = (String, String, String);
 
 /// One episode of a finding.
-pub struct Episode<'a> {
+pub(super) struct Episode<'a> {
     pub lockfile: String,
     pub sightings: Vec<(Date, &'a VerifiedRun, &'a Finding)>,
     pub resolved: Option<(Date, &'a VerifiedRun)>,
@@ -56,7 +56,7 @@ fn excused(ep: &Episode<'_>, day: Date) -> bool {
         })
 }
 
-pub fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
+pub(super) fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
     let mut done = Vec::new();
     for (lockfile, list) in by_lockfile(runs) {
         let mut open: BTreeMap<Key, Episode<'_>> = BTreeMap::new();
@@ -99,7 +99,7 @@ pub fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
     done
 }
 
-pub struct Found {
+pub(super) struct Found {
     pub records: Vec<FindingRecord>,
     pub open_at_start: usize,
     pub oldest_open: Option<String>,
@@ -134,11 +134,11 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         }
     }
     let sla = match (ep.resolved.is_some(), breach.is_some(), excused_past_due) {
-        (true, true, _) => "closed-late",
-        (false, true, _) => "open-overdue",
-        (_, false, true) => "excepted",
-        (true, false, false) => "closed-within-sla",
-        (false, false, false) => "open-within-sla",
+        (true, true, _) => SlaState::ClosedLate,
+        (false, true, _) => SlaState::OpenOverdue,
+        (_, false, true) => SlaState::Excepted,
+        (true, false, false) => SlaState::ClosedWithinSla,
+        (false, false, false) => SlaState::OpenWithinSla,
     };
     let mut history: Vec<StateChange> = Vec::new();
     for (d, run, f) in &ep.sightings {
@@ -207,7 +207,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             .map(|s| s.1.run_id.clone());
         dev.push(Deviation {
             date: format_date(b),
-            kind: "sla-breach".into(),
+            kind: DeviationKind::SlaBreach,
             category: "timing".into(),
             run_id: shown_by,
             subject: subject.clone(),
@@ -257,14 +257,14 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         },
         resolved,
         days_open: (until - first_day).whole_days(),
-        sla: sla.into(),
+        sla,
         breached_on: breach.map(format_date),
         history,
         vex,
     }
 }
 
-pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Found {
+pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Found {
     let eps = episodes(runs);
     let overlaps = |e: &&Episode<'_>| {
         e.first_day() < span.until && e.resolved.is_none_or(|r| r.0 >= span.start)
@@ -289,7 +289,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Fou
         r.id = format!("F-{:03}", i + 1);
         for d in dev
             .iter_mut()
-            .filter(|d| d.kind == "sla-breach" && !d.subject.starts_with("F-"))
+            .filter(|d| d.kind == DeviationKind::SlaBreach && !d.subject.starts_with("F-"))
         {
             d.subject = format!("{} {}", r.id, d.subject);
         }
@@ -347,7 +347,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Fou
 }
 
 /// SLA outcomes per severity, with time to fix.
-pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
+pub(super) fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
     let label = |r: &FindingRecord| {
         if r.category != "vulnerability" {
             "informational".to_string()
@@ -368,7 +368,7 @@ pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
     .filter(|s| *s != "none" || records.iter().any(|r| label(r) == "none"))
     .map(|sev| {
         let rows: Vec<&FindingRecord> = records.iter().filter(|r| label(r) == sev).collect();
-        let count = |s: &str| rows.iter().filter(|r| r.sla == s).count();
+        let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
         let fixed: Vec<i64> = rows
             .iter()
             .filter(|r| r.resolved.is_some())
@@ -376,11 +376,11 @@ pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
             .collect();
         SlaRow {
             severity: sev.into(),
-            closed_within_sla: count("closed-within-sla"),
-            closed_late: count("closed-late"),
-            open_within_sla: count("open-within-sla"),
-            open_overdue: count("open-overdue"),
-            excepted: count("excepted"),
+            closed_within_sla: count(SlaState::ClosedWithinSla),
+            closed_late: count(SlaState::ClosedLate),
+            open_within_sla: count(SlaState::OpenWithinSla),
+            open_overdue: count(SlaState::OpenOverdue),
+            excepted: count(SlaState::Excepted),
             mean_days_to_fix: (!fixed.is_empty()).then(|| {
                 format!(
                     "{:.1}",

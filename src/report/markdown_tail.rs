@@ -91,7 +91,7 @@ pub(super) fn deviations(o: &mut String, r: &QuarterReport) {
             r.deviations.iter().map(|d| {
                 vec![
                     d.date.clone(),
-                    d.kind.clone(),
+                    d.kind.to_string(),
                     d.category.clone(),
                     cell(&d.subject),
                     d.run_id.as_deref().map_or("-".into(), |r| format!("`{r}`")),
@@ -366,7 +366,7 @@ pub(super) fn signoff(o: &mut String, r: &QuarterReport) {
     table(o, &["Role", "Name", "Signature", "Date"], rows);
 }
 
-pub fn render_org(r: &OrgReport) -> String {
+pub(super) fn render_org(r: &OrgReport) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,

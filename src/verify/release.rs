@@ -1,12 +1,15 @@
 //! `chainwarden verify release DIR`: the release manager's one command. Under the policy's
 //! `[release]` section: every artifact in the checksum manifest matches; the manifest (or each
 //! artifact) has a valid Sigstore bundle from a trusted signer; provenance, when required,
-//! verifies for each artifact. One report, one verdict.
+//! verifies for each artifact; with `require_auditable`, every executable carries the
+//! dependency list `cargo auditable` embeds, equal to the release's `Cargo.lock` and passing
+//! the audit ([`super::auditable`]). One report, one verdict.
 
 use std::path::{Path, PathBuf};
 
+use super::auditable::{self, AuditableRequest};
 use super::checksums::{self, ChecksumOptions, Source};
-use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
 use super::sigstore::identity::Identity;
 use super::sigstore::{
@@ -61,7 +64,7 @@ fn signature_check(
     for s in &policy.signers {
         let identity = match (&s.identity, &s.identity_regexp) {
             (Some(id), _) => Identity::Exact(id.clone()),
-            (None, Some(re)) => Identity::regexp(re).map_err(Error::Usage)?,
+            (None, Some(re)) => Identity::regexp(re).map_err(Error::usage)?,
             _ => continue,
         };
         let signer = Signer::Keyless {
@@ -82,7 +85,7 @@ fn signature_check(
                 .find_map(|c| c.details.get("identity").cloned())
                 .unwrap_or_default();
             return Ok(Check::new(
-                "verify:release-signature",
+                Code::ReleaseSignature,
                 Verdict::Verified,
                 format!("signed by trusted signer {who}"),
             )
@@ -97,7 +100,7 @@ fn signature_check(
             .unwrap_or_default();
     }
     Ok(Check::new(
-        "verify:release-signature",
+        Code::ReleaseSignature,
         Verdict::Failed,
         format!(
             "release-signature: no trusted signer verifies {}: {last}",
@@ -109,7 +112,7 @@ fn signature_check(
 /// No trusted signer: the bundle is still verified (a broken one fails), but who signed is
 /// "not checked", never "verified".
 fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> Result<Check> {
-    let code = "verify:release-signature";
+    let code = Code::ReleaseSignature;
     Ok(
         match verify_file_any_signer(file, bundle, trusted_root)? {
             Err(failed) if failed.verdict == Verdict::Unverifiable => Check::new(
@@ -139,11 +142,24 @@ fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> 
     )
 }
 
-pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<VerifyReport> {
+/// Verifies the release in `dir`. `auditable` is what `release.require_auditable` needs (the
+/// release's lockfile and the audit): required when the policy sets it.
+pub fn verify_release(
+    dir: &Path,
+    policy: &Policy,
+    time: String,
+    mut auditable: Option<&mut AuditableRequest<'_>>,
+) -> Result<VerifyReport> {
     let rp = &policy.release;
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a directory"));
     }
+    if rp.require_auditable && auditable.is_none() {
+        return Err(Error::usage(
+            "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
+        ));
+    }
+    let mut executables = 0;
     let manifest = find_manifest(dir, rp)?;
     let digests = checksums::verify(
         &manifest,
@@ -177,19 +193,15 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
     let mut subjects = Vec::new();
     for mut subject in digests.subjects {
         let file = dir.join(&subject.name);
-        let listed_ok = subject
-            .checks
-            .iter()
-            .all(|c| c.code != "verify:unsafe-name")
-            && file.is_file();
-        if listed_ok && subject.checks.iter().all(|c| c.code != "verify:unlisted") {
+        let listed_ok = subject.checks.iter().all(|c| c.code != Code::UnsafeName) && file.is_file();
+        if listed_ok && subject.checks.iter().all(|c| c.code != Code::Unlisted) {
             // Bundles found are always checked, required or not: a broken one fails.
             let check = match (&manifest_signature, bundle_for(&file)) {
                 (Some(c), _) if c.verdict == Verdict::Verified => Some(c.clone()),
                 (_, Some(bundle)) => Some(signature_check(&file, &bundle, rp, trusted_root)?),
                 (Some(c), None) => Some(c.clone()),
                 (None, None) if rp.require_signatures => Some(Check::new(
-                    "verify:release-signature",
+                    Code::ReleaseSignature,
                     Verdict::Failed,
                     "release-signature: no Sigstore bundle for the artifact or the manifest",
                 )),
@@ -205,13 +217,18 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
                 )?);
             } else if !provenance_files.is_empty() {
                 subject.checks.push(Check::new(
-                    "verify:release-provenance",
+                    Code::ReleaseProvenance,
                     Verdict::Unverifiable,
                     format!(
                         "release-provenance: not checked: the release holds {} provenance file(s) but the policy does not require provenance (release.require_provenance, release.source_uri)",
                         provenance_files.len()
                     ),
                 ));
+            }
+            if let Some(req) = auditable.as_deref_mut() {
+                let (is_exe, checks) = auditable_checks(&file, req)?;
+                executables += usize::from(is_exe);
+                subject.checks.extend(checks);
             }
         }
         subjects.push(SubjectResult::new(
@@ -220,7 +237,36 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
             subject.checks,
         ));
     }
+    if rp.require_auditable && executables == 0 {
+        // Nothing to check is not "verified": the requirement names executables.
+        subjects.push(SubjectResult::new(
+            "(executables)",
+            None,
+            vec![Check::new(
+                auditable::MISSING,
+                Verdict::Failed,
+                "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
+            )],
+        ));
+    }
     Ok(VerifyReport::new("release", time, subjects, notes))
+}
+
+/// Whether `file` is an executable, and its `require_auditable` checks. A file whose first
+/// bytes cannot be read is unverifiable, never skipped as "not an executable".
+fn auditable_checks(file: &Path, req: &mut AuditableRequest<'_>) -> Result<(bool, Vec<Check>)> {
+    match auditable::is_executable(file) {
+        Ok(true) => Ok((true, auditable::checks(file, req)?)),
+        Ok(false) => Ok((false, Vec::new())),
+        Err(e) => Ok((
+            true,
+            vec![Check::new(
+                auditable::UNREADABLE,
+                Verdict::Unverifiable,
+                format!("auditable-unreadable: {e}"),
+            )],
+        )),
+    }
 }
 
 fn provenance_check(
@@ -231,7 +277,7 @@ fn provenance_check(
 ) -> Result<Check> {
     let Some(source) = rp.source_uri.as_deref() else {
         return Ok(Check::new(
-            "verify:release-provenance",
+            Code::ReleaseProvenance,
             Verdict::Unverifiable,
             "release.source_uri is not set in the policy",
         ));
@@ -249,7 +295,7 @@ fn provenance_check(
         })?;
         if subject.verdict == Verdict::Verified {
             return Ok(Check::new(
-                "verify:release-provenance",
+                Code::ReleaseProvenance,
                 Verdict::Verified,
                 format!("provenance {} verifies", p.display()),
             ));
@@ -257,7 +303,7 @@ fn provenance_check(
         if let Some(c) = subject
             .checks
             .iter()
-            .find(|c| c.verdict != Verdict::Verified && c.code != "verify:provenance-subject")
+            .find(|c| c.verdict != Verdict::Verified && c.code != Code::ProvenanceSubject)
         {
             reasons.push(format!(
                 "{}: {}",
@@ -267,7 +313,7 @@ fn provenance_check(
         }
     }
     Ok(Check::new(
-        "verify:release-provenance",
+        Code::ReleaseProvenance,
         Verdict::Failed,
         if reasons.is_empty() {
             "release-provenance: no provenance names this artifact as its subject".to_string()

@@ -9,7 +9,6 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::model::VerifyReport;
-use crate::verify::render::VerifyFormat;
 use crate::verify::sigstore::identity::Identity;
 use crate::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
 
@@ -38,12 +37,8 @@ pub struct BundleArgs {
     /// UNSAFE: accept a bundle that has no transparency-log entry.
     #[arg(long)]
     pub insecure_skip_tlog: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 /// The signer policy from the flags.
@@ -58,15 +53,15 @@ pub fn signer(
     }
     let identity = match (identity, identity_regexp) {
         (Some(id), None) => Identity::Exact(id.to_string()),
-        (None, Some(re)) => Identity::regexp(re).map_err(|e| Error::Usage(format!("--certificate-identity-regexp: {e}")))?,
+        (None, Some(re)) => Identity::regexp(re).map_err(|e| Error::usage(format!("--certificate-identity-regexp: {e}")).caused_by(e))?,
         _ => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "give --certificate-identity or --certificate-identity-regexp, with --certificate-oidc-issuer (or --key)".into(),
             ))
         }
     };
     let issuer = issuer.ok_or_else(|| {
-        Error::Usage("--certificate-oidc-issuer is required with a certificate identity".into())
+        Error::usage("--certificate-oidc-issuer is required with a certificate identity".into())
     })?;
     Ok(Signer::Keyless {
         identity,
@@ -95,11 +90,5 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> Result<Outcome> {
         notes.push("--insecure-skip-tlog: the transparency log was NOT checked; this verification proves much less".into());
     }
     let report = VerifyReport::new("bundle", format_rfc3339(clock.now()), vec![subject], notes);
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &global.policy()?,
-    )
+    super::finish(&report, &args.report, global, &global.policy()?)
 }

@@ -7,7 +7,6 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::rebuild::{self, Side};
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct RebuildArgs {
@@ -25,12 +24,8 @@ pub struct RebuildArgs {
     /// The source tree to rebuild from.
     #[arg(long, value_name = "DIR", requires = "rebuild")]
     pub source: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -41,7 +36,7 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
             let (copy, notes) = rebuild::run_rebuild(source, command)?;
             let dir = match rebuilt {
                 Some(sub) if sub.is_absolute() => {
-                    return Err(Error::Usage(
+                    return Err(Error::usage(
                         "--rebuilt must be relative to the rebuilt copy when --rebuild is used"
                             .into(),
                     ))
@@ -54,17 +49,11 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         (None, None, Some(rebuilt)) => (Side::load(rebuilt)?, Vec::new(), None),
         _ => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "give --rebuilt DIR|MANIFEST, or --rebuild COMMAND --source DIR".into(),
             ))
         }
     };
     let report = rebuild::compare(&published, &rebuilt, format_rfc3339(clock.now()), notes);
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &global.policy()?,
-    )
+    super::finish(&report, &args.report, global, &global.policy()?)
 }
