@@ -95,3 +95,27 @@ fn the_watch_workflow_is_scheduled_and_notifies_with_the_job_token() {
     assert!(text.contains("name: chainwarden-watch-evidence-"));
     assert!(text.contains("--pattern 'chainwarden-*evidence-*'"));
 }
+
+/// `evidence import` refuses lines that are neither signed by a trusted key nor explicitly
+/// accepted unsigned: a shipped workflow that imports without saying which would fail on its
+/// first run (the quarterly report's did).
+#[test]
+fn every_shipped_evidence_import_says_how_lines_are_trusted() {
+    let mut imports = 0;
+    for path in workflows() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| l.contains("evidence import")) {
+            imports += 1;
+            assert!(
+                line.contains("--allow-unsigned") || line.contains("--trusted-signers"),
+                "{}: `{}` names no trust for the lines it imports",
+                path.display(),
+                line.trim()
+            );
+        }
+    }
+    assert!(
+        imports >= 2,
+        "the report and watch workflows import evidence"
+    );
+}
