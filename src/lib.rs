@@ -32,3 +32,4 @@ pub mod sbom;
 pub mod secrets;
 pub mod verify;
 pub mod vex;
+pub mod watch;
