@@ -79,7 +79,7 @@ LAYERS = [
     # Engines: each turns inputs and a policy into a typed report.
     ["advisories", "inventory", "audit", "verify", "secrets", "sbom", "vex"],
     # Over engine reports: the evidence store, the quarterly report, notifications.
-    ["evidence", "report", "notify"],
+    ["evidence", "report", "notify", "watch"],
     # The command line (lives in the binary).
     ["cli"],
 ]

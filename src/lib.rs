@@ -1,7 +1,14 @@
 //! chainwarden: software supply-chain audit and release verification.
 //!
-//! One module per capability; `cli` turns arguments into calls of the others, and `output` is
-//! the only way text leaves the process (through `redact`).
+//! One module per capability; the binary's `cli` (src/cli/, not part of the library) turns
+//! arguments into calls of the others, and `output` is the only way text leaves the process
+//! (through `redact`).
+//!
+//! The library cannot reach the command line (cargo-deny keeps its CLI in the binary too):
+//!
+//! ```compile_fail
+//! use chainwarden::cli::Cli;
+//! ```
 
 // `pub` means part of the library's API: an item only the crate uses is `pub(crate)`, so the
 // compiler reports it once nothing uses it.
@@ -9,7 +16,6 @@
 
 pub mod advisories;
 pub mod audit;
-pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod evidence;

@@ -5,13 +5,16 @@ use std::process::ExitCode;
 use chainwarden::output::{self, Destination};
 use clap::Parser;
 
+// The command line lives in the binary, so the library cannot import it.
+mod cli;
+
 fn main() -> ExitCode {
     output::install_panic_hook();
     #[cfg(debug_assertions)]
     debug_panic();
     // clap's own messages quote the arguments (`invalid value 'ghp_…'`): they leave through
     // the redacting boundary like everything else.
-    let cli = match chainwarden::cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let text = e.render().ansi().to_string();
@@ -23,7 +26,7 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    match chainwarden::cli::run(cli) {
+    match cli::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(error) => {
             output::diag(&format!("error: {error}"));

@@ -2,20 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::advisories::cache::{self, CacheOptions};
-use crate::advisories::index::default_index_dir;
-use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::{AuditReport, PolicyVerdict};
-use crate::audit::yanked::{SparseIndex, YankedLookup};
-use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
-use crate::error::Result;
-use crate::exit::Outcome;
-use crate::net::{NetConfig, Network};
-use crate::output::{self, Destination};
-use crate::policy::Policy;
+use chainwarden::advisories::cache::{self, CacheOptions};
+use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::{meta, AdvisoryDb};
+use chainwarden::audit::model::{AuditReport, PolicyVerdict};
+use chainwarden::audit::yanked::{SparseIndex, YankedLookup};
+use chainwarden::audit::{self, AuditRequest, GraphSource};
+use chainwarden::error::Result;
+use chainwarden::exit::Outcome;
+use chainwarden::net::{NetConfig, Network};
+use chainwarden::output::{self, Destination};
+use chainwarden::policy::Policy;
 
-pub use crate::audit::format::AuditFormat;
+pub use chainwarden::audit::format::AuditFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -66,7 +66,7 @@ pub struct AuditArgs {
     pub notify: Vec<String>,
     /// Body of webhook notifications.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t)]
-    pub notify_format: crate::notify::NotifyFormat,
+    pub notify_format: chainwarden::notify::NotifyFormat,
     /// A previous `--format json` output: mark each finding `new` or `existing`, list the fixed.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -82,7 +82,7 @@ pub enum FailOn {
 }
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
-    let sinks = crate::notify::parse_sinks(&args.notify, args.offline)?;
+    let sinks = chainwarden::notify::parse_sinks(&args.notify, args.offline)?;
     let (policy, reports) = reports(&args, global)?;
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
@@ -100,10 +100,11 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     }
     for ((_, report), recorded) in reports.iter().zip(&recorded) {
-        let batch = crate::notify::Batch::from_report(report, &policy.deadlines);
-        let deliveries = crate::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
+        let batch = chainwarden::notify::Batch::from_report(report, &policy.deadlines);
+        let deliveries =
+            chainwarden::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
         crate::cli::evidence::record_deliveries(recorded.as_ref(), &deliveries, &report.time)?;
-        if deliveries.iter().any(crate::notify::Delivery::failed) {
+        if deliveries.iter().any(chainwarden::notify::Delivery::failed) {
             outcome = Outcome::Inconclusive;
         }
     }
@@ -123,7 +124,7 @@ pub(crate) fn reports(
     let statements = shipped::vex_statements(&args.vex)?;
     let baseline = match args.baseline.as_deref() {
         Some(p) if p == Path::new("last-run") => Some(last_run(global, &policy, &scope, &clock)?),
-        Some(p) => Some(crate::audit::baseline::Baseline::load(p)?),
+        Some(p) => Some(chainwarden::audit::baseline::Baseline::load(p)?),
         None => None,
     };
 
@@ -178,11 +179,11 @@ pub(crate) fn reports(
         )?;
         report.notes.splice(0..0, db_notes.iter().cloned());
         subject.annotate(&mut report);
-        crate::vex::apply(&mut report, &statements);
+        chainwarden::vex::apply(&mut report, &statements);
         if let Some(baseline) = &baseline {
             baseline.apply(&mut report);
             if args.fail_on == FailOn::New {
-                crate::audit::baseline::gate_on_new(&mut report);
+                chainwarden::audit::baseline::gate_on_new(&mut report);
             }
         }
         reports.push((subject, report));
@@ -195,14 +196,15 @@ pub(crate) fn reports(
 /// nothing to compare against must not pass by default.
 fn last_run(
     global: &GlobalArgs,
-    policy: &crate::policy::Policy,
+    policy: &chainwarden::policy::Policy,
     scope: &audit::model::Scope,
-    clock: &crate::clock::Clock,
-) -> Result<crate::audit::baseline::Baseline> {
+    clock: &chainwarden::clock::Clock,
+) -> Result<chainwarden::audit::baseline::Baseline> {
     let path = crate::cli::evidence::store_path(global, policy)?;
-    let store = crate::evidence::Store::open(&path)?;
-    let key = crate::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
-    let now = crate::clock::format_rfc3339(clock.now());
+    let store = chainwarden::evidence::Store::open(&path)?;
+    let key =
+        chainwarden::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+    let now = chainwarden::clock::format_rfc3339(clock.now());
     let run = store
         .chain(&key)?
         .into_iter()
@@ -210,19 +212,19 @@ fn last_run(
         .filter(|r| (r.kind == "audit" || r.kind == "watch") && r.time < now)
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
-            crate::error::Error::usage(format!(
+            chainwarden::error::Error::usage(format!(
                 "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
                 path.display()
             ))
         })?;
     let source = PathBuf::from(format!("{} (run {})", path.display(), run.run_id));
-    crate::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
+    chainwarden::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
 }
 
 /// The cached database, refreshed when older than a day and online.
 pub(crate) fn default_database(
     network: Option<&Network>,
-    clock: &crate::clock::Clock,
+    clock: &chainwarden::clock::Clock,
 ) -> Result<(PathBuf, Vec<String>)> {
     let options = CacheOptions::resolve(None, None)?;
     let ensured = cache::ensure(&options, network, clock)?;

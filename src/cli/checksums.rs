@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::verify::checksums::manifest::Algorithm;
-use crate::verify::checksums::write_manifest;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::verify::checksums::manifest::Algorithm;
+use chainwarden::verify::checksums::write_manifest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ManifestAlgorithm {

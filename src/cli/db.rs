@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use serde::Serialize;
 
-use crate::advisories::cache::{self, CacheOptions};
-use crate::advisories::{meta, AdvisoryDb};
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::net::{NetConfig, Network};
-use crate::output::{self, Destination};
+use chainwarden::advisories::cache::{self, CacheOptions};
+use chainwarden::advisories::{meta, AdvisoryDb};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::net::{NetConfig, Network};
+use chainwarden::output::{self, Destination};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DbFormat {
@@ -75,7 +75,7 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             options.expected_sha256 = sha256;
             let net = Network::new(NetConfig::from_env())?;
             let updated = cache::update(&options, &net, &clock)
-                .map_err(|e| crate::net::with_help(e, cache::DOWNLOAD_HELP))?;
+                .map_err(|e| chainwarden::net::with_help(e, cache::DOWNLOAD_HELP))?;
             let doc = match format {
                 DbFormat::Json => to_json(&updated),
                 DbFormat::Human => format!(

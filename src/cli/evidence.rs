@@ -4,16 +4,16 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use crate::audit::model::AuditReport;
 use crate::cli::{resolve_scope, GlobalArgs};
-use crate::clock::{format_rfc3339, parse_rfc3339};
-use crate::error::{Error, Result};
-use crate::evidence::record::is_valid_trigger;
-use crate::evidence::{self, sign, PolicyInForce, RunContext, RunRecord, Scope, Store};
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::policy::Policy;
-use crate::verify::model::VerifyReport;
+use chainwarden::audit::model::AuditReport;
+use chainwarden::clock::{format_rfc3339, parse_rfc3339};
+use chainwarden::error::{Error, Result};
+use chainwarden::evidence::record::is_valid_trigger;
+use chainwarden::evidence::{self, sign, PolicyInForce, RunContext, RunRecord, Scope, Store};
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::policy::Policy;
+use chainwarden::verify::model::VerifyReport;
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
@@ -100,13 +100,13 @@ pub(crate) fn store(
 /// Records the notification deliveries of a recorded run (nothing when it was not recorded).
 pub fn record_deliveries(
     recorded: Option<&Recorded>,
-    deliveries: &[crate::notify::Delivery],
+    deliveries: &[chainwarden::notify::Delivery],
     time: &str,
 ) -> Result<()> {
     let Some(r) = recorded.filter(|_| !deliveries.is_empty()) else {
         return Ok(());
     };
-    let rows = crate::notify::evidence_rows(deliveries, time);
+    let rows = chainwarden::notify::evidence_rows(deliveries, time);
     Store::open(&r.path)?.record_deliveries(&r.scope, &r.run_id, &rows)
 }
 
@@ -204,7 +204,10 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                 .as_deref()
                 .map(sign::TrustedSigners::load)
                 .transpose()?;
-            let text = crate::fsutil::read_text(&file, crate::fsutil::InputKind::EvidenceExport)?;
+            let text = chainwarden::fsutil::read_text(
+                &file,
+                chainwarden::fsutil::InputKind::EvidenceExport,
+            )?;
             let mut store = Store::open(&path)?;
             let opts = evidence::ImportOptions {
                 trusted: trusted.as_ref(),

@@ -17,12 +17,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::audit::model::Scope;
-use crate::clock::Clock;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::policy::scope::is_valid_scope_id;
-use crate::policy::Policy;
+use chainwarden::audit::model::Scope;
+use chainwarden::clock::Clock;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::policy::scope::is_valid_scope_id;
+use chainwarden::policy::Policy;
 
 /// Software supply-chain audit and release verification.
 ///

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use crate::cli::{resolve_scope, GlobalArgs};
-use crate::error::{Error, Result};
-use crate::evidence::{sign, Scope, Store};
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::report::{self, Options, Quarter, ReportFormat};
+use chainwarden::error::{Error, Result};
+use chainwarden::evidence::{sign, Scope, Store};
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::report::{self, Options, Quarter, ReportFormat};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -36,12 +36,12 @@ pub struct ReportArgs {
 pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let presentation = match &global.policy {
-        Some(p) => Some(crate::policy::Policy::load(p)?),
+        Some(p) => Some(chainwarden::policy::Policy::load(p)?),
         None => None,
     };
     let policy = presentation
         .clone()
-        .unwrap_or_else(crate::policy::Policy::builtin);
+        .unwrap_or_else(chainwarden::policy::Policy::builtin);
     let quarter = Quarter::parse(&args.quarter)
         .map_err(|e| Error::usage(format!("--quarter: {e}")).caused_by(e))?;
     let scope = resolve_scope(global, &policy)?;
@@ -80,7 +80,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         let signature = sign::sign(key, sign::REPORT_NAMESPACE, &written)?;
         let mut sig_path = out.clone().into_os_string();
         sig_path.push(".sig");
-        crate::fsutil::write_atomic(std::path::Path::new(&sig_path), signature.as_bytes())?;
+        chainwarden::fsutil::write_atomic(std::path::Path::new(&sig_path), signature.as_bytes())?;
         output::diag(&format!(
             "signed: {} (check: ssh-keygen -Y verify -n {} -f ALLOWED_SIGNERS -I SIGNER -s {} < {})",
             PathBuf::from(&sig_path).display(),

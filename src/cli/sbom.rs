@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::inventory::binary::{self, Embedded};
-use crate::inventory::{metadata, Graph, Lockfile, ProjectPaths};
-use crate::output::{self, Destination};
-use crate::sbom::{cyclonedx, spdx, Sbom};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::inventory::binary::{self, Embedded};
+use chainwarden::inventory::{metadata, Graph, Lockfile, ProjectPaths};
+use chainwarden::output::{self, Destination};
+use chainwarden::sbom::{cyclonedx, spdx, Sbom};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SbomFormat {

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use crate::cli::GlobalArgs;
-use crate::error::Result;
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::secrets::render::{render, SecretsFormat};
-use crate::secrets::{scan_git_range, scan_tree, Scanner};
+use chainwarden::error::Result;
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::secrets::render::{render, SecretsFormat};
+use chainwarden::secrets::{scan_git_range, scan_tree, Scanner};
 
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
@@ -44,7 +44,7 @@ pub fn run(cmd: SecretsCommand, global: &GlobalArgs) -> Result<Outcome> {
         Some(range) => scan_git_range(&scanner, &root, range, &policy.secrets)?,
         None => {
             if !root.is_dir() {
-                return Err(crate::error::Error::input(&root, "not a directory"));
+                return Err(chainwarden::error::Error::input(&root, "not a directory"));
             }
             scan_tree(&scanner, &root, &policy.secrets)?
         }

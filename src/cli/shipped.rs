@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::audit::format;
-use crate::audit::model::{AuditReport, FindingKind};
 use crate::cli::audit::{sarif_uri, AuditArgs, AuditFormat};
-use crate::error::{Error, Result};
-use crate::inventory::binary::{self, AuditableBinary, Embedded};
-use crate::inventory::{Lockfile, ProjectPaths};
+use chainwarden::audit::format;
+use chainwarden::audit::model::{AuditReport, FindingKind};
+use chainwarden::error::{Error, Result};
+use chainwarden::inventory::binary::{self, AuditableBinary, Embedded};
+use chainwarden::inventory::{Lockfile, ProjectPaths};
 
 /// One thing to audit.
 pub(crate) struct Subject {
@@ -84,10 +84,10 @@ impl Subject {
 }
 
 /// Every statement of the `--vex` documents (read before the audit: bad input fails early).
-pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<crate::vex::Statement>> {
+pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<chainwarden::vex::Statement>> {
     let mut all = Vec::new();
     for path in paths {
-        all.extend(crate::vex::read::load(path)?);
+        all.extend(chainwarden::vex::read::load(path)?);
     }
     Ok(all)
 }
@@ -95,7 +95,7 @@ pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<crate::vex::Statem
 /// The subjects of the run: each `--binary`, or the `--sbom`, else the project at PATH.
 pub(crate) fn subjects(args: &AuditArgs) -> Result<Vec<Subject>> {
     if let Some(path) = &args.sbom {
-        let lock = crate::sbom::read::load(path)?;
+        let lock = chainwarden::sbom::read::load(path)?;
         return Ok(vec![Subject {
             project: ProjectPaths {
                 lockfile: path.clone(),

@@ -3,13 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::audit::model::AuditReport;
 use crate::cli::audit::{reports, AuditArgs, AuditFormat};
 use crate::cli::GlobalArgs;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::vex::write;
+use chainwarden::audit::model::AuditReport;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::vex::write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum VexFormat {
@@ -91,8 +91,9 @@ pub fn run(args: VexArgs, global: &GlobalArgs) -> Result<Outcome> {
 }
 
 fn load_baseline(path: &std::path::Path) -> Result<AuditReport> {
-    let bytes = crate::sbom::read::read_limited(path, crate::sbom::read::MAX_SBOM_BYTES)?;
-    crate::json::from_slice(&bytes).map_err(|e| {
+    let bytes =
+        chainwarden::sbom::read::read_limited(path, chainwarden::sbom::read::MAX_SBOM_BYTES)?;
+    chainwarden::json::from_slice(&bytes).map_err(|e| {
         Error::at_line(
             path,
             e.line(),

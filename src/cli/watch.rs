@@ -3,20 +3,20 @@
 
 use std::path::PathBuf;
 
-use crate::advisories::cache::{self, CacheOptions};
-use crate::advisories::index::default_index_dir;
-use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::DatabaseInfo;
 use crate::cli::evidence::{record_deliveries, store, store_path, trigger};
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::evidence::{RunContext, RunRecord, Store};
-use crate::exit::Outcome;
-use crate::net::{NetConfig, Network};
-use crate::notify::{self, Batch, Delivery, NotifyFormat, Sink};
-use crate::output::{self, Destination};
-use crate::watch::{self, DeliveryResult, ScopeError, ScopeResult, ScopeWatch, WatchReport};
+use chainwarden::advisories::cache::{self, CacheOptions};
+use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::{meta, AdvisoryDb};
+use chainwarden::audit::model::DatabaseInfo;
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::evidence::{RunContext, RunRecord, Store};
+use chainwarden::exit::Outcome;
+use chainwarden::net::{NetConfig, Network};
+use chainwarden::notify::{self, Batch, Delivery, NotifyFormat, Sink};
+use chainwarden::output::{self, Destination};
+use chainwarden::watch::{self, DeliveryResult, ScopeError, ScopeResult, ScopeWatch, WatchReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum WatchFormat {
@@ -95,7 +95,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
         errors: Vec::new(),
         deliveries: Vec::new(),
     };
-    let wanted = |s: &crate::evidence::Scope| {
+    let wanted = |s: &chainwarden::evidence::Scope| {
         global.tenant.as_ref().is_none_or(|t| *t == s.tenant_id)
             && global.project.as_ref().is_none_or(|p| *p == s.project_id)
     };
@@ -135,7 +135,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
 /// Records one evaluated scope as a watch run, notifies, records the deliveries.
 fn scope_done(
     global: &GlobalArgs,
-    policy: &crate::policy::Policy,
+    policy: &chainwarden::policy::Policy,
     sinks: &[Sink],
     args: &WatchArgs,
     w: ScopeWatch,

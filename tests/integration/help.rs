@@ -16,7 +16,7 @@ fn command_paths() -> Vec<Vec<String>> {
         }
     }
     let mut out = Vec::new();
-    walk(&chainwarden::cli::Cli::command(), &mut Vec::new(), &mut out);
+    walk(&crate::cli::Cli::command(), &mut Vec::new(), &mut out);
     out
 }
 
@@ -52,7 +52,7 @@ fn every_command_help_is_snapshotted() {
 
 #[test]
 fn every_option_is_described_and_global_options_have_their_heading() {
-    let mut root = chainwarden::cli::Cli::command();
+    let mut root = crate::cli::Cli::command();
     root.build();
     for path in command_paths() {
         let cmd = find(&root, &path);

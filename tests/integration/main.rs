@@ -3,6 +3,12 @@
 
 mod common;
 
+// The command-line definitions live in the binary (src/main.rs declares `mod cli`), not in
+// the library; the help suite compiles them in here to walk the command tree.
+#[path = "../../src/cli/mod.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod cli;
+
 mod audit;
 mod audit_agreement;
 mod caches;

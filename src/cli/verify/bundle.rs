@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::verify::model::VerifyReport;
-use crate::verify::sigstore::identity::Identity;
-use crate::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::verify::model::VerifyReport;
+use chainwarden::verify::sigstore::identity::Identity;
+use chainwarden::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
 
 #[derive(Debug, clap::Args)]
 pub struct BundleArgs {

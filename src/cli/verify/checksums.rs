@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::net::{NetConfig, Network};
-use crate::verify::checksums::{self, ChecksumOptions, Source};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::net::{NetConfig, Network};
+use chainwarden::verify::checksums::{self, ChecksumOptions, Source};
 
 /// Largest artifact downloaded by default (overridable with --max-bytes).
 const DEFAULT_MAX_BYTES: u64 = 8 << 30;
@@ -51,7 +51,7 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let net;
     let source = match &args.base_url {
         Some(base) => {
-            crate::net::check_url(base)?;
+            chainwarden::net::check_url(base)?;
             if let Some(keep) = &args.keep {
                 std::fs::create_dir_all(keep).map_err(|e| Error::io(keep, e))?;
             }

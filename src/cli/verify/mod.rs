@@ -10,11 +10,11 @@ pub mod release;
 use clap::Subcommand;
 
 use super::GlobalArgs;
-use crate::error::Result;
-use crate::exit::Outcome;
-use crate::output::{self, Destination};
-use crate::verify::model::VerifyReport;
-use crate::verify::render::{render, VerifyFormat};
+use chainwarden::error::Result;
+use chainwarden::exit::Outcome;
+use chainwarden::output::{self, Destination};
+use chainwarden::verify::model::VerifyReport;
+use chainwarden::verify::render::{render, VerifyFormat};
 
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
@@ -49,7 +49,7 @@ pub(crate) fn finish(
     report: &VerifyReport,
     out: &ReportArgs,
     global: &GlobalArgs,
-    policy: &crate::policy::Policy,
+    policy: &chainwarden::policy::Policy,
 ) -> Result<Outcome> {
     let text = render(report, out.format);
     output::emit(&Destination::from_arg(out.output.as_deref()), &text)?;

@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::Result;
-use crate::exit::Outcome;
-use crate::verify::model::VerifyReport;
-use crate::verify::provenance::source::RefRequirement;
-use crate::verify::provenance::{verify_provenance, ProvenanceRequest};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::Result;
+use chainwarden::exit::Outcome;
+use chainwarden::verify::model::VerifyReport;
+use chainwarden::verify::provenance::source::RefRequirement;
+use chainwarden::verify::provenance::{verify_provenance, ProvenanceRequest};
 
 #[derive(Debug, clap::Args)]
 pub struct ProvenanceArgs {

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::verify::rebuild::{self, Side};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::verify::rebuild::{self, Side};
 
 #[derive(Debug, clap::Args)]
 pub struct RebuildArgs {

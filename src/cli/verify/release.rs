@@ -2,18 +2,18 @@
 
 use std::path::PathBuf;
 
-use crate::advisories::index::default_index_dir;
-use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, GlobalArgs};
-use crate::clock::format_rfc3339;
-use crate::error::{Error, Result};
-use crate::exit::Outcome;
-use crate::inventory::{Lockfile, ProjectPaths};
-use crate::net::{NetConfig, Network};
-use crate::policy::Policy;
-use crate::verify::auditable::{lockfile_at_tag, AuditableRequest};
-use crate::verify::release::verify_release;
+use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::{meta, AdvisoryDb};
+use chainwarden::audit::{self, AuditRequest, GraphSource};
+use chainwarden::clock::format_rfc3339;
+use chainwarden::error::{Error, Result};
+use chainwarden::exit::Outcome;
+use chainwarden::inventory::{Lockfile, ProjectPaths};
+use chainwarden::net::{NetConfig, Network};
+use chainwarden::policy::Policy;
+use chainwarden::verify::auditable::{lockfile_at_tag, AuditableRequest};
+use chainwarden::verify::release::verify_release;
 
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
