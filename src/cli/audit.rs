@@ -197,8 +197,8 @@ fn last_run(
     scope: &audit::model::Scope,
     clock: &crate::clock::Clock,
 ) -> Result<crate::audit::baseline::Baseline> {
-    let path = crate::cli::evidence::store_path(global, policy)?;
-    let store = crate::evidence::Store::open(&path)?;
+    let path = crate::cli::evidence::store_location(global, policy)?;
+    let store = crate::evidence::Store::open_at(&path)?;
     let key = crate::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
     let now = crate::clock::format_rfc3339(clock.now());
     let run = store
@@ -208,11 +208,10 @@ fn last_run(
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
             crate::error::Error::Usage(format!(
-                "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
-                path.display()
+                "--baseline last-run: the evidence store {path} has no audit of this scope before {now}"
             ))
         })?;
-    let source = PathBuf::from(format!("{} (run {})", path.display(), run.run_id));
+    let source = PathBuf::from(format!("{path} (run {})", run.run_id));
     crate::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
 }
 
