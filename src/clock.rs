@@ -32,7 +32,7 @@ impl Clock {
             None => Ok(Clock::system()),
             Some(text) => parse_rfc3339(text)
                 .map(Clock::fixed)
-                .map_err(|e| Error::Usage(format!("--now: {e}"))),
+                .map_err(|e| Error::usage(format!("--now: {e}")).caused_by(e)),
         }
     }
 

@@ -30,18 +30,30 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A command-line usage problem that clap cannot express.
-    #[error("{0}")]
-    Usage(String),
+    #[error("{message}")]
+    Usage {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// A download failed (timeout, size cap, digest mismatch, refused scheme), with its
     /// typed cause.
     #[error("network: {0}")]
-    Network(crate::net::NetError),
+    Network(#[source] crate::net::NetError),
     /// The advisory database is missing, unreadable or broken.
-    #[error("advisory database: {0}")]
-    Database(String),
+    #[error("advisory database: {message}")]
+    Database {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// The evidence store could not be read or written.
-    #[error("evidence store: {0}")]
-    Evidence(String),
+    #[error("evidence store: {message}")]
+    Evidence {
+        message: String,
+        #[source]
+        source: Option<Cause>,
+    },
     /// Several problems found in one validation pass (each on its own line).
     #[error("{}", join_lines(.0))]
     Many(Vec<Error>),
@@ -55,7 +67,44 @@ fn join_lines(errors: &[Error]) -> String {
         .join("\n")
 }
 
+/// The underlying error a [`Error::Usage`], [`Error::Database`] or [`Error::Evidence`] came
+/// from, kept for [`std::error::Error::source`]; the message already quotes it for people.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 impl Error {
+    pub fn usage(message: String) -> Self {
+        Error::Usage {
+            message,
+            source: None,
+        }
+    }
+
+    pub fn database(message: String) -> Self {
+        Error::Database {
+            message,
+            source: None,
+        }
+    }
+
+    pub fn evidence(message: String) -> Self {
+        Error::Evidence {
+            message,
+            source: None,
+        }
+    }
+
+    /// Keeps `cause` as the error's source (usage, database and evidence errors; others are
+    /// returned unchanged, as they carry their cause in their own field).
+    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+        if let Error::Usage { source, .. }
+        | Error::Database { source, .. }
+        | Error::Evidence { source, .. } = &mut self
+        {
+            *source = Some(cause.into());
+        }
+        self
+    }
+
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
@@ -115,3 +164,21 @@ impl Error {
 
 /// 1-based line and column (in characters) of a byte offset (see [`crate::lines`]).
 pub use crate::lines::{line_column, LineIndex};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn errors_keep_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = Error::database(format!("db: {io}")).caused_by(io);
+        assert_eq!(e.to_string(), "advisory database: db: gone");
+        let cause = e.source().expect("the cause is kept");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some());
+        assert!(Error::evidence("x".into()).source().is_none());
+        let net = crate::net::NetError::new("https://x.test/", crate::net::Cause::Status(404));
+        assert!(Error::Network(net).source().is_some());
+    }
+}

@@ -90,11 +90,11 @@ impl Git {
         let (mut cmd, name) = self.command();
         let out = cmd
             .output()
-            .map_err(|e| Error::Usage(format!("cannot run git: {e}")))?;
+            .map_err(|e| Error::usage(format!("cannot run git: {e}")).caused_by(e))?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             let reason: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "{name} failed: {}",
                 reason[..reason.len().min(3)].join("; ")
             )));
@@ -112,7 +112,7 @@ impl Git {
 /// Accepts `REV`, `A..B`, `A...B` (either side of a range may be empty, as in `A..`).
 pub fn validate_range(range: &str) -> Result<()> {
     let bad = |why: &str| {
-        Err(Error::Usage(format!(
+        Err(Error::usage(format!(
             "invalid git range `{}`: {why}",
             crate::lines::escape(range)
         )))
@@ -154,7 +154,7 @@ pub fn range_commits(repo: &Path, range: &str) -> Result<Vec<String>> {
     let text = String::from_utf8_lossy(&out);
     let commits: Vec<String> = text.lines().map(str::to_string).collect();
     if commits.is_empty() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "git range `{range}` resolves to no commit: nothing to check (an empty range is \
              refused, never reported clean)"
         )));

@@ -45,7 +45,7 @@ impl CacheOptions {
     /// Flags first, then `CHAINWARDEN_CACHE_DIR` / `CHAINWARDEN_ADVISORY_DB_URL`, then defaults.
     pub fn resolve(cache_dir: Option<PathBuf>, url: Option<String>) -> Result<CacheOptions> {
         let cache_dir = cache_dir.or_else(meta::cache_root).ok_or_else(|| {
-            Error::Database(
+            Error::database(
                 "no cache directory: pass --cache-dir or set CHAINWARDEN_CACHE_DIR".into(),
             )
         })?;
@@ -127,7 +127,7 @@ pub fn ensure(opts: &CacheOptions, net: Option<&Network>, clock: &Clock) -> Resu
                 describe_age(age)
             )],
         }),
-        (None, None) => Err(Error::Database(
+        (None, None) => Err(Error::database(
             "no advisory database: run `chainwarden db update` or pass --db DIR".into(),
         )),
         (Some(_), Some(dir)) if age.is_some_and(|a| a < MAX_AGE && a >= Duration::ZERO) => {
@@ -175,7 +175,7 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
     drop(archive);
     if let Some(expected) = &opts.expected_sha256 {
         if !fetched.sha256.eq_ignore_ascii_case(expected) {
-            return Err(Error::Database(format!(
+            return Err(Error::database(format!(
                 "{}: archive digest mismatch: expected sha256:{expected}, got sha256:{}",
                 opts.url, fetched.sha256
             )));
@@ -183,20 +183,21 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
     }
     let unpacked = staging.path().join("db");
     let facts = unpack(&archive_path, &unpacked)
-        .map_err(|e| Error::Database(format!("{}: {e}", opts.url)))?;
+        .map_err(|e| Error::database(format!("{}: {e}", opts.url)).caused_by(e))?;
     let commit = facts.commit;
     let date = facts
         .commit_time
         .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t as i64).ok())
         .map(format_rfc3339);
     let db = AdvisoryDb::open(&unpacked, None).map_err(|e| {
-        Error::Database(format!(
+        Error::database(format!(
             "{}: downloaded archive is not a valid database: {e}",
             opts.url
         ))
+        .caused_by(e)
     })?;
     if db.is_empty() {
-        return Err(Error::Database(format!(
+        return Err(Error::database(format!(
             "{}: downloaded archive holds no advisories",
             opts.url
         )));
@@ -208,8 +209,8 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
         url: &opts.url,
         archive_sha256: &fetched.sha256,
     };
-    let marker_json =
-        serde_json::to_vec_pretty(&marker).map_err(|e| Error::Database(e.to_string()))?;
+    let marker_json = serde_json::to_vec_pretty(&marker)
+        .map_err(|e| Error::database(e.to_string()).caused_by(e))?;
     crate::fsutil::write_atomic(&unpacked.join(MARKER), &marker_json)?;
     // Build the index now, keyed by the archive digest, so audits never parse.
     AdvisoryDb::open(&unpacked, None)?;

@@ -149,10 +149,11 @@ impl AdvisoryDb {
                 continue;
             };
             let entry: index::PackageEntry = serde_json::from_slice(&raw).map_err(|e| {
-                Error::Database(format!(
+                Error::database(format!(
                     "{}: advisory index entry for `{name}` is unreadable ({e}); remove the index and run again",
                     self.path.display()
                 ))
+                .caused_by(e)
             })?;
             let fresh = entry
                 .stamp
@@ -167,7 +168,7 @@ impl AdvisoryDb {
                     *self = rebuilt;
                 }
                 (None, false) => {
-                    return Err(Error::Database(format!(
+                    return Err(Error::database(format!(
                         "{}: advisory index entry for `{name}` is stale",
                         self.path.display()
                     )))
@@ -194,17 +195,17 @@ impl AdvisoryDb {
 
 /// Every advisory file of the `crates` and `rust` collections, sorted (deterministic index key).
 pub(crate) fn advisory_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let meta =
-        std::fs::metadata(dir).map_err(|e| Error::Database(format!("{}: {e}", dir.display())))?;
+    let meta = std::fs::metadata(dir)
+        .map_err(|e| Error::database(format!("{}: {e}", dir.display())).caused_by(e))?;
     if !meta.is_dir() {
-        return Err(Error::Database(format!(
+        return Err(Error::database(format!(
             "{}: not a directory",
             dir.display()
         )));
     }
     let crates = dir.join("crates");
     if !crates.is_dir() {
-        return Err(Error::Database(format!(
+        return Err(Error::database(format!(
             "{}: not a RustSec advisory database (no crates/ directory)",
             dir.display()
         )));
@@ -216,16 +217,18 @@ pub(crate) fn advisory_files(dir: &Path) -> Result<Vec<PathBuf>> {
             continue;
         };
         for package in packages {
-            let package =
-                package.map_err(|e| Error::Database(format!("{}: {e}", root.display())))?;
+            let package = package
+                .map_err(|e| Error::database(format!("{}: {e}", root.display())).caused_by(e))?;
             if !package.file_type().map(|t| t.is_dir()).unwrap_or(false) {
                 continue;
             }
-            let entries = std::fs::read_dir(package.path())
-                .map_err(|e| Error::Database(format!("{}: {e}", package.path().display())))?;
+            let entries = std::fs::read_dir(package.path()).map_err(|e| {
+                Error::database(format!("{}: {e}", package.path().display())).caused_by(e)
+            })?;
             for entry in entries {
-                let entry = entry
-                    .map_err(|e| Error::Database(format!("{}: {e}", package.path().display())))?;
+                let entry = entry.map_err(|e| {
+                    Error::database(format!("{}: {e}", package.path().display())).caused_by(e)
+                })?;
                 let name = entry.file_name();
                 if name.to_string_lossy().starts_with('.') {
                     continue;
@@ -247,7 +250,7 @@ fn parse_all(dir: &Path, files: &[PathBuf]) -> Result<Vec<Advisory>> {
     for result in parsed {
         if let Some(a) = result? {
             if !ids.insert(a.metadata.id.clone()) {
-                return Err(Error::Database(format!(
+                return Err(Error::database(format!(
                     "duplicate advisory id {}",
                     a.metadata.id
                 )));
@@ -261,7 +264,7 @@ fn parse_all(dir: &Path, files: &[PathBuf]) -> Result<Vec<Advisory>> {
 fn parse_one(dir: &Path, path: &Path) -> Result<Option<Advisory>> {
     let shown = path.strip_prefix(dir).unwrap_or(path).display().to_string();
     let broken = |what: String| {
-        Error::Database(format!(
+        Error::database(format!(
             "{}: broken advisory file {shown}: {what}",
             dir.display()
         ))

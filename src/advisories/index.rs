@@ -134,7 +134,7 @@ impl Index {
 pub fn directory_key(dir: &Path) -> Result<(String, String)> {
     let canonical = dir
         .canonicalize()
-        .map_err(|e| Error::Database(format!("{}: {e}", dir.display())))?;
+        .map_err(|e| Error::database(format!("{}: {e}", dir.display())).caused_by(e))?;
     let location = format!("dir:{}", canonical.display());
     let time = |p: &Path| std::fs::metadata(p).map(|m| mtime_ns(&m)).unwrap_or(0);
     let mut key = format!("{location}|crates:{}", time(&canonical.join("crates")));
@@ -160,7 +160,7 @@ pub fn stamps(dir: &Path, files: &[PathBuf]) -> Result<BTreeMap<String, DirStamp
     let crates = dir.join("crates");
     let mut by_dir: BTreeMap<String, Vec<&Path>> = BTreeMap::new();
     let packages = std::fs::read_dir(&crates)
-        .map_err(|e| Error::Database(format!("{}: {e}", crates.display())))?;
+        .map_err(|e| Error::database(format!("{}: {e}", crates.display())).caused_by(e))?;
     for p in packages.flatten() {
         if p.file_type().is_ok_and(|t| t.is_dir()) {
             by_dir.insert(p.file_name().to_string_lossy().into_owned(), Vec::new());
@@ -177,7 +177,7 @@ pub fn stamps(dir: &Path, files: &[PathBuf]) -> Result<BTreeMap<String, DirStamp
         .into_iter()
         .map(|(name, files)| {
             let stamp = DirStamp::of(&crates.join(&name), &files).ok_or_else(|| {
-                Error::Database(format!("{}: changed while indexing", crates.display()))
+                Error::database(format!("{}: changed while indexing", crates.display()))
             })?;
             Ok((name, stamp))
         })
@@ -256,7 +256,8 @@ pub fn write(
             stamp: stamps.and_then(|s| s.get(name)),
             advisories: &list,
         };
-        serde_json::to_writer(&mut body, &entry).map_err(|e| Error::Database(e.to_string()))?;
+        serde_json::to_writer(&mut body, &entry)
+            .map_err(|e| Error::database(e.to_string()).caused_by(e))?;
         packages.insert(name.to_string(), (start, body.len() - start));
     }
     let header = Header {
@@ -265,7 +266,8 @@ pub fn write(
         advisory_count,
         packages,
     };
-    let mut bytes = serde_json::to_vec(&header).map_err(|e| Error::Database(e.to_string()))?;
+    let mut bytes =
+        serde_json::to_vec(&header).map_err(|e| Error::database(e.to_string()).caused_by(e))?;
     bytes.push(b'\n');
     bytes.extend_from_slice(&body);
     crate::fsutil::write_atomic(path, &bytes)

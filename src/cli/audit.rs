@@ -93,15 +93,23 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
     let mut outcome = Outcome::Pass;
+    let mut recorded = Vec::with_capacity(reports.len());
     for (subject, report) in &reports {
-        crate::cli::evidence::record_audit(global, &policy, &subject.project.lockfile, report)?;
+        recorded.push(crate::cli::evidence::record_audit(
+            global,
+            &policy,
+            &subject.project.lockfile,
+            report,
+        )?);
         if report.verdict == Verdict::Fail {
             outcome = Outcome::Fail;
         }
     }
-    for (_, report) in &reports {
+    for ((_, report), recorded) in reports.iter().zip(&recorded) {
         let batch = crate::notify::Batch::from_report(report, &policy.deadlines);
-        if !crate::notify::notify_and_report(&sinks, &batch, args.notify_format)? {
+        let deliveries = crate::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
+        crate::cli::evidence::record_deliveries(recorded.as_ref(), &deliveries, &report.time)?;
+        if deliveries.iter().any(crate::notify::Delivery::failed) {
             outcome = Outcome::Inconclusive;
         }
     }
@@ -207,7 +215,7 @@ fn last_run(
         .filter(|r| r.kind == "audit" && r.time < now)
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
-            crate::error::Error::Usage(format!(
+            crate::error::Error::usage(format!(
                 "--baseline last-run: the evidence store {path} has no audit of this scope before {now}"
             ))
         })?;

@@ -101,7 +101,7 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
                     let options = CacheOptions::resolve(cache_dir, None)?;
                     let link = options.db_link();
                     if !link.join("crates").is_dir() {
-                        return Err(Error::Database(format!(
+                        return Err(Error::database(format!(
                             "no cached database at {}: run `chainwarden db update`",
                             link.display()
                         )));

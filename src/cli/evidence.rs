@@ -80,7 +80,7 @@ pub fn store_location(global: &GlobalArgs, policy: &Policy) -> Result<Location> 
 }
 
 /// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
-fn trigger(global: &GlobalArgs) -> Result<String> {
+pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
     let ci = ["GITHUB_EVENT_NAME", "CI_PIPELINE_SOURCE"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
@@ -90,16 +90,27 @@ fn trigger(global: &GlobalArgs) -> Result<String> {
         .or(ci)
         .unwrap_or_else(|| "manual".into());
     if !is_valid_trigger(&t) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--trigger: `{t}` is not a trigger (1-64 characters of A-Z a-z 0-9 . _ : -)"
         )));
     }
     Ok(t)
 }
 
-fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()> {
+/// Where a run was recorded: the store and the run id (for its deliveries).
+pub struct Recorded {
+    pub location: Location,
+    pub scope: Scope,
+    pub run_id: String,
+}
+
+pub(crate) fn store(
+    global: &GlobalArgs,
+    policy: &Policy,
+    record: &RunRecord,
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let location = store_location(global, policy)?;
     let (run_id, count) = evidence::record(&location, record)?;
@@ -107,7 +118,24 @@ fn store(global: &GlobalArgs, policy: &Policy, record: &RunRecord) -> Result<()>
         "recorded as run {run_id} ({}/{}, run {count}) in {location}",
         record.scope.tenant_id, record.scope.project_id,
     ));
-    Ok(())
+    Ok(Some(Recorded {
+        location,
+        scope: record.scope.clone(),
+        run_id,
+    }))
+}
+
+/// Records the notification deliveries of a recorded run (nothing when it was not recorded).
+pub fn record_deliveries(
+    recorded: Option<&Recorded>,
+    deliveries: &[crate::notify::Delivery],
+    time: &str,
+) -> Result<()> {
+    let Some(r) = recorded.filter(|_| !deliveries.is_empty()) else {
+        return Ok(());
+    };
+    let rows = crate::notify::evidence_rows(deliveries, time);
+    Store::open_at(&r.location)?.record_deliveries(&r.scope, &r.run_id, &rows)
 }
 
 /// Records an audit run.
@@ -116,9 +144,9 @@ pub fn record_audit(
     policy: &Policy,
     lockfile: &Path,
     report: &AuditReport,
-) -> Result<()> {
+) -> Result<Option<Recorded>> {
     if global.no_record {
-        return Ok(());
+        return Ok(None);
     }
     let scope = Scope::new(
         report.scope.tenant_id.as_deref(),
@@ -147,13 +175,13 @@ pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport
         git_commit: None,
     };
     let record = RunRecord::from_verify(scope, report, context, PolicyInForce::from_policy(policy));
-    store(global, policy, &record)
+    store(global, policy, &record).map(|_| ())
 }
 
 /// Opens a store that must already exist (a SQLite file is not created by reading it).
 pub fn open_existing(location: &Location) -> Result<Store> {
     if !location.exists() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "{location}: no evidence store (record runs first, or pass --evidence)"
         )));
     }
@@ -179,7 +207,8 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
         } => {
             let since = match since {
                 Some(s) => format_rfc3339(
-                    parse_rfc3339(&s).map_err(|e| Error::Usage(format!("--since: {e}")))?,
+                    parse_rfc3339(&s)
+                        .map_err(|e| Error::usage(format!("--since: {e}")).caused_by(e))?,
                 ),
                 None => String::new(),
             };
@@ -264,6 +293,24 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                         }
                     }
                 }
+                let deliveries = evidence::subscription::verify_deliveries(&store, &check)?;
+                if !deliveries.deliveries.is_empty() || !deliveries.breaks.is_empty() {
+                    text.push_str(&format!(
+                        "{}{name}: {} notification deliveries verified\n",
+                        if deliveries.breaks.is_empty() {
+                            "ok      "
+                        } else {
+                            "BROKEN  "
+                        },
+                        deliveries.deliveries.len()
+                    ));
+                }
+                if !deliveries.breaks.is_empty() {
+                    broken += 1;
+                    for b in &deliveries.breaks {
+                        text.push_str(&format!("        {b}\n"));
+                    }
+                }
             }
             output::emit(&Destination::Stdout, &text)?;
             Ok(if broken == 0 {
@@ -308,7 +355,7 @@ fn setup_postgres(location: &Location, writers: &[String], readers: &[String]) -
     use crate::evidence::pg::setup;
     use crate::policy::scope::is_valid_scope_id;
     let Location::Postgres(target) = location else {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "setup-postgres: --evidence must be a postgres:// URL (the store is {location})"
         )));
     };
@@ -316,7 +363,7 @@ fn setup_postgres(location: &Location, writers: &[String], readers: &[String]) -
         if setup::is_valid_role(role) {
             return Ok(());
         }
-        Err(Error::Usage(format!(
+        Err(Error::usage(format!(
             "setup-postgres: role `{role}` is not 1-63 characters of a-z 0-9 _ (not starting with a digit or pg_)"
         )))
     };
@@ -324,9 +371,9 @@ fn setup_postgres(location: &Location, writers: &[String], readers: &[String]) -
     for w in writers {
         let (tenant, role) = w
             .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--writer: `{w}` is not TENANT=ROLE")))?;
+            .ok_or_else(|| Error::usage(format!("--writer: `{w}` is not TENANT=ROLE")))?;
         if !is_valid_scope_id(tenant) {
-            return Err(Error::Usage(format!(
+            return Err(Error::usage(format!(
                 "--writer: `{tenant}` is not a tenant id"
             )));
         }

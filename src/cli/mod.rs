@@ -88,7 +88,7 @@ pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<Scope> {
     for (flag, value) in [("--tenant", &global.tenant), ("--project", &global.project)] {
         if let Some(v) = value {
             if !is_valid_scope_id(v) {
-                return Err(Error::Usage(format!(
+                return Err(Error::usage(format!(
                     "{flag}: `{v}` is not a valid id (1-64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit)"
                 )));
             }
@@ -105,7 +105,7 @@ pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<Scope> {
             .or_else(|| policy.scope.project_id.clone()),
     };
     if policy.scope.required && (scope.tenant_id.is_none() || scope.project_id.is_none()) {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "{} requires a scope: set scope.tenant_id and scope.project_id, or pass --tenant and --project",
             policy.source.display()
         )));

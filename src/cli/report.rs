@@ -42,8 +42,8 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = presentation
         .clone()
         .unwrap_or_else(crate::policy::Policy::builtin);
-    let quarter =
-        Quarter::parse(&args.quarter).map_err(|e| Error::Usage(format!("--quarter: {e}")))?;
+    let quarter = Quarter::parse(&args.quarter)
+        .map_err(|e| Error::usage(format!("--quarter: {e}")).caused_by(e))?;
     let scope = resolve_scope(global, &policy)?;
     let location = crate::cli::evidence::store_location(global, &policy)?;
     let store = crate::cli::evidence::open_existing(&location)?;
@@ -54,7 +54,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     let document = if args.all_projects {
         let tenant = scope.tenant_id.clone().ok_or_else(|| {
-            Error::Usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
+            Error::usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
         })?;
         let reports = store
             .scopes(Some(&tenant))?

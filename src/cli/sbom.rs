@@ -50,7 +50,7 @@ pub fn run(args: SbomArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(path) => match binary::read(path)? {
             Embedded::Found(bin) => Sbom::from_binary(&bin, &file_name(path), time),
             Embedded::Missing { path, .. } => {
-                return Err(Error::Usage(binary::missing_message(&path)))
+                return Err(Error::usage(binary::missing_message(&path)))
             }
         },
         None => project_sbom(&args, time)?,

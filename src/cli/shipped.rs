@@ -55,7 +55,7 @@ impl Subject {
             SubjectKind::Sbom(lock) => lock
                 .take()
                 .map(|l| *l)
-                .ok_or_else(|| Error::Usage("the SBOM was already audited".into())),
+                .ok_or_else(|| Error::usage("the SBOM was already audited".into())),
         }
     }
 
@@ -142,7 +142,7 @@ fn binary_subject(path: &Path, allow_no_audit_data: bool) -> Result<Subject> {
             project,
             kind: SubjectKind::NoAuditData { sha256 },
         }),
-        Embedded::Missing { path, .. } => Err(Error::Usage(binary::missing_message(&path))),
+        Embedded::Missing { path, .. } => Err(Error::usage(binary::missing_message(&path))),
     }
 }
 

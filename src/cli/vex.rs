@@ -78,7 +78,7 @@ pub fn run(args: VexArgs, global: &GlobalArgs) -> Result<Outcome> {
     let (_, report) = reports.remove(0);
     let entries = write::entries(&report, &policy, baseline.as_ref());
     if entries.is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "nothing to state: no advisory finding (and no fixed one against a baseline); a VEX document needs at least one statement".into(),
         ));
     }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use super::pg::{PgStore, PgTarget};
 use super::record::{RunRecord, Scope};
 use super::store::{SqliteStore, StoredRun};
+use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
 use crate::error::Result;
 
 /// What a backend stores and answers.
@@ -29,6 +30,18 @@ pub trait Backend: Send {
     /// `evidence migrate`. A run already stored with the same record hash is left as is (and
     /// `false` returned); one stored differently is an error.
     fn copy_run(&mut self, run: &StoredRun) -> Result<bool>;
+    /// The latest recorded inventory of every scope (see [`super::subscription`]).
+    fn latest_inventories(&self) -> Result<Vec<LatestInventory>>;
+    /// Appends the deliveries of a stored run to its scope's delivery chain, in one
+    /// transaction.
+    fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()>;
+    /// Every delivery of a scope, in chain order (unverified).
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>>;
 }
 
 /// Where the evidence lives: a SQLite file or a PostgreSQL database.
@@ -114,5 +127,22 @@ impl Store {
 
     pub fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
         self.backend.copy_run(run)
+    }
+
+    pub fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
+        self.backend.latest_inventories()
+    }
+
+    pub fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()> {
+        self.backend.record_deliveries(scope, run_id, deliveries)
+    }
+
+    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+        self.backend.deliveries(scope)
     }
 }

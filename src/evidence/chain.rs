@@ -124,6 +124,9 @@ pub struct VerifiedRun {
     pub scope: Scope,
     pub seq: i64,
     pub run_id: String,
+    /// `audit`, `verify` or `watch` (a watch run's content is the audit of a recorded
+    /// inventory against a newer advisory database).
+    pub kind: String,
     pub command: String,
     pub time: String,
     pub tool_version: String,
@@ -177,10 +180,7 @@ impl VerifiedRun {
             run_id: self.run_id.clone(),
             tenant_id: self.scope.tenant_id.clone(),
             project_id: self.scope.project_id.clone(),
-            kind: match self.content {
-                Content::Audit(_) => "audit".into(),
-                Content::Verify(_) => "verify".into(),
-            },
+            kind: self.kind.clone(),
             command: self.command.clone(),
             time: self.time.clone(),
             trigger: self.trigger.clone(),
@@ -272,7 +272,7 @@ fn check_run(
         return Err("its record hash does not match its content (edited in the store?)".into());
     }
     let content = match s.kind.as_str() {
-        "audit" => {
+        "audit" | "watch" => {
             let a: AuditReport = crate::json::from_slice(s.payload.as_bytes())
                 .map_err(|e| format!("its payload is not an audit report: {e}"))?;
             if a.time != s.time || Some(&a.lockfile.sha256) != s.lockfile_sha256.as_ref() {
@@ -294,6 +294,7 @@ fn check_run(
         scope: s.scope.clone(),
         seq,
         run_id: s.run_id.clone(),
+        kind: s.kind.clone(),
         command: s.command.clone(),
         time: s.time.clone(),
         tool_version: s.tool_version.clone(),

@@ -49,7 +49,7 @@ pub fn migrate(source: &Store, target: &mut Store, scopes: &[Scope]) -> Result<V
         let name = format!("{}/{}", scope.tenant_id, scope.project_id);
         let stored = target.chain(scope)?;
         if stored.len() < runs.len() {
-            return Err(Error::Evidence(format!(
+            return Err(Error::evidence(format!(
                 "migrate: {name}: the target holds {} run(s), the source {}",
                 stored.len(),
                 runs.len()
@@ -57,7 +57,7 @@ pub fn migrate(source: &Store, target: &mut Store, scopes: &[Scope]) -> Result<V
         }
         for (a, b) in runs.iter().zip(&stored) {
             if (&a.run_id, a.seq, &a.record_hash) != (&b.run_id, b.seq, &b.record_hash) {
-                return Err(Error::Evidence(format!(
+                return Err(Error::evidence(format!(
                     "migrate: {name}: run #{} is {} with hash {} in the source but {} with hash {} in the target",
                     a.seq.map_or("-".into(), |s| s.to_string()),
                     a.run_id,

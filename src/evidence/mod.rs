@@ -15,6 +15,7 @@ pub mod policy;
 pub mod record;
 pub mod sign;
 pub mod store;
+pub mod subscription;
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -36,7 +37,7 @@ pub fn store_location(explicit: Option<&OsStr>, policy_path: Option<&Path>) -> R
     dirs::data_dir()
         .map(|d| Location::Sqlite(d.join("chainwarden").join("evidence.db")))
         .ok_or_else(|| {
-            Error::Usage(
+            Error::usage(
                 "no data directory for the evidence store (HOME unset?): pass --evidence PATH or set CHAINWARDEN_EVIDENCE".into(),
             )
         })
@@ -57,7 +58,7 @@ pub fn verify_all(store: &Store, scopes: &[Scope]) -> Result<Vec<ChainCheck>> {
 /// The error a broken chain gives: the first bad run, and how to go on anyway.
 pub fn broken_error(check: &ChainCheck) -> Error {
     let b = &check.breaks[0];
-    Error::Evidence(format!(
+    Error::evidence(format!(
         "evidence of {}/{} does not verify: run {} (#{}, {}): {}; {} problem(s) in all (run `chainwarden evidence verify`; --allow-broken-evidence reports anyway, with a banner)",
         check.scope.tenant_id,
         check.scope.project_id,

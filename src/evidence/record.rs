@@ -175,6 +175,21 @@ impl RunRecord {
         }
     }
 
+    /// A `watch` run: the recorded inventory of a scope audited again against a newer
+    /// advisory database, with no checkout. Stored like an audit (same inventory row), so the
+    /// chain covers it and first detection can come from it.
+    pub fn from_watch(
+        scope: Scope,
+        report: &AuditReport,
+        context: RunContext,
+        policy: PolicyInForce,
+    ) -> RunRecord {
+        let mut record = RunRecord::from_audit(scope, report, context, policy);
+        record.kind = "watch".into();
+        record.command = "watch".into();
+        record
+    }
+
     pub fn from_verify(
         scope: Scope,
         report: &VerifyReport,
@@ -243,6 +258,13 @@ impl RunRecord {
                 crate::clock::parse_rfc3339(&report.time)
                     .map_err(|e| format!("payload time: {e}"))?;
                 RunRecord::from_audit(scope, &report, context, run.policy.clone())
+            }
+            "watch" => {
+                let report: AuditReport = serde_json::from_value(run.payload.clone())
+                    .map_err(|e| format!("watch payload: {e}"))?;
+                crate::clock::parse_rfc3339(&report.time)
+                    .map_err(|e| format!("payload time: {e}"))?;
+                RunRecord::from_watch(scope, &report, context, run.policy.clone())
             }
             "verify" => {
                 let report: VerifyReport = serde_json::from_value(run.payload.clone())

@@ -39,7 +39,7 @@ fn ssh_keygen() -> Command {
 /// key file); returns the armored signature.
 pub fn sign(key: &Path, namespace: &str, message: &[u8]) -> Result<String> {
     if !key.is_file() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--sign-key {}: no such key file",
             key.display()
         )));
@@ -47,11 +47,12 @@ pub fn sign(key: &Path, namespace: &str, message: &[u8]) -> Result<String> {
     let mut cmd = ssh_keygen();
     cmd.args(["-q", "-Y", "sign", "-n", namespace, "-f"])
         .arg(key);
-    let out = run(cmd, message)
-        .map_err(|e| Error::Evidence(format!("cannot run ssh-keygen (OpenSSH) to sign: {e}")))?;
+    let out = run(cmd, message).map_err(|e| {
+        Error::evidence(format!("cannot run ssh-keygen (OpenSSH) to sign: {e}")).caused_by(e)
+    })?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() || !text.starts_with("-----BEGIN SSH SIGNATURE-----") {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "ssh-keygen could not sign with {}: {}",
             key.display(),
             String::from_utf8_lossy(&out.stderr).trim()

@@ -13,6 +13,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::backend::Backend;
 use super::chain;
 use super::record::{RunRecord, Scope};
+use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
 use crate::error::{Error, Result};
 
 /// Migrations, in order; `PRAGMA user_version` is the number applied.
@@ -60,10 +61,30 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE packages;
     DROP TABLE findings;
     DROP TABLE verifications;",
+    // 3: every notification delivery (see `super::subscription`): one row per sink and
+    // finding, scoped, in a per-scope chain of its own anchored to the run's record hash.
+    "CREATE TABLE deliveries (
+        tenant_id TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        run_id TEXT NOT NULL,
+        run_record_hash TEXT NOT NULL,
+        sink TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        advisory_id TEXT,
+        time TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        external_id TEXT,
+        attempts INTEGER NOT NULL,
+        prev_hash TEXT,
+        record_hash TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, project_id, seq)
+    );
+    CREATE INDEX deliveries_run ON deliveries (run_id);",
 ];
 
 pub struct SqliteStore {
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 /// A stored run with everything needed to check it against the chain.
@@ -131,7 +152,7 @@ fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
-    Error::Evidence(e.to_string())
+    Error::evidence(e.to_string()).caused_by(e)
 }
 
 const INSERT_RUN: &str =
@@ -169,7 +190,8 @@ impl SqliteStore {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
-        let err = |e: rusqlite::Error| Error::Evidence(format!("{}: {e}", path.display()));
+        let err =
+            |e: rusqlite::Error| Error::evidence(format!("{}: {e}", path.display())).caused_by(e);
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -288,7 +310,7 @@ impl SqliteStore {
             return if hash == run.record_hash {
                 Ok(false)
             } else {
-                Err(Error::Evidence(format!(
+                Err(Error::evidence(format!(
                     "run {} is already stored with other content",
                     run.run_id
                 )))
@@ -399,5 +421,22 @@ impl Backend for SqliteStore {
 
     fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
         SqliteStore::copy_run(self, run)
+    }
+
+    fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
+        SqliteStore::latest_inventories(self)
+    }
+
+    fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()> {
+        SqliteStore::record_deliveries(self, scope, run_id, deliveries)
+    }
+
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+        SqliteStore::deliveries(self, scope)
     }
 }

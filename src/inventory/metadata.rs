@@ -65,7 +65,7 @@ pub fn load_metadata_file(path: &Path) -> Result<Metadata> {
 /// The built-in description of a target triple.
 pub fn target_info(triple: &str) -> Result<&'static TargetInfo> {
     get_builtin_target_by_triple(triple)
-        .ok_or_else(|| Error::Usage(format!("--target: unknown target triple `{triple}`")))
+        .ok_or_else(|| Error::usage(format!("--target: unknown target triple `{triple}`")))
 }
 
 /// Whether a dependency edge applies on `target` (`None`: every target counts).

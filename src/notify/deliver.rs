@@ -3,6 +3,7 @@
 //! `Retry-After`, until the sink's time budget is spent. A wait that would overrun the budget
 //! fails at once rather than sleeping past it, so a notifying run always ends.
 
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -18,6 +19,8 @@ const MAX_ATTEMPTS: u32 = 6;
 pub struct Budget {
     end: Instant,
     first_backoff: Duration,
+    /// HTTP attempts since the last [`Budget::take_attempts`] (recorded with each delivery).
+    attempts: Cell<u32>,
 }
 
 impl Budget {
@@ -30,7 +33,13 @@ impl Budget {
         Budget {
             end: Instant::now() + Duration::from_secs_f64(secs),
             first_backoff: Duration::from_millis(250),
+            attempts: Cell::new(0),
         }
+    }
+
+    /// The attempts made since the last call, and a new count from zero.
+    pub fn take_attempts(&self) -> u32 {
+        self.attempts.replace(0)
     }
 
     fn remaining(&self) -> Duration {
@@ -56,6 +65,7 @@ pub fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<HttpRespo
     let mut attempt = 0;
     loop {
         attempt += 1;
+        budget.attempts.set(budget.attempts.get().saturating_add(1));
         let result = net.send(HttpRequest {
             method: call.method,
             url: call.url,

@@ -79,7 +79,7 @@ pub(super) fn deliver(
 ) -> Result<()> {
     let token = env("GITHUB_TOKEN")
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::Usage("GITHUB_TOKEN is not set".into()))?;
+        .ok_or_else(|| Error::usage("GITHUB_TOKEN is not set".into()))?;
     let base = env("GITHUB_API_URL")
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "https://api.github.com".into());
@@ -92,12 +92,13 @@ pub(super) fn deliver(
     };
     let sink = format!("github:{owner}/{repo}");
     let issues = list(&api)?;
+    budget.take_attempts();
     let mut current = BTreeSet::new();
     for notice in &batch.findings {
         current.insert(notice.id.as_str());
         let existing = issues.iter().find(|i| i.finding == notice.id);
         let result = sync_one(&api, existing, notice, batch);
-        out.push(outcome(&sink, &notice.id, result));
+        out.push(outcome(&sink, &notice.id, result, budget.take_attempts()));
     }
     let scope_prefix = format!("{}:", batch.scope);
     for issue in &issues {
@@ -106,13 +107,23 @@ pub(super) fn deliver(
             && !current.contains(issue.finding.as_str())
         {
             let result = close(&api, issue, batch).map(|()| ("closed", Some(issue.number)));
-            out.push(outcome(&sink, &issue.finding, result));
+            out.push(outcome(
+                &sink,
+                &issue.finding,
+                result,
+                budget.take_attempts(),
+            ));
         }
     }
     Ok(())
 }
 
-fn outcome(sink: &str, finding: &str, result: Result<(&str, Option<u64>)>) -> Delivery {
+fn outcome(
+    sink: &str,
+    finding: &str,
+    result: Result<(&str, Option<u64>)>,
+    attempts: u32,
+) -> Delivery {
     let (outcome, number) = match result {
         Ok((what, number)) => (what.to_string(), number),
         Err(e) => (format!("failed: {e}"), None),
@@ -122,6 +133,7 @@ fn outcome(sink: &str, finding: &str, result: Result<(&str, Option<u64>)>) -> De
         finding: finding.to_string(),
         outcome,
         external_id: number.map(|n| format!("#{n}")),
+        attempts,
     }
 }
 

@@ -41,7 +41,7 @@ impl Sink {
             ),
             None => text.chars().filter(|c| !c.is_control()).take(200).collect(),
         };
-        let bad = |why: &str| Error::Usage(format!("--notify {shown}: {why}"));
+        let bad = |why: &str| Error::usage(format!("--notify {shown}: {why}"));
         if let Some(rest) = text.strip_prefix("github:") {
             let (owner, repo) = rest
                 .split_once('/')
@@ -250,6 +250,8 @@ pub struct Delivery {
     pub outcome: String,
     /// Issue number, or the webhook's HTTP status.
     pub external_id: Option<String>,
+    /// HTTP attempts it took (retries included).
+    pub attempts: u32,
 }
 
 impl Delivery {
@@ -273,9 +275,8 @@ pub fn notify(
             Sink::GitHub { owner, repo } => {
                 github::deliver(net, &budget, env, owner, repo, batch, &mut all)
             }
-            Sink::Webhook { url } => {
-                webhook::deliver(net, &budget, env, url, batch, format).map(|d| all.push(d))
-            }
+            Sink::Webhook { url } => webhook::deliver(net, &budget, env, url, batch, format)
+                .map(|d| all.extend(per_finding(d, batch))),
         };
         if let Err(e) = result {
             all.push(Delivery {
@@ -283,27 +284,58 @@ pub fn notify(
                 finding: "*".into(),
                 outcome: format!("failed: {e}"),
                 external_id: None,
+                attempts: budget.take_attempts(),
             });
         }
     }
     all
 }
 
+/// A webhook's one POST carries the whole batch: one delivery per finding it told of (and per
+/// fixed one), so the evidence says when each finding was first notified.
+fn per_finding(sent: Delivery, batch: &Batch) -> Vec<Delivery> {
+    let ids = batch
+        .findings
+        .iter()
+        .map(|n| (n.id.clone(), sent.outcome.clone()))
+        .chain(
+            batch
+                .fixed
+                .iter()
+                .map(|id| (id.clone(), "sent (fixed)".into())),
+        );
+    let mut out: Vec<Delivery> = ids
+        .map(|(finding, outcome)| Delivery {
+            finding,
+            outcome,
+            ..sent.clone()
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(sent);
+    }
+    out
+}
+
 /// Parses every `--notify` value first, so a typo fails the run before any work (exit 2).
 pub fn parse_sinks(values: &[String], offline: bool) -> Result<Vec<Sink>> {
     if offline && !values.is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "--notify needs the network: drop --offline".into(),
         ));
     }
     values.iter().map(|v| Sink::parse(v)).collect()
 }
 
-/// Delivers `batch` to `sinks` with the process environment, reports every delivery on
-/// stderr, and says whether all of them succeeded.
-pub fn notify_and_report(sinks: &[Sink], batch: &Batch, format: NotifyFormat) -> Result<bool> {
+/// Delivers `batch` to `sinks` with the process environment and reports every delivery on
+/// stderr; the caller records them and turns a failed one into exit code 2.
+pub fn notify_and_report(
+    sinks: &[Sink],
+    batch: &Batch,
+    format: NotifyFormat,
+) -> Result<Vec<Delivery>> {
     if sinks.is_empty() {
-        return Ok(true);
+        return Ok(Vec::new());
     }
     let net = Network::new(crate::net::NetConfig::from_env())?;
     let env = |name: &str| std::env::var(name).ok();
@@ -320,7 +352,34 @@ pub fn notify_and_report(sinks: &[Sink], batch: &Batch, format: NotifyFormat) ->
                 .unwrap_or_default()
         ));
     }
-    Ok(!deliveries.iter().any(Delivery::failed))
+    Ok(deliveries)
+}
+
+/// The deliveries as evidence rows (redacted there), at `time`.
+pub fn evidence_rows(
+    deliveries: &[Delivery],
+    time: &str,
+) -> Vec<crate::evidence::subscription::DeliveryRecord> {
+    deliveries
+        .iter()
+        .map(|d| {
+            crate::evidence::subscription::DeliveryRecord::new(
+                &d.sink,
+                &d.finding,
+                advisory_of(&d.finding),
+                time,
+                &d.outcome,
+                d.external_id.as_deref(),
+                d.attempts,
+            )
+        })
+        .collect()
+}
+
+/// The advisory id of a finding id (`SCOPE:KIND:ADVISORY:PACKAGE@VERSION`; no part before
+/// the advisory holds a `:`).
+pub fn advisory_of(finding_id: &str) -> Option<&str> {
+    finding_id.split(':').nth(2).filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub(super) fn deliver(
 ) -> Result<Delivery> {
     let secret = env("CHAINWARDEN_WEBHOOK_SECRET").filter(|s| !s.is_empty());
     if secret.is_none() && format == NotifyFormat::Json {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "CHAINWARDEN_WEBHOOK_SECRET is not set: webhook notifications are signed".into(),
         ));
     }
@@ -70,6 +70,7 @@ pub(super) fn deliver(
         finding: "*".into(),
         outcome: "sent".into(),
         external_id: Some(response.status.to_string()),
+        attempts: budget.take_attempts(),
     })
 }
 

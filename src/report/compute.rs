@@ -147,7 +147,7 @@ pub fn build(
         .collect();
     let in_period = |r: &&VerifiedRun| day_of(&r.time).is_some_and(|d| d >= span.start);
     if !runs.iter().any(|r| in_period(&r)) && runs.is_empty() {
-        return Err(Error::Evidence(format!(
+        return Err(Error::evidence(format!(
             "no evidence for tenant `{}`, project `{}` in {} (check --evidence, --tenant and --project)",
             scope.tenant_id,
             scope.project_id,
@@ -167,19 +167,33 @@ pub fn build(
             date: day_of(&b.time)
                 .map(format_date)
                 .unwrap_or_else(|| b.time.clone()),
-            kind: "broken-evidence".into(),
+            kind: DeviationKind::BrokenEvidence,
             category: "evidence".into(),
             run_id: Some(b.run_id.clone()),
             subject: format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
             detail: b.problem.clone(),
         });
     }
+    // Kinds sort by their names, as the schema's strings did.
     deviations.sort_by(|a, b| {
-        (&a.date, &a.kind, &a.subject, &a.run_id).cmp(&(&b.date, &b.kind, &b.subject, &b.run_id))
+        (
+            a.date.as_str(),
+            a.kind.as_str(),
+            a.subject.as_str(),
+            &a.run_id,
+        )
+            .cmp(&(
+                b.date.as_str(),
+                b.kind.as_str(),
+                b.subject.as_str(),
+                &b.run_id,
+            ))
     });
     let mut deviation_counts = BTreeMap::new();
     for d in &deviations {
-        *deviation_counts.entry(d.kind.clone()).or_insert(0) += 1;
+        *deviation_counts
+            .entry(d.kind.as_str().to_string())
+            .or_insert(0) += 1;
     }
 
     let latest = runs.last().map(|r| &r.policy);

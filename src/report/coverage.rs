@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Weekday};
 
 use super::compute::{day_of, is_scheduled, policy_on, Span};
-use super::model::{Coverage, Deviation, Gap, ScanRecord};
+use super::model::{Coverage, Deviation, DeviationKind, Gap, ScanRecord};
 use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
 use crate::policy::Cadence;
@@ -93,7 +93,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
         if first >= span.start {
             dev.push(Deviation {
                 date: format_date(first),
-                kind: "lockfile-scope-change".into(),
+                kind: DeviationKind::LockfileScopeChange,
                 category: "scope".into(),
                 run_id: Some(list[0].run_id.clone()),
                 subject: lockfile.clone(),
@@ -103,7 +103,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
         if latest_scan.is_some_and(|l| l > last) {
             dev.push(Deviation {
                 date: format_date(last.next_day().unwrap_or(last)),
-                kind: "lockfile-scope-change".into(),
+                kind: DeviationKind::LockfileScopeChange,
                 category: "scope".into(),
                 run_id: list.last().map(|r| r.run_id.clone()),
                 subject: lockfile.clone(),
@@ -143,7 +143,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Cov
                 stale += 1;
                 dev.push(Deviation {
                     date: day_of(&r.time).map(format_date).unwrap_or_default(),
-                    kind: "stale-database".into(),
+                    kind: DeviationKind::StaleDatabase,
                     category: "execution".into(),
                     run_id: Some(r.run_id.clone()),
                     subject: lockfile.clone(),
@@ -237,7 +237,7 @@ fn gaps(
                     .find(|r| day_of(&r.time).is_some_and(|d| d < from));
                 dev.push(Deviation {
                     date: format_date(from),
-                    kind: "missed-scan".into(),
+                    kind: DeviationKind::MissedScan,
                     category: "timing".into(),
                     run_id: before.map(|r| r.run_id.clone()),
                     subject: lockfile.to_string(),

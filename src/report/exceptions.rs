@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use super::compute::{day_of, Span};
-use super::model::{Deviation, ExceptionRecord, ExceptionVersion, FindingRecord, Vex};
+use super::model::{
+    Deviation, DeviationKind, ExceptionRecord, ExceptionVersion, FindingRecord, Vex,
+};
 use crate::clock::{format_date, parse_date};
 use crate::evidence::VerifiedRun;
 
@@ -107,7 +109,7 @@ fn register(
     if let Some((date, run_id, finding)) = &expired {
         dev.push(Deviation {
             date: date.clone(),
-            kind: "expired-exception".into(),
+            kind: DeviationKind::ExpiredException,
             category: "evidence".into(),
             run_id: run_id.clone(),
             subject: format!("{id} ({finding})"),
@@ -155,7 +157,7 @@ fn register(
     for p in &problems {
         dev.push(Deviation {
             date: p.split(':').next().unwrap_or_default().to_string(),
-            kind: "exception-approval".into(),
+            kind: DeviationKind::ExceptionApproval,
             category: "evidence".into(),
             run_id: Some(current_run.run_id.clone()),
             subject: id.clone(),

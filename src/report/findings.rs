@@ -134,11 +134,11 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         }
     }
     let sla = match (ep.resolved.is_some(), breach.is_some(), excused_past_due) {
-        (true, true, _) => "closed-late",
-        (false, true, _) => "open-overdue",
-        (_, false, true) => "excepted",
-        (true, false, false) => "closed-within-sla",
-        (false, false, false) => "open-within-sla",
+        (true, true, _) => SlaState::ClosedLate,
+        (false, true, _) => SlaState::OpenOverdue,
+        (_, false, true) => SlaState::Excepted,
+        (true, false, false) => SlaState::ClosedWithinSla,
+        (false, false, false) => SlaState::OpenWithinSla,
     };
     let mut history: Vec<StateChange> = Vec::new();
     for (d, run, f) in &ep.sightings {
@@ -207,7 +207,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             .map(|s| s.1.run_id.clone());
         dev.push(Deviation {
             date: format_date(b),
-            kind: "sla-breach".into(),
+            kind: DeviationKind::SlaBreach,
             category: "timing".into(),
             run_id: shown_by,
             subject: subject.clone(),
@@ -257,7 +257,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         },
         resolved,
         days_open: (until - first_day).whole_days(),
-        sla: sla.into(),
+        sla,
         breached_on: breach.map(format_date),
         history,
         vex,
@@ -289,7 +289,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Fou
         r.id = format!("F-{:03}", i + 1);
         for d in dev
             .iter_mut()
-            .filter(|d| d.kind == "sla-breach" && !d.subject.starts_with("F-"))
+            .filter(|d| d.kind == DeviationKind::SlaBreach && !d.subject.starts_with("F-"))
         {
             d.subject = format!("{} {}", r.id, d.subject);
         }
@@ -368,7 +368,7 @@ pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
     .filter(|s| *s != "none" || records.iter().any(|r| label(r) == "none"))
     .map(|sev| {
         let rows: Vec<&FindingRecord> = records.iter().filter(|r| label(r) == sev).collect();
-        let count = |s: &str| rows.iter().filter(|r| r.sla == s).count();
+        let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
         let fixed: Vec<i64> = rows
             .iter()
             .filter(|r| r.resolved.is_some())
@@ -376,11 +376,11 @@ pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
             .collect();
         SlaRow {
             severity: sev.into(),
-            closed_within_sla: count("closed-within-sla"),
-            closed_late: count("closed-late"),
-            open_within_sla: count("open-within-sla"),
-            open_overdue: count("open-overdue"),
-            excepted: count("excepted"),
+            closed_within_sla: count(SlaState::ClosedWithinSla),
+            closed_late: count(SlaState::ClosedLate),
+            open_within_sla: count(SlaState::OpenWithinSla),
+            open_overdue: count(SlaState::OpenOverdue),
+            excepted: count(SlaState::Excepted),
             mean_days_to_fix: (!fixed.is_empty()).then(|| {
                 format!(
                     "{:.1}",

@@ -92,7 +92,7 @@ struct OrgPage<'a> {
 }
 
 fn template_error(e: askama::Error) -> Error {
-    Error::Evidence(format!("rendering the HTML report: {e}"))
+    Error::evidence(format!("rendering the HTML report: {e}")).caused_by(e)
 }
 
 pub fn render(r: &QuarterReport) -> Result<String> {

@@ -285,10 +285,10 @@ fn finding_rows<'a>(list: impl Iterator<Item = &'a FindingRecord>) -> Vec<Vec<St
             opt(f.due.as_deref()),
             f.resolved.as_ref().map_or("-".into(), |c| c.date.clone()),
             f.days_open.to_string(),
-            if f.sla.contains("late") || f.sla.contains("overdue") {
+            if f.sla.is_breach() {
                 format!("**{}**", f.sla)
             } else {
-                f.sla.clone()
+                f.sla.to_string()
             },
         ]
     })

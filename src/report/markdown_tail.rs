@@ -91,7 +91,7 @@ pub(super) fn deviations(o: &mut String, r: &QuarterReport) {
             r.deviations.iter().map(|d| {
                 vec![
                     d.date.clone(),
-                    d.kind.clone(),
+                    d.kind.to_string(),
                     d.category.clone(),
                     cell(&d.subject),
                     d.run_id.as_deref().map_or("-".into(), |r| format!("`{r}`")),

@@ -51,7 +51,7 @@ pub fn render_org(report: &model::OrgReport, format: ReportFormat) -> Result<Str
 pub fn org(tenant: &str, reports: Vec<model::QuarterReport>) -> Result<model::OrgReport> {
     let first = reports
         .first()
-        .ok_or_else(|| Error::Evidence(format!("no project of tenant `{tenant}` has evidence")))?;
+        .ok_or_else(|| Error::evidence(format!("no project of tenant `{tenant}` has evidence")))?;
     let row = |r: &model::QuarterReport| model::OrgRow {
         project_id: r.project_id.clone(),
         expected_scans: r.summary.expected_scans,
@@ -59,7 +59,7 @@ pub fn org(tenant: &str, reports: Vec<model::QuarterReport>) -> Result<model::Or
         open_overdue: r
             .findings
             .iter()
-            .filter(|f| f.sla == "open-overdue")
+            .filter(|f| f.sla == model::SlaState::OpenOverdue)
             .count(),
         findings: r.findings.len(),
         deviations: r.deviations.len(),

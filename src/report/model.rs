@@ -224,8 +224,7 @@ pub struct FindingRecord {
     pub state: String,
     pub resolved: Option<Closure>,
     pub days_open: i64,
-    /// `closed-within-sla`, `closed-late`, `open-within-sla`, `open-overdue`, `excepted`.
-    pub sla: String,
+    pub sla: SlaState,
     pub breached_on: Option<String>,
     pub history: Vec<StateChange>,
     pub vex: Vex,
@@ -276,10 +275,7 @@ pub struct ExceptionRecord {
 #[derive(Debug, Clone, Serialize)]
 pub struct Deviation {
     pub date: String,
-    /// `missed-scan`, `stale-database`, `sla-breach`, `expired-exception`,
-    /// `exception-approval`, `failed-verification`, `unsigned-commit`,
-    /// `lockfile-scope-change`, `broken-evidence`.
-    pub kind: String,
+    pub kind: DeviationKind,
     /// Auditor category: timing, execution, evidence, scope.
     pub category: String,
     pub run_id: Option<String>,
@@ -380,4 +376,109 @@ pub struct OrgRow {
     pub findings: usize,
     pub deviations: usize,
     pub chain_intact: bool,
+}
+
+/// Where a finding stands against its remediation deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlaState {
+    ClosedWithinSla,
+    ClosedLate,
+    OpenWithinSla,
+    OpenOverdue,
+    /// Past due only on days an exception covered.
+    Excepted,
+}
+
+impl SlaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::ClosedWithinSla => "closed-within-sla",
+            SlaState::ClosedLate => "closed-late",
+            SlaState::OpenWithinSla => "open-within-sla",
+            SlaState::OpenOverdue => "open-overdue",
+            SlaState::Excepted => "excepted",
+        }
+    }
+
+    /// Closed late or still open past the deadline.
+    pub fn is_breach(self) -> bool {
+        matches!(self, SlaState::ClosedLate | SlaState::OpenOverdue)
+    }
+}
+
+/// What a deviation is about; its `as_str()` keys `deviation_counts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviationKind {
+    MissedScan,
+    StaleDatabase,
+    SlaBreach,
+    ExpiredException,
+    ExceptionApproval,
+    FailedVerification,
+    UnsignedCommit,
+    LockfileScopeChange,
+    BrokenEvidence,
+}
+
+impl DeviationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviationKind::MissedScan => "missed-scan",
+            DeviationKind::StaleDatabase => "stale-database",
+            DeviationKind::SlaBreach => "sla-breach",
+            DeviationKind::ExpiredException => "expired-exception",
+            DeviationKind::ExceptionApproval => "exception-approval",
+            DeviationKind::FailedVerification => "failed-verification",
+            DeviationKind::UnsignedCommit => "unsigned-commit",
+            DeviationKind::LockfileScopeChange => "lockfile-scope-change",
+            DeviationKind::BrokenEvidence => "broken-evidence",
+        }
+    }
+}
+
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+display_as_str!(SlaState, DeviationKind);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON strings are the report schema: serde's and `as_str()` agree.
+    #[test]
+    fn states_serialize_as_their_names() {
+        use DeviationKind::*;
+        for k in [
+            MissedScan,
+            StaleDatabase,
+            SlaBreach,
+            ExpiredException,
+            ExceptionApproval,
+            FailedVerification,
+            UnsignedCommit,
+            LockfileScopeChange,
+            BrokenEvidence,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        use SlaState::*;
+        for s in [
+            ClosedWithinSla,
+            ClosedLate,
+            OpenWithinSla,
+            OpenOverdue,
+            Excepted,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
 }

@@ -9,13 +9,13 @@ use super::model::*;
 use crate::audit::model::Package;
 use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
-use crate::verify::model::{Check, Verdict};
+use crate::verify::model::{Check, Code, Verdict};
 
 fn failed(checks: &[Check]) -> Vec<String> {
     checks
         .iter()
         .filter(|c| c.verdict != Verdict::Verified)
-        .map(|c| c.code.clone())
+        .map(|c| c.code.as_str().to_string())
         .collect()
 }
 
@@ -56,7 +56,6 @@ pub fn build(
         }
         for s in &v.subjects {
             let detail = |key: &str| s.checks.iter().find_map(|c| c.details.get(key).cloned());
-            let ran = |prefix: &str| s.checks.iter().any(|c| c.code.starts_with(prefix));
             let row = ReleaseCheck {
                 run_id: run.run_id.clone(),
                 time: run.time.clone(),
@@ -66,20 +65,20 @@ pub fn build(
                 digest: s.digest.clone(),
                 verdict: s.verdict.as_str().into(),
                 signer: detail("identity").or_else(|| detail("signer")),
-                provenance: ran("verify:provenance").then(|| {
+                provenance: s.checks.iter().any(|c| c.code.is_provenance()).then(|| {
                     s.checks
                         .iter()
-                        .filter(|c| c.code.starts_with("verify:provenance"))
+                        .filter(|c| c.code.is_provenance())
                         .all(|c| c.verdict == Verdict::Verified)
                 }),
                 reproducible: (v.command == "rebuild")
-                    .then(|| s.checks.iter().any(|c| c.code == "verify:reproducible")),
+                    .then(|| s.checks.iter().any(|c| c.code == Code::Reproducible)),
                 failed_checks: failed(&s.checks),
             };
             if row.verdict != "verified" {
                 dev.push(Deviation {
                     date: date.clone(),
-                    kind: "failed-verification".into(),
+                    kind: DeviationKind::FailedVerification,
                     category: "execution".into(),
                     run_id: Some(run.run_id.clone()),
                     subject: format!("{} ({})", row.artifact, row.command),
@@ -97,7 +96,7 @@ pub fn build(
     for c in &unsigned {
         dev.push(Deviation {
             date: day_of(&c.time).map(format_date).unwrap_or_default(),
-            kind: "unsigned-commit".into(),
+            kind: DeviationKind::UnsignedCommit,
             category: "execution".into(),
             run_id: Some(c.run_id.clone()),
             subject: c.commit.clone(),

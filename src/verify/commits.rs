@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
 use crate::policy::CommitsPolicy;
 
@@ -71,7 +71,7 @@ pub fn verify_commits(
     }
     if subjects.len() != commits.len() {
         // Fail closed: a commit we could not read is never left out of the verdict silently.
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "git log {range}: read {} of {} commits",
             subjects.len(),
             commits.len()
@@ -106,14 +106,14 @@ fn import_gpg_keys(scratch: &Path, keys: &Path) -> Result<std::path::PathBuf> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
+        .map_err(|e| Error::usage(format!("cannot run gpg: {e}")).caused_by(e))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A write error means gpg stopped early; its exit status says why.
         let _ = stdin.write_all(&bytes);
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| Error::Usage(format!("cannot run gpg: {e}")))?;
+        .map_err(|e| Error::usage(format!("cannot run gpg: {e}")).caused_by(e))?;
     if !out.status.success() {
         return Err(Error::input(
             keys,
@@ -152,15 +152,15 @@ fn classify(
         .detail("signer", signer.to_string())
     };
     match status {
-        "N" => Check::new("verify:commit-unsigned", Verdict::Failed, "commit-unsigned: the commit is not signed"),
+        "N" => Check::new(Code::CommitUnsigned, Verdict::Failed, "commit-unsigned: the commit is not signed"),
         // SSH: G only when the key is in the allowed signers built from the policy.
-        "G" if is_ssh => with(Check::new("verify:commit-signed", Verdict::Verified, format!("SSH signature by trusted signer {signer}"))),
-        "G" | "U" if trusted_gpg => with(Check::new("verify:commit-signed", Verdict::Verified, format!("GPG signature by trusted key {fingerprint}"))),
-        "G" | "U" => with(Check::new("verify:commit-unknown-key", Verdict::Failed, "commit-unknown-key: signed, but not by a key the policy trusts")),
-        "E" => with(Check::new("verify:commit-unknown-key", Verdict::Failed, "commit-unknown-key: signed with a key that cannot be checked (not trusted by the policy)")),
-        "B" => with(Check::new("verify:commit-bad-signature", Verdict::Failed, "commit-bad-signature: the signature does not verify")),
-        "X" | "Y" => with(Check::new("verify:commit-expired", Verdict::Failed, "commit-expired: the signature or its key has expired")),
-        "R" => with(Check::new("verify:commit-revoked", Verdict::Failed, "commit-revoked: signed with a revoked key")),
-        other => with(Check::new("verify:commit-unknown-key", Verdict::Failed, format!("commit-unknown-key: signature status `{other}`"))),
+        "G" if is_ssh => with(Check::new(Code::CommitSigned, Verdict::Verified, format!("SSH signature by trusted signer {signer}"))),
+        "G" | "U" if trusted_gpg => with(Check::new(Code::CommitSigned, Verdict::Verified, format!("GPG signature by trusted key {fingerprint}"))),
+        "G" | "U" => with(Check::new(Code::CommitUnknownKey, Verdict::Failed, "commit-unknown-key: signed, but not by a key the policy trusts")),
+        "E" => with(Check::new(Code::CommitUnknownKey, Verdict::Failed, "commit-unknown-key: signed with a key that cannot be checked (not trusted by the policy)")),
+        "B" => with(Check::new(Code::CommitBadSignature, Verdict::Failed, "commit-bad-signature: the signature does not verify")),
+        "X" | "Y" => with(Check::new(Code::CommitExpired, Verdict::Failed, "commit-expired: the signature or its key has expired")),
+        "R" => with(Check::new(Code::CommitRevoked, Verdict::Failed, "commit-revoked: signed with a revoked key")),
+        other => with(Check::new(Code::CommitUnknownKey, Verdict::Failed, format!("commit-unknown-key: signature status `{other}`"))),
     }
 }

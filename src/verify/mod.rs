@@ -2,6 +2,7 @@
 //! releases, commits) produces the same [`model::VerifyReport`], rendered by [`render`].
 
 pub mod checksums;
+pub mod code;
 pub mod commits;
 pub mod model;
 pub mod provenance;

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::code::Code;
 use crate::exit::Outcome;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -47,7 +48,7 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Check {
     /// Stable code, e.g. `verify:digest-mismatch`, `verify:sigstore-identity`.
-    pub code: String,
+    pub code: Code,
     pub verdict: Verdict,
     /// One line a person reads.
     pub message: String,
@@ -57,9 +58,9 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(code: &str, verdict: Verdict, message: impl Into<String>) -> Check {
+    pub fn new(code: Code, verdict: Verdict, message: impl Into<String>) -> Check {
         Check {
-            code: code.to_string(),
+            code,
             verdict,
             message: message.into(),
             details: Default::default(),
@@ -177,9 +178,9 @@ mod tests {
 
     #[test]
     fn verdicts_roll_up() {
-        let ok = Check::new("verify:digest", Verdict::Verified, "ok");
-        let bad = Check::new("verify:digest-mismatch", Verdict::Failed, "bad");
-        let unk = Check::new("verify:missing", Verdict::Unverifiable, "missing");
+        let ok = Check::new(Code::Digest, Verdict::Verified, "ok");
+        let bad = Check::new(Code::DigestMismatch, Verdict::Failed, "bad");
+        let unk = Check::new(Code::Missing, Verdict::Unverifiable, "missing");
         let a = SubjectResult::new("a", None, vec![ok.clone()]);
         let b = SubjectResult::new("b", None, vec![ok.clone(), unk]);
         let c = SubjectResult::new("c", None, vec![ok, bad]);

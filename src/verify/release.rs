@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::checksums::{self, ChecksumOptions, Source};
-use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
 use super::sigstore::identity::Identity;
 use super::sigstore::{
@@ -61,7 +61,7 @@ fn signature_check(
     for s in &policy.signers {
         let identity = match (&s.identity, &s.identity_regexp) {
             (Some(id), _) => Identity::Exact(id.clone()),
-            (None, Some(re)) => Identity::regexp(re).map_err(Error::Usage)?,
+            (None, Some(re)) => Identity::regexp(re).map_err(Error::usage)?,
             _ => continue,
         };
         let signer = Signer::Keyless {
@@ -82,7 +82,7 @@ fn signature_check(
                 .find_map(|c| c.details.get("identity").cloned())
                 .unwrap_or_default();
             return Ok(Check::new(
-                "verify:release-signature",
+                Code::ReleaseSignature,
                 Verdict::Verified,
                 format!("signed by trusted signer {who}"),
             )
@@ -97,7 +97,7 @@ fn signature_check(
             .unwrap_or_default();
     }
     Ok(Check::new(
-        "verify:release-signature",
+        Code::ReleaseSignature,
         Verdict::Failed,
         format!(
             "release-signature: no trusted signer verifies {}: {last}",
@@ -109,7 +109,7 @@ fn signature_check(
 /// No trusted signer: the bundle is still verified (a broken one fails), but who signed is
 /// "not checked", never "verified".
 fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> Result<Check> {
-    let code = "verify:release-signature";
+    let code = Code::ReleaseSignature;
     Ok(
         match verify_file_any_signer(file, bundle, trusted_root)? {
             Err(failed) if failed.verdict == Verdict::Unverifiable => Check::new(
@@ -177,19 +177,15 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
     let mut subjects = Vec::new();
     for mut subject in digests.subjects {
         let file = dir.join(&subject.name);
-        let listed_ok = subject
-            .checks
-            .iter()
-            .all(|c| c.code != "verify:unsafe-name")
-            && file.is_file();
-        if listed_ok && subject.checks.iter().all(|c| c.code != "verify:unlisted") {
+        let listed_ok = subject.checks.iter().all(|c| c.code != Code::UnsafeName) && file.is_file();
+        if listed_ok && subject.checks.iter().all(|c| c.code != Code::Unlisted) {
             // Bundles found are always checked, required or not: a broken one fails.
             let check = match (&manifest_signature, bundle_for(&file)) {
                 (Some(c), _) if c.verdict == Verdict::Verified => Some(c.clone()),
                 (_, Some(bundle)) => Some(signature_check(&file, &bundle, rp, trusted_root)?),
                 (Some(c), None) => Some(c.clone()),
                 (None, None) if rp.require_signatures => Some(Check::new(
-                    "verify:release-signature",
+                    Code::ReleaseSignature,
                     Verdict::Failed,
                     "release-signature: no Sigstore bundle for the artifact or the manifest",
                 )),
@@ -205,7 +201,7 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
                 )?);
             } else if !provenance_files.is_empty() {
                 subject.checks.push(Check::new(
-                    "verify:release-provenance",
+                    Code::ReleaseProvenance,
                     Verdict::Unverifiable,
                     format!(
                         "release-provenance: not checked: the release holds {} provenance file(s) but the policy does not require provenance (release.require_provenance, release.source_uri)",
@@ -231,7 +227,7 @@ fn provenance_check(
 ) -> Result<Check> {
     let Some(source) = rp.source_uri.as_deref() else {
         return Ok(Check::new(
-            "verify:release-provenance",
+            Code::ReleaseProvenance,
             Verdict::Unverifiable,
             "release.source_uri is not set in the policy",
         ));
@@ -249,7 +245,7 @@ fn provenance_check(
         })?;
         if subject.verdict == Verdict::Verified {
             return Ok(Check::new(
-                "verify:release-provenance",
+                Code::ReleaseProvenance,
                 Verdict::Verified,
                 format!("provenance {} verifies", p.display()),
             ));
@@ -257,7 +253,7 @@ fn provenance_check(
         if let Some(c) = subject
             .checks
             .iter()
-            .find(|c| c.verdict != Verdict::Verified && c.code != "verify:provenance-subject")
+            .find(|c| c.verdict != Verdict::Verified && c.code != Code::ProvenanceSubject)
         {
             reasons.push(format!(
                 "{}: {}",
@@ -267,7 +263,7 @@ fn provenance_check(
         }
     }
     Ok(Check::new(
-        "verify:release-provenance",
+        Code::ReleaseProvenance,
         Verdict::Failed,
         if reasons.is_empty() {
             "release-provenance: no provenance names this artifact as its subject".to_string()

@@ -711,3 +711,101 @@ fn baseline_last_run_comes_from_the_evidence_store() {
     assert!(doc["baseline"]["existing"].as_u64().unwrap() > 0);
     assert_eq!(doc["baseline"]["time"], "2026-11-21T00:00:00Z");
 }
+
+/// (project, sink, outcome, external id, advisory, attempts) of a stored delivery.
+type DeliveryRow = (String, String, String, Option<String>, Option<String>, u32);
+
+#[test]
+fn audit_notify_records_every_delivery_in_a_verified_chain() {
+    let Some(_) = data("advisory-db") else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let before = project(tmp.path(), "before", &[("smallvec", "1.6.0")]);
+    let plain = policy(tmp.path(), "");
+    let store = tmp.path().join("evidence.db");
+    let (url, gh) = fake_github();
+    let (hook, got) = receiver();
+    let mut env = github_env(&url);
+    env.push(("CHAINWARDEN_WEBHOOK_SECRET", SECRET.to_string()));
+    env.push(("CHAINWARDEN_NO_RECORD", "false".to_string()));
+    let env = as_refs(&env);
+    let sink = format!("webhook:{hook}");
+    let store_arg = store.to_str().unwrap();
+    let args = [
+        "--project",
+        "web",
+        "--evidence",
+        store_arg,
+        "--notify",
+        "github:acme/web",
+        "--notify",
+        &sink,
+    ];
+    let run = audit(&before, &plain, &env, &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(gh.lock().unwrap().issues.len(), 1);
+    assert_eq!(got.lock().unwrap().len(), 1);
+
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let rows: Vec<DeliveryRow> = conn
+        .prepare(
+            "SELECT project_id, sink, outcome, external_id, advisory_id, attempts FROM deliveries ORDER BY seq",
+        )
+        .unwrap()
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].1, "github:acme/web");
+    assert_eq!(
+        (rows[0].2.as_str(), rows[0].3.as_deref()),
+        ("created", Some("#1"))
+    );
+    assert_eq!(rows[0].4.as_deref(), Some("RUSTSEC-2021-0003"));
+    assert_eq!(rows[0].5, 1);
+    assert!(
+        rows[1].1.starts_with("webhook:http://127.0.0.1"),
+        "{rows:?}"
+    );
+    assert!(
+        !rows[1].1.contains("/hook"),
+        "a webhook's path is never stored"
+    );
+    // The receiver answered 503 once, then 204: two attempts.
+    assert_eq!(
+        (rows[1].2.as_str(), rows[1].3.as_deref(), rows[1].5),
+        ("sent", Some("204"), 2)
+    );
+    assert!(rows.iter().all(|r| r.0 == "web"));
+
+    let verify = |store: &Path| {
+        let out = cw()
+            .arg("evidence")
+            .arg("verify")
+            .arg("--evidence")
+            .arg(store)
+            .output()
+            .unwrap();
+        (out.status.code().unwrap(), text(&out.stdout))
+    };
+    let (code, stdout) = verify(&store);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("default/web: 2 notification deliveries verified"),
+        "{stdout}"
+    );
+    // An edited delivery breaks the chain.
+    conn.execute(
+        "UPDATE deliveries SET outcome = 'unchanged' WHERE seq = 1",
+        [],
+    )
+    .unwrap();
+    let (code, stdout) = verify(&store);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("delivery #1: its record hash does not match"),
+        "{stdout}"
+    );
+}

@@ -58,15 +58,15 @@ pub fn signer(
     }
     let identity = match (identity, identity_regexp) {
         (Some(id), None) => Identity::Exact(id.to_string()),
-        (None, Some(re)) => Identity::regexp(re).map_err(|e| Error::Usage(format!("--certificate-identity-regexp: {e}")))?,
+        (None, Some(re)) => Identity::regexp(re).map_err(|e| Error::usage(format!("--certificate-identity-regexp: {e}")).caused_by(e))?,
         _ => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "give --certificate-identity or --certificate-identity-regexp, with --certificate-oidc-issuer (or --key)".into(),
             ))
         }
     };
     let issuer = issuer.ok_or_else(|| {
-        Error::Usage("--certificate-oidc-issuer is required with a certificate identity".into())
+        Error::usage("--certificate-oidc-issuer is required with a certificate identity".into())
     })?;
     Ok(Signer::Keyless {
         identity,

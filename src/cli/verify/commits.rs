@@ -42,7 +42,7 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
         && trusted.gpg_fingerprints.is_empty()
     {
         // Every signed commit would otherwise fail as "unknown key" with an empty signer.
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "{}: the policy trusts no keys, so no commit can pass: add a [commits] section with ssh_allowed_signers (or ssh_allowed_signers_file) or gpg_fingerprints, and pass it with --policy FILE",
             policy.source.display()
         )));

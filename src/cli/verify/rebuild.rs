@@ -41,7 +41,7 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
             let (copy, notes) = rebuild::run_rebuild(source, command)?;
             let dir = match rebuilt {
                 Some(sub) if sub.is_absolute() => {
-                    return Err(Error::Usage(
+                    return Err(Error::usage(
                         "--rebuilt must be relative to the rebuilt copy when --rebuild is used"
                             .into(),
                     ))
@@ -54,7 +54,7 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         (None, None, Some(rebuilt)) => (Side::load(rebuilt)?, Vec::new(), None),
         _ => {
-            return Err(Error::Usage(
+            return Err(Error::usage(
                 "give --rebuilt DIR|MANIFEST, or --rebuild COMMAND --source DIR".into(),
             ))
         }

@@ -9,6 +9,7 @@
 //! randomised back-off, the whole transaction again; anything else is reported. Runs are
 //! never updated or deleted (the roles have no such privilege).
 
+mod deliveries;
 mod pgpass;
 pub mod setup;
 mod target;
@@ -26,6 +27,7 @@ use super::backend::Backend;
 use super::chain::Prepared;
 use super::record::{RunRecord, Scope};
 use super::store::StoredRun;
+use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
 use crate::error::{Error, Result};
 
 /// Attempts of one append before a serialization failure is reported.
@@ -247,7 +249,7 @@ impl PgStore {
     pub fn open(target: &PgTarget) -> Result<PgStore> {
         let mut client = target.connect()?;
         let version = setup::version(&mut client).map_err(|e| {
-            Error::Evidence(format!(
+            Error::evidence(format!(
                 "{target}: cannot read the evidence schema ({}); was `chainwarden evidence setup-postgres` run, and is role `{}` granted a tenant?",
                 describe(&e),
                 target.user()
@@ -270,7 +272,7 @@ impl PgStore {
     fn error(&self, e: &postgres::Error, tenant: Option<&str>) -> Error {
         if let (Some(t), Some(db)) = (tenant, e.as_db_error()) {
             if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE {
-                return Error::Evidence(format!(
+                return Error::evidence(format!(
                     "{}: role `{}` may not write evidence of tenant `{t}` ({})",
                     self.target,
                     self.target.user(),
@@ -278,7 +280,7 @@ impl PgStore {
                 ));
             }
         }
-        Error::Evidence(format!("{}: {}", self.target, describe(e)))
+        Error::evidence(format!("{}: {}", self.target, describe(e)))
     }
 
     /// Runs `once` until it succeeds, retrying serialization failures and deadlocks.
@@ -352,10 +354,35 @@ impl Backend for PgStore {
     fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
         self.retrying(&run.scope.tenant_id, |c| copy_once(c, run))?
             .ok_or_else(|| {
-                Error::Evidence(format!(
+                Error::evidence(format!(
                     "{}: run {} of {}/{} is already stored with other content",
                     self.target, run.run_id, run.scope.tenant_id, run.scope.project_id
                 ))
             })
+    }
+
+    fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
+        deliveries::latest_inventories(&mut self.client()).map_err(|e| self.error(&e, None))
+    }
+
+    fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        rows: &[DeliveryRecord],
+    ) -> Result<()> {
+        self.retrying(&scope.tenant_id, |c| {
+            deliveries::record(c, scope, run_id, rows)
+        })?
+        .ok_or_else(|| {
+            Error::evidence(format!(
+                "run {run_id} of {}/{} is not stored (or not chained): its deliveries cannot be recorded",
+                scope.tenant_id, scope.project_id
+            ))
+        })
+    }
+
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+        deliveries::list(&mut self.client(), scope).map_err(|e| self.error(&e, None))
     }
 }

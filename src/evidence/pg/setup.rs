@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "002_security.sql",
         include_str!("../../../sql/postgres/002_security.sql"),
     ),
+    (
+        "003_deliveries.sql",
+        include_str!("../../../sql/postgres/003_deliveries.sql"),
+    ),
 ];
 
 /// The schema version this chainwarden reads and writes.
@@ -45,11 +49,11 @@ pub fn check_version(target: &PgTarget, version: i32) -> Result<()> {
     use std::cmp::Ordering::*;
     match version.cmp(&latest()) {
         Equal => Ok(()),
-        Less => Err(Error::Evidence(format!(
+        Less => Err(Error::evidence(format!(
             "{target}: the evidence schema is at version {version}, this chainwarden needs {}: run `chainwarden evidence setup-postgres` as the database's administrator",
             latest()
         ))),
-        Greater => Err(Error::Evidence(format!(
+        Greater => Err(Error::evidence(format!(
             "{target}: the evidence schema is at version {version}, newer than this chainwarden's {}: upgrade chainwarden",
             latest()
         ))),
@@ -59,7 +63,7 @@ pub fn check_version(target: &PgTarget, version: i32) -> Result<()> {
 /// Applies the missing schema files in one transaction (concurrent setups queue on a lock);
 /// returns the files applied.
 pub fn migrate(target: &PgTarget, client: &mut Client) -> Result<Vec<&'static str>> {
-    let failed = |e: postgres::Error| Error::Evidence(format!("{target}: {}", describe(&e)));
+    let failed = |e: postgres::Error| Error::evidence(format!("{target}: {}", describe(&e)));
     let mut tx = client.transaction().map_err(failed)?;
     tx.execute(
         "SELECT pg_advisory_xact_lock(hashtextextended('chainwarden/setup', 0))",
@@ -88,7 +92,7 @@ pub fn migrate(target: &PgTarget, client: &mut Client) -> Result<Vec<&'static st
     let mut applied = Vec::new();
     for (name, sql) in MIGRATIONS.iter().skip(from as usize) {
         tx.batch_execute(sql)
-            .map_err(|e| Error::Evidence(format!("{target}: {name}: {}", describe(&e))))?;
+            .map_err(|e| Error::evidence(format!("{target}: {name}: {}", describe(&e))))?;
         applied.push(*name);
     }
     tx.commit().map_err(failed)?;
@@ -116,7 +120,7 @@ pub fn grant(
     tenant: &str,
     writing: bool,
 ) -> Result<Option<String>> {
-    let failed = |e: postgres::Error| Error::Evidence(format!("{target}: {}", describe(&e)));
+    let failed = |e: postgres::Error| Error::evidence(format!("{target}: {}", describe(&e)));
     client
         .execute(
             "SELECT chainwarden.grant_access($1, $2, $3)",

@@ -58,7 +58,7 @@ impl std::fmt::Display for PgTarget {
 }
 
 fn usage(message: impl Into<String>) -> Error {
-    Error::Usage(format!("evidence store URL: {}", message.into()))
+    Error::usage(format!("evidence store URL: {}", message.into()))
 }
 
 /// The parameters chainwarden reads itself (the others go to the client library).
@@ -203,7 +203,7 @@ impl PgTarget {
 
     /// Opens a connection, with TLS as the URL asked.
     pub fn connect(&self) -> Result<postgres::Client> {
-        let failed = |e: postgres::Error| Error::Evidence(format!("{self}: {}", describe(&e)));
+        let failed = |e: postgres::Error| Error::evidence(format!("{self}: {}", describe(&e)));
         match self.tls {
             Tls::Disable => self.config.connect(postgres::NoTls).map_err(failed),
             Tls::Prefer | Tls::Require => {
@@ -215,7 +215,7 @@ impl PgTarget {
 
     fn tls_config(&self) -> Result<rustls::ClientConfig> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let tls_err = |e: rustls::Error| Error::Evidence(format!("{self}: TLS setup: {e}"));
+        let tls_err = |e: rustls::Error| Error::evidence(format!("{self}: TLS setup: {e}"));
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(tls_err)?;

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use self::hash::{hash_file, FileDigest, Hasher};
 use self::manifest::{Algorithm, Entry};
-use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
 use crate::net::Network;
 
@@ -99,7 +99,7 @@ pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<Verify
             if opts.fail_unlisted {
                 for name in unlisted {
                     let check = Check::new(
-                        "verify:unlisted",
+                        Code::Unlisted,
                         Verdict::Failed,
                         "in the directory but not listed in the manifest",
                     );
@@ -150,7 +150,7 @@ fn verify_entry(e: &Entry, opts: &ChecksumOptions<'_>, progress: &dyn Fn(u64)) -
     let line = format!("line {}", e.line);
     if let Some(reason) = &e.unsafe_reason {
         let check = Check::new(
-            "verify:unsafe-name",
+            Code::UnsafeName,
             Verdict::Failed,
             format!("refused unsafe name ({line}): {reason}"),
         )
@@ -180,14 +180,14 @@ fn verify_entry(e: &Entry, opts: &ChecksumOptions<'_>, progress: &dyn Fn(u64)) -
     let mut checks = Vec::new();
     if actual.hex == e.digest {
         checks.push(Check::new(
-            "verify:digest",
+            Code::Digest,
             Verdict::Verified,
             format!("{} matches", e.algorithm.as_str()),
         ));
     } else {
         checks.push(
             Check::new(
-                "verify:digest-mismatch",
+                Code::DigestMismatch,
                 Verdict::Failed,
                 format!(
                     "{} digest does not match the manifest ({line})",
@@ -203,7 +203,7 @@ fn verify_entry(e: &Entry, opts: &ChecksumOptions<'_>, progress: &dyn Fn(u64)) -
         if size != actual.size {
             checks.push(
                 Check::new(
-                    "verify:size-mismatch",
+                    Code::SizeMismatch,
                     Verdict::Failed,
                     format!("size {} bytes, manifest says {size}", actual.size),
                 )
@@ -225,14 +225,14 @@ fn hash_local(
         Ok(m) => m,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Err(Check::new(
-                "verify:missing",
+                Code::Missing,
                 Verdict::Failed,
                 "listed in the manifest but missing",
             ));
         }
         Err(err) => {
             return Err(Check::new(
-                "verify:unreadable",
+                Code::Unreadable,
                 Verdict::Unverifiable,
                 format!("cannot read: {err}"),
             ))
@@ -240,21 +240,21 @@ fn hash_local(
     };
     // A link (or a parent link) must not lead out of the directory.
     if meta.file_type().is_symlink() || e.name.contains('/') {
-        let root = dir.canonicalize().map_err(|err| {
-            Check::new("verify:unreadable", Verdict::Unverifiable, err.to_string())
-        })?;
+        let root = dir
+            .canonicalize()
+            .map_err(|err| Check::new(Code::Unreadable, Verdict::Unverifiable, err.to_string()))?;
         match path.canonicalize() {
             Ok(target) if target.starts_with(&root) => {}
             Ok(_) => {
                 return Err(Check::new(
-                    "verify:unsafe-name",
+                    Code::UnsafeName,
                     Verdict::Failed,
                     "refused: a symbolic link leads out of the directory",
                 ));
             }
             Err(_) => {
                 return Err(Check::new(
-                    "verify:missing",
+                    Code::Missing,
                     Verdict::Failed,
                     "listed in the manifest but its link is dangling",
                 ))
@@ -266,14 +266,14 @@ fn hash_local(
         .unwrap_or(false)
     {
         return Err(Check::new(
-            "verify:unreadable",
+            Code::Unreadable,
             Verdict::Unverifiable,
             "not a regular file",
         ));
     }
     hash_file(&path, e.algorithm, progress).map_err(|err| {
         Check::new(
-            "verify:unreadable",
+            Code::Unreadable,
             Verdict::Unverifiable,
             format!("cannot read: {err}"),
         )
@@ -296,7 +296,7 @@ fn hash_remote(
                 .tempfile_in(dir)
                 .map_err(|err| {
                     Check::new(
-                        "verify:download",
+                        Code::Download,
                         Verdict::Unverifiable,
                         format!("cannot write in {}: {err}", dir.display()),
                     )
@@ -313,7 +313,7 @@ fn hash_remote(
     });
     let fetched = fetched.map_err(|err| {
         Check::new(
-            "verify:download",
+            Code::Download,
             Verdict::Unverifiable,
             format!("could not download: {err}"),
         )
@@ -331,7 +331,7 @@ fn hash_remote(
             }
             file.persist(&dest).map_err(|err| {
                 Check::new(
-                    "verify:download",
+                    Code::Download,
                     Verdict::Unverifiable,
                     format!("cannot keep {}: {}", dest.display(), err.error),
                 )

@@ -6,16 +6,15 @@ use sigstore_verify::crypto::CertificateInfo;
 use super::builder::{self, BuilderId};
 use super::source::{normalize_repo, RefRequirement};
 use super::statement::{Statement, BUILD_TYPE_BYOB, BUILD_TYPE_CONTAINER_BASED};
-use crate::verify::model::{Check, Verdict};
+use crate::verify::model::{Check, Code, Verdict};
 
-const SUBJECT: &str = "verify:provenance-subject";
-const BUILDER: &str = "verify:provenance-builder";
-const SOURCE: &str = "verify:provenance-source";
-const REF: &str = "verify:provenance-ref";
+const SUBJECT: Code = Code::ProvenanceSubject;
+const BUILDER: Code = Code::ProvenanceBuilder;
+const SOURCE: Code = Code::ProvenanceSource;
+const REF: Code = Code::ProvenanceRef;
 
-fn failed(code: &str, message: String) -> Check {
-    let prefix = code.trim_start_matches("verify:");
-    Check::new(code, Verdict::Failed, format!("{prefix}: {message}"))
+fn failed(code: Code, message: String) -> Check {
+    Check::new(code, Verdict::Failed, format!("{}: {message}", code.name()))
 }
 
 pub fn subject(st: &Statement, digest: &str) -> Check {

@@ -19,7 +19,7 @@ use std::path::Path;
 use self::builder::BuilderId;
 use self::source::RefRequirement;
 use self::statement::Statement;
-use super::model::{Check, SubjectResult, Verdict};
+use super::model::{Check, Code, SubjectResult, Verdict};
 use super::sigstore::document;
 use super::sigstore::{load_trusted_root, verify_signed, Authority, Signed};
 use crate::error::{Error, Result};
@@ -43,8 +43,10 @@ pub struct ProvenanceRequest<'a> {
 
 pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
     let parse_id = |flag: &str, v: Option<&str>| -> Result<Option<BuilderId>> {
-        v.map(|s| BuilderId::parse(s).map_err(|e| Error::Usage(format!("{flag}: {e}"))))
-            .transpose()
+        v.map(|s| {
+            BuilderId::parse(s).map_err(|e| Error::usage(format!("{flag}: {e}")).caused_by(e))
+        })
+        .transpose()
     };
     let expected_builder = parse_id("--builder-id", req.builder_id)?;
     let expected_signer = parse_id("--signer-workflow", req.signer_workflow)?;
@@ -74,7 +76,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
         Err(failed) => {
             let msg = format!("provenance-signature: {}", failed.message);
             return done(vec![Check::new(
-                "verify:provenance-signature",
+                Code::ProvenanceSignature,
                 Verdict::Failed,
                 msg,
             )]);
@@ -82,7 +84,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
     };
     let signer = verified.identities().first().cloned().unwrap_or_default();
     let mut out = vec![Check::new(
-        "verify:provenance-signature",
+        Code::ProvenanceSignature,
         Verdict::Verified,
         format!("signed by {signer} through GitHub Actions; log entry verified"),
     )
@@ -91,7 +93,7 @@ pub fn verify_provenance(req: &ProvenanceRequest<'_>) -> Result<SubjectResult> {
         Ok(st) => st,
         Err(m) => {
             out.push(Check::new(
-                "verify:provenance-statement",
+                Code::ProvenanceStatement,
                 Verdict::Failed,
                 format!("provenance-statement: {m}"),
             ));
@@ -122,7 +124,7 @@ fn bare_envelope(bytes: &[u8]) -> Option<Check> {
     let tree = crate::json::parse(bytes).ok()?;
     (tree.get("payloadType").is_some() && tree.get("verificationMaterial").is_none()).then(|| {
         Check::new(
-            "verify:provenance-signature",
+            Code::ProvenanceSignature,
             Verdict::Unverifiable,
             "unverifiable offline: a bare DSSE envelope carries no transparency-log evidence (its log entry can only be looked up online); publish a Sigstore bundle",
         )

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use super::checksums::hash::hash_file;
 use super::checksums::manifest::{self, Algorithm};
 use super::checksums::walk;
-use super::model::{Check, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
 
 /// One side of the comparison: name → (sha256 hex, file when we have the bytes).
@@ -76,18 +76,18 @@ pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String
         .map(|(name, (digest, file))| {
             let check = match rebuilt.artifacts.get(name) {
                 None => Check::new(
-                    "verify:rebuild-missing",
+                    Code::RebuildMissing,
                     Verdict::Failed,
                     "the rebuild did not produce this artifact",
                 ),
                 Some((d, _)) if d == digest => Check::new(
-                    "verify:reproducible",
+                    Code::Reproducible,
                     Verdict::Verified,
                     "the rebuild reproduces the published bytes",
                 ),
                 Some((d, rebuilt_file)) => {
                     let mut check = Check::new(
-                        "verify:not-reproducible",
+                        Code::NotReproducible,
                         Verdict::Failed,
                         "the rebuild differs from the published artifact",
                     )
@@ -143,9 +143,9 @@ pub fn run_rebuild(source: &Path, command: &str) -> Result<(tempfile::TempDir, V
     }
     let out = cmd
         .output()
-        .map_err(|e| Error::Usage(format!("--rebuild: cannot run `sh`: {e}")))?;
+        .map_err(|e| Error::usage(format!("--rebuild: cannot run `sh`: {e}")).caused_by(e))?;
     if !out.status.success() {
-        return Err(Error::Usage(format!(
+        return Err(Error::usage(format!(
             "--rebuild command failed ({}){}",
             out.status,
             failure_excerpt(&String::from_utf8_lossy(&out.stderr))

@@ -23,7 +23,7 @@ use sigstore_verify::{
 };
 
 use self::identity::Identity;
-use super::model::{Check, SubjectResult, Verdict};
+use super::model::{Check, Code, SubjectResult, Verdict};
 use crate::error::{Error, Result};
 
 /// What is being verified: the artifact's bytes, or only its SHA-256.
@@ -40,7 +40,7 @@ impl ArtifactInput {
             Some(hex) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
                 Ok(ArtifactInput::Sha256(hex.to_ascii_lowercase()))
             }
-            Some(_) => Err(Error::Usage(format!(
+            Some(_) => Err(Error::usage(format!(
                 "`{text}`: expected sha256: followed by 64 hex digits"
             ))),
             None => Ok(ArtifactInput::File(PathBuf::from(text))),
@@ -78,7 +78,7 @@ pub fn load_trusted_root(path: Option<&Path>) -> Result<TrustedRoot> {
                 .map_err(|e| Error::input(p, format!("not a Sigstore trusted root: {e}")))
         }
         None => TrustedRoot::from_embedded(SigstoreInstance::PublicGood)
-            .map_err(|e| Error::Usage(format!("built-in trusted root: {e}"))),
+            .map_err(|e| Error::usage(format!("built-in trusted root: {e}")).caused_by(e)),
     }
 }
 
@@ -134,17 +134,11 @@ pub fn verify_signed(
 ) -> Result<std::result::Result<VerifiedBundle, Check>> {
     let mut bundle = match document::parse_bundle(bytes) {
         Ok(b) => b,
-        Err(m) => {
-            return Ok(Err(Check::new(
-                "verify:sigstore-bundle",
-                Verdict::Failed,
-                m,
-            )))
-        }
+        Err(m) => return Ok(Err(Check::new(Code::SigstoreBundle, Verdict::Failed, m))),
     };
     let pruned_timestamps = document::prune_unverified_timestamps(&mut bundle, root);
-    let verifier =
-        Verifier::new(root).map_err(|e| Error::Usage(format!("trusted root is unusable: {e}")))?;
+    let verifier = Verifier::new(root)
+        .map_err(|e| Error::usage(format!("trusted root is unusable: {e}")).caused_by(e))?;
     let outcome = match authority {
         Authority::Key(path) => {
             let pem = String::from_utf8(crate::fsutil::read_bytes(
@@ -201,7 +195,7 @@ fn run(
     Ok(match artifact {
         Signed::Digest(hex) => {
             let sha = Sha256Hash::from_hex(hex)
-                .map_err(|e| Error::Usage(format!("artifact digest: {e}")))?;
+                .map_err(|e| Error::usage(format!("artifact digest: {e}")).caused_by(e))?;
             verifier.verify(sha, bundle, policy)
         }
         Signed::Reader(r) => verifier.verify_reader(r, bundle, policy),
@@ -267,7 +261,7 @@ pub fn verify_file_any_signer(
     // A managed-key bundle cannot be checked without its key: "not checked", not "failed".
     if document::parse_bundle(&bytes).is_ok_and(|b| b.signing_certificate().is_none()) {
         return Ok(Err(Check::new(
-            "verify:sigstore-key",
+            Code::SigstoreKey,
             Verdict::Unverifiable,
             "signed with a managed key, and no key is trusted: not checked",
         )));
@@ -292,7 +286,7 @@ pub fn verify_file_any_signer(
 /// The certificate's identity judged against the expected one, over every SAN kind.
 fn identity_check(verified: &VerifiedBundle, identity: &Identity, issuer: &str) -> Check {
     let ids = verified.identities();
-    let code = "verify:sigstore-identity";
+    let code = Code::SigstoreIdentity;
     let actual_issuer = verified.result().issuer().unwrap_or_default().to_string();
     let check = match ids.iter().find(|id| identity.matches(id)) {
         Some(id) => Check::new(
@@ -324,21 +318,21 @@ fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Chec
     let mut checks = Vec::new();
     if result.certificate_verified() {
         checks.push(Check::new(
-            "verify:sigstore-certificate-chain",
+            Code::SigstoreCertificateChain,
             Verdict::Verified,
             "certificate chains to a trusted Fulcio CA at the signing time",
         ));
     }
     if result.sct_verified() {
         checks.push(Check::new(
-            "verify:sigstore-sct",
+            Code::SigstoreSct,
             Verdict::Verified,
             "signed certificate timestamp verifies against a trusted CT log",
         ));
     }
     if result.tlog_verified() {
         let mut c = Check::new(
-            "verify:sigstore-tlog",
+            Code::SigstoreTlog,
             Verdict::Verified,
             "transparency-log entry matches the bundle; inclusion proof / checkpoint / SET verify",
         );
@@ -348,14 +342,14 @@ fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Chec
         checks.push(c);
     } else if req.insecure_skip_tlog {
         checks.push(Check::new(
-            "verify:sigstore-tlog-skipped",
+            Code::SigstoreTlogSkipped,
             Verdict::Verified,
             "TRANSPARENCY LOG NOT CHECKED (--insecure-skip-tlog): nothing proves this signature was published",
         ));
     }
     if verified.pruned_timestamps > 0 {
         checks.push(Check::new(
-            "verify:sigstore-timestamp",
+            Code::SigstoreTimestamp,
             Verdict::Verified,
             format!(
                 "{} of the bundle's RFC 3161 timestamps verify; {} that no trusted authority verifies were ignored (threshold 1)",
@@ -365,13 +359,13 @@ fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Chec
         ));
     }
     checks.push(Check::new(
-        "verify:sigstore-signature",
+        Code::SigstoreSignature,
         Verdict::Verified,
         "signature verifies over the artifact",
     ));
     if let Signer::Key(path) = req.signer {
         checks.push(Check::new(
-            "verify:sigstore-key",
+            Code::SigstoreKey,
             Verdict::Verified,
             format!("signed with the key in {}", path.display()),
         ));
@@ -380,18 +374,18 @@ fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Chec
 }
 
 /// The check a failure belongs to, and a message that names it.
-fn classify(e: &EngineError) -> (&'static str, String) {
+fn classify(e: &EngineError) -> (Code, String) {
     let code = match e {
         EngineError::IdentityMismatch { .. } | EngineError::IssuerMismatch { .. } => {
-            "verify:sigstore-identity"
+            Code::SigstoreIdentity
         }
-        EngineError::SignatureInvalid(_) => "verify:sigstore-signature",
-        EngineError::ArtifactMismatch(_) => "verify:sigstore-artifact",
+        EngineError::SignatureInvalid(_) => Code::SigstoreSignature,
+        EngineError::ArtifactMismatch(_) => Code::SigstoreArtifact,
         EngineError::Certificate(_) | EngineError::TrustedCertificate(_) => {
-            "verify:sigstore-certificate-chain"
+            Code::SigstoreCertificateChain
         }
-        EngineError::TransparencyLog(_) => "verify:sigstore-tlog",
-        EngineError::Timestamp(_) => "verify:sigstore-timestamp",
+        EngineError::TransparencyLog(_) => Code::SigstoreTlog,
+        EngineError::Timestamp(_) => Code::SigstoreTimestamp,
         // Bundle-structure errors that are really about the log entry are named as such.
         EngineError::InvalidBundle(_)
         | EngineError::UnsupportedBundle(_)
@@ -409,17 +403,15 @@ fn classify(e: &EngineError) -> (&'static str, String) {
             .iter()
             .any(|w| text.contains(w))
             {
-                "verify:sigstore-tlog"
+                Code::SigstoreTlog
             } else if text.contains("certificate") {
-                "verify:sigstore-certificate-chain"
+                Code::SigstoreCertificateChain
             } else {
-                "verify:sigstore-bundle"
+                Code::SigstoreBundle
             }
         }
-        EngineError::InvalidTrustRoot(_) | EngineError::TrustRoot(_) => {
-            "verify:sigstore-trusted-root"
-        }
-        _ => "verify:sigstore-signature",
+        EngineError::InvalidTrustRoot(_) | EngineError::TrustRoot(_) => Code::SigstoreTrustedRoot,
+        _ => Code::SigstoreSignature,
     };
-    (code, format!("{}: {e}", code.trim_start_matches("verify:")))
+    (code, format!("{}: {e}", code.name()))
 }
