@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod network;
+
 /// Result alias used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -39,7 +41,7 @@ pub enum Error {
     /// A download failed (timeout, size cap, digest mismatch, refused scheme), with its
     /// typed cause.
     #[error("network: {0}")]
-    Network(#[source] crate::net::NetError),
+    Network(#[source] network::NetError),
     /// The advisory database is missing, unreadable or broken.
     #[error("advisory database: {message}")]
     Database {
@@ -178,7 +180,7 @@ mod tests {
         let cause = e.source().expect("the cause is kept");
         assert!(cause.downcast_ref::<std::io::Error>().is_some());
         assert!(Error::evidence("x".into()).source().is_none());
-        let net = crate::net::NetError::new("https://x.test/", crate::net::Cause::Status(404));
+        let net = network::NetError::new("https://x.test/", network::Cause::Status(404));
         assert!(Error::Network(net).source().is_some());
     }
 }

@@ -12,6 +12,8 @@
 //!
 //! A range that resolves to no commit is an error ([`range_commits`]), never "clean, 0 commits".
 
+mod files;
+
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -169,6 +171,37 @@ pub fn head_commit(dir: &Path) -> Option<String> {
     let commit = text.trim();
     (commit.len() >= 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| commit.to_string())
+}
+
+/// The file `name` in `dir`, when git tracks it: its path from the top of the working tree
+/// and the commit of `HEAD` (`None` for either when git does not know).
+///
+/// Read from the `.git` files when their layout is a plain one (no process: this is on every
+/// recorded run's path); otherwise, and whenever those files do not give a sure answer, asked
+/// of git itself.
+pub fn tracked_file(dir: &Path, name: &OsStr) -> Option<(String, Option<String>)> {
+    match files::tracked(dir, name) {
+        files::Answer::Known(answer) => answer,
+        files::Answer::Unknown => tracked_file_by_git(dir, name),
+    }
+}
+
+fn tracked_file_by_git(dir: &Path, name: &OsStr) -> Option<(String, Option<String>)> {
+    // The file name is a fixed argument after `--`: never read as an option.
+    let out = Git::new(dir)
+        .args([
+            "ls-files".as_ref(),
+            "--error-unmatch".as_ref(),
+            "--full-name".as_ref(),
+            "--".as_ref(),
+            name,
+        ])
+        .try_run()?;
+    let rel = String::from_utf8(out).ok()?.trim().to_string();
+    if rel.is_empty() || rel.contains('\n') {
+        return None;
+    }
+    Some((rel, head_commit(dir)))
 }
 
 /// `git log -1 --format=FORMAT` of a checkout (best effort).

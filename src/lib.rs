@@ -3,6 +3,10 @@
 //! One module per capability; `cli` turns arguments into calls of the others, and `output` is
 //! the only way text leaves the process (through `redact`).
 
+// `pub` means part of the library's API: an item only the crate uses is `pub(crate)`, so the
+// compiler reports it once nothing uses it.
+#![warn(unreachable_pub)]
+
 pub mod advisories;
 pub mod audit;
 pub mod cli;
@@ -10,6 +14,7 @@ pub mod clock;
 pub mod error;
 pub mod evidence;
 pub mod exit;
+pub mod finding;
 pub mod fsutil;
 pub mod git;
 pub mod inventory;

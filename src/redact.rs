@@ -2,7 +2,7 @@
 //! reports, evidence, error messages, the panic message) passes through [`redact`] first.
 //!
 //! Two sources of secrets are recognised:
-//! - the rules of [`crate::secrets::rules`], the same table `secrets scan` uses: token formats,
+//! - the rules of [`rules`], the same table `secrets scan` uses: token formats,
 //!   credentials in URLs (password, or a token as the user name), `Authorization` headers,
 //!   private key blocks, `name = value` where the name says secret (any length);
 //! - the *values* of environment variables whose names say they hold a secret, matched
@@ -24,7 +24,9 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 
-use crate::secrets::rules::{self, Rule};
+pub mod rules;
+
+use self::rules::Rule;
 
 /// What a redacted value is replaced with.
 pub const MASK: &str = "[REDACTED]";

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{AuditReport, FindingKind, Verdict, SCHEMA_VERSION};
+use super::model::{AuditReport, FindingKind, PolicyVerdict, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, InputKind};
 
@@ -195,9 +195,9 @@ pub fn gate_on_new(report: &mut AuditReport) {
         );
     }
     report.verdict = if report.failures.is_empty() {
-        Verdict::Pass
+        PolicyVerdict::Pass
     } else {
-        Verdict::Fail
+        PolicyVerdict::Fail
     };
 }
 

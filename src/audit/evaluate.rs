@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::fix::fix_for;
 use super::matching::{Match, Matches};
-use super::model::{Finding, FindingKind, FindingStatus, IgnoreInfo, Severity, Summary};
+use super::model::{Finding, FindingCounts, FindingKind, FindingStatus, IgnoreInfo, Severity};
 use super::paths::{PackagePaths, PathIndex};
 use crate::clock::format_date;
 use crate::inventory::Inventory;
@@ -235,8 +235,8 @@ pub fn apply_policy(finding: &mut Finding, policy: &Policy, today: Date) {
     finding.fails_policy = finding.status != FindingStatus::Ignored && kind_fails && severity_fails;
 }
 
-pub fn summarize(findings: &[Finding]) -> Summary {
-    let mut s = Summary::default();
+pub fn summarize(findings: &[Finding]) -> FindingCounts {
+    let mut s = FindingCounts::default();
     for f in findings {
         match f.kind {
             FindingKind::Vulnerability => s.vulnerabilities += 1,

@@ -19,6 +19,7 @@ use rustsec::database::Query;
 
 use super::model::FindingKind;
 use crate::advisories::AdvisoryDb;
+pub use crate::inventory::is_crates_io_source;
 use crate::inventory::Lockfile;
 
 /// One advisory that applies to one lockfile package.
@@ -68,36 +69,6 @@ impl TargetFilter {
             return Some(format!("affects arch {} only", affected.arch.join(", ")));
         }
         None
-    }
-}
-
-/// Whether a lockfile `source` is crates.io, however it is spelled.
-///
-/// Cargo canonicalises registry URLs (lower-case host, no trailing `/`, no `.git` on GitHub
-/// URLs) before comparing them, so all of these name the same registry.
-pub fn is_crates_io_source(source: &str) -> bool {
-    let Some((kind, url)) = source.split_once('+') else {
-        return false;
-    };
-    let url = url.split(['?', '#']).next().unwrap_or(url);
-    let Some(rest) = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-    else {
-        return false;
-    };
-    let rest = rest.trim_end_matches('/');
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = host.to_ascii_lowercase();
-    match kind {
-        "registry" => {
-            host == "github.com"
-                && path
-                    .trim_end_matches(".git")
-                    .eq_ignore_ascii_case("rust-lang/crates.io-index")
-        }
-        "sparse" => host == "index.crates.io" && path.is_empty(),
-        _ => false,
     }
 }
 

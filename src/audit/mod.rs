@@ -124,9 +124,9 @@ pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditRepo
         );
     }
     let verdict = if failures.is_empty() {
-        model::Verdict::Pass
+        model::PolicyVerdict::Pass
     } else {
-        model::Verdict::Fail
+        model::PolicyVerdict::Fail
     };
     Ok(AuditReport {
         schema_version: model::SCHEMA_VERSION,

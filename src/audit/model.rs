@@ -6,136 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::finding::{DependencyKind, FindingKind, FindingStatus, Package, Severity};
+
 /// Bumped on any incompatible change of the JSON output. Documented in README.md.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The kind of a finding. Serialised in kebab-case: `vulnerability`, `unmaintained`, ...
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingKind {
-    Vulnerability,
-    Unsound,
-    Unmaintained,
-    Notice,
-    Yanked,
-}
-
-impl FindingKind {
-    pub const ALL: [FindingKind; 5] = [
-        FindingKind::Vulnerability,
-        FindingKind::Unsound,
-        FindingKind::Unmaintained,
-        FindingKind::Notice,
-        FindingKind::Yanked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingKind::Vulnerability => "vulnerability",
-            FindingKind::Unsound => "unsound",
-            FindingKind::Unmaintained => "unmaintained",
-            FindingKind::Notice => "notice",
-            FindingKind::Yanked => "yanked",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<FindingKind> {
-        FindingKind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// Stable finding code: SARIF rule id, evidence key, documentation anchor.
-    pub fn code(self) -> &'static str {
-        match self {
-            FindingKind::Vulnerability => "advisory:vulnerability",
-            FindingKind::Unsound => "advisory:unsound",
-            FindingKind::Unmaintained => "advisory:unmaintained",
-            FindingKind::Notice => "advisory:notice",
-            FindingKind::Yanked => "advisory:yanked",
-        }
-    }
-}
-
-/// Qualitative severity (CVSS v3/v4 bands). `None` is a score of 0.0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    None,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::None,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::None => "none",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Severity> {
-        Severity::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// CVSS base score bands (FIRST CVSS v3.1 §5).
-    pub fn from_score(score: f64) -> Severity {
-        match score {
-            s if s >= 9.0 => Severity::Critical,
-            s if s >= 7.0 => Severity::High,
-            s if s >= 4.0 => Severity::Medium,
-            s if s > 0.0 => Severity::Low,
-            _ => Severity::None,
-        }
-    }
-}
-
-/// Whether a finding counts against the policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FindingStatus {
-    Open,
-    Ignored,
-    IgnoreExpired,
-}
-
-/// How a package is reached from the workspace, when `cargo metadata` told us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DependencyKind {
-    Normal,
-    Build,
-    Dev,
-}
-
-/// One package of the inventory.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Package {
-    pub name: String,
-    pub version: String,
-    /// `registry+URL`, `git+URL#rev`, or `null` for path packages and workspace members.
-    pub source: Option<String>,
-    /// Checksum from the lockfile, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub checksum: Option<String>,
-    /// Kinds by which the workspace reaches it (metadata mode only; empty in lockfile mode).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub dependency_kinds: Vec<DependencyKind>,
-    /// Whether it is a workspace member.
-    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
-    pub workspace_member: bool,
-}
 
 /// Where a fix comes from: the advisory's `patched` ranges, or (when it lists none) its
 /// `unaffected` ranges above the version in use.
@@ -288,8 +162,9 @@ pub struct Settings {
     pub yanked_checked: bool,
 }
 
+/// Findings per kind (the report's `summary`; the quarterly report's `Summary` is another thing).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
+pub struct FindingCounts {
     pub vulnerabilities: usize,
     pub unsound: usize,
     pub unmaintained: usize,
@@ -299,9 +174,11 @@ pub struct Summary {
     pub failing: usize,
 }
 
+/// Whether the audit passes its policy (a verification's three-valued verdict is
+/// `verify::model::Verdict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum PolicyVerdict {
     Pass,
     Fail,
 }
@@ -317,11 +194,11 @@ pub struct AuditReport {
     pub lockfile: LockfileInfo,
     pub database: DatabaseInfo,
     pub settings: Settings,
-    pub verdict: Verdict,
+    pub verdict: PolicyVerdict,
     /// Why the verdict is `fail`, one sentence each (failing findings, database age).
     #[serde(default)]
     pub failures: Vec<String>,
-    pub summary: Summary,
+    pub summary: FindingCounts,
     /// Sorted by (kind, advisory id, package, version).
     pub findings: Vec<Finding>,
     /// Things the reader must know (offline yanked check skipped, stale database, ...).

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::advisories::cache::{self, CacheOptions};
 use crate::advisories::index::default_index_dir;
 use crate::advisories::{meta, AdvisoryDb};
-use crate::audit::model::{AuditReport, Verdict};
+use crate::audit::model::{AuditReport, PolicyVerdict};
 use crate::audit::yanked::{SparseIndex, YankedLookup};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
@@ -15,13 +15,7 @@ use crate::net::{NetConfig, Network};
 use crate::output::{self, Destination};
 use crate::policy::Policy;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AuditFormat {
-    Human,
-    Json,
-    Sarif,
-    Markdown,
-}
+pub use crate::audit::format::AuditFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -101,7 +95,7 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
             &subject.project.lockfile,
             report,
         )?);
-        if report.verdict == Verdict::Fail {
+        if report.verdict == PolicyVerdict::Fail {
             outcome = Outcome::Fail;
         }
     }
@@ -224,7 +218,7 @@ fn last_run(
 }
 
 /// The cached database, refreshed when older than a day and online.
-fn default_database(
+pub(crate) fn default_database(
     network: Option<&Network>,
     clock: &crate::clock::Clock,
 ) -> Result<(PathBuf, Vec<String>)> {

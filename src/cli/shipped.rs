@@ -13,7 +13,7 @@ use crate::inventory::binary::{self, AuditableBinary, Embedded};
 use crate::inventory::{Lockfile, ProjectPaths};
 
 /// One thing to audit.
-pub struct Subject {
+pub(crate) struct Subject {
     pub project: ProjectPaths,
     kind: SubjectKind,
     /// Notes for the report of this subject (prepended to the audit's own).
@@ -33,19 +33,19 @@ enum SubjectKind {
 
 impl Subject {
     /// The target a binary was built for (advisories' os/arch follow it).
-    pub fn target(&self) -> Option<String> {
+    pub(crate) fn target(&self) -> Option<String> {
         match &self.kind {
             SubjectKind::Binary(bin) => bin.target.map(str::to_string),
             _ => None,
         }
     }
 
-    pub fn is_project(&self) -> bool {
+    pub(crate) fn is_project(&self) -> bool {
         matches!(self.kind, SubjectKind::Project)
     }
 
     /// The inventory to audit.
-    pub fn take_lockfile(&mut self) -> Result<Lockfile> {
+    pub(crate) fn take_lockfile(&mut self) -> Result<Lockfile> {
         match &mut self.kind {
             SubjectKind::Project => Lockfile::load(&self.project.lockfile),
             SubjectKind::Binary(bin) => bin.lockfile(),
@@ -60,7 +60,7 @@ impl Subject {
     }
 
     /// Adds what only this kind of subject knows: the reachability hints of a binary.
-    pub fn annotate(&self, report: &mut AuditReport) {
+    pub(crate) fn annotate(&self, report: &mut AuditReport) {
         let mut notes = self.notes.clone();
         if let SubjectKind::Binary(bin) = &self.kind {
             // The audit's note about --target without cargo metadata is about lockfiles.
@@ -84,7 +84,7 @@ impl Subject {
 }
 
 /// Every statement of the `--vex` documents (read before the audit: bad input fails early).
-pub fn vex_statements(paths: &[PathBuf]) -> Result<Vec<crate::vex::Statement>> {
+pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<crate::vex::Statement>> {
     let mut all = Vec::new();
     for path in paths {
         all.extend(crate::vex::read::load(path)?);
@@ -93,7 +93,7 @@ pub fn vex_statements(paths: &[PathBuf]) -> Result<Vec<crate::vex::Statement>> {
 }
 
 /// The subjects of the run: each `--binary`, or the `--sbom`, else the project at PATH.
-pub fn subjects(args: &AuditArgs) -> Result<Vec<Subject>> {
+pub(crate) fn subjects(args: &AuditArgs) -> Result<Vec<Subject>> {
     if let Some(path) = &args.sbom {
         let lock = crate::sbom::read::load(path)?;
         return Ok(vec![Subject {
@@ -203,7 +203,7 @@ fn reachability_hints(bin: &AuditableBinary, report: &AuditReport) -> Vec<String
 
 /// One document for every report: one report is rendered as a lockfile audit is; several give
 /// a JSON array, one SARIF log with a run each, or the human/Markdown texts one after another.
-pub fn render(reports: &[(Subject, AuditReport)], fmt: AuditFormat) -> String {
+pub(crate) fn render(reports: &[(Subject, AuditReport)], fmt: AuditFormat) -> String {
     let one = |(subject, report): &(Subject, AuditReport)| {
         format::render(report, fmt, &sarif_uri(&subject.project.lockfile))
     };

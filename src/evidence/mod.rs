@@ -210,21 +210,5 @@ pub fn lockfile_identity(lockfile: &Path) -> (String, Option<String>) {
     } else {
         dir
     };
-    let git = |args: &[&std::ffi::OsStr]| -> Option<String> {
-        let out = crate::git::Git::new(dir).args(args).try_run()?;
-        String::from_utf8(out).ok().map(|t| t.trim().to_string())
-    };
-    // The file name is a fixed argument after `--`: never read as an option.
-    let tracked = git(&[
-        "ls-files".as_ref(),
-        "--error-unmatch".as_ref(),
-        "--full-name".as_ref(),
-        "--".as_ref(),
-        name,
-    ]);
-    let Some(rel) = tracked.filter(|t| !t.is_empty() && !t.contains('\n')) else {
-        return (given, None);
-    };
-    let commit = crate::git::head_commit(dir);
-    (rel, commit)
+    crate::git::tracked_file(dir, name).unwrap_or((given, None))
 }

@@ -137,10 +137,22 @@ fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// `auditable-serde` checks roots and cycles, not that dependency indices exist.
+/// `auditable-serde` checks roots and cycles, not that dependency indices exist, nor names:
+/// a name must be one a `Cargo.lock` may hold (the same rule as both lockfile readers), so no
+/// `../`, control character or escape sequence reaches a path, a URL or a terminal.
 fn check_indices(path: &Path, info: &VersionInfo) -> Result<()> {
     let n = info.packages.len();
     for (i, p) in info.packages.iter().enumerate() {
+        let registry = matches!(p.source, Source::CratesIo | Source::Registry);
+        if let Some(why) = super::names::check_name(&p.name, registry) {
+            return Err(Error::input(
+                path,
+                format!(
+                    "the embedded cargo-auditable data is not valid: packages[{i}] (`{}`): {why}",
+                    crate::lines::escape(&p.name)
+                ),
+            ));
+        }
         if let Some(bad) = p.dependencies.iter().find(|&&d| d >= n) {
             return Err(Error::input(
                 path,

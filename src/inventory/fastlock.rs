@@ -18,7 +18,7 @@ use std::str::FromStr;
 use cargo_lock::{Checksum, Dependency, Lockfile, Name, Package, ResolveVersion, SourceId};
 
 /// What the fast path read: the model and the line of each `[[package]]` header.
-pub struct FastLockfile {
+pub(super) struct FastLockfile {
     pub model: Lockfile,
     pub lines: Vec<usize>,
     /// `source` strings exactly as written.
@@ -52,7 +52,7 @@ fn plain_comment(line: &str) -> bool {
     line.bytes().all(|b| (b >= 0x20 && b != 0x7f) || b == b'\t')
 }
 
-pub fn parse(text: &str) -> Option<FastLockfile> {
+pub(super) fn parse(text: &str) -> Option<FastLockfile> {
     let mut explicit_version = None;
     let mut raws: Vec<Raw<'_>> = Vec::new();
     let mut in_deps = false;

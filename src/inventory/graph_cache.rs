@@ -330,7 +330,7 @@ fn same_file(_: &Path, _: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::model::DependencyKind;
+    use crate::finding::DependencyKind;
 
     fn resolution(n: usize) -> Resolution {
         Resolution {

@@ -17,8 +17,8 @@ mod check;
 
 use super::lockfile::Lockfile;
 use super::{Graph, Resolution};
-use crate::audit::model::DependencyKind;
 use crate::error::{Error, Result};
+use crate::finding::DependencyKind;
 
 /// Runs `cargo metadata` for the manifest (offline when asked). `Err` carries cargo's reason;
 /// callers fall back to the lockfile alone and say so.

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 pub use graph::Graph;
 pub use lockfile::Lockfile;
 
-use crate::audit::model::{DependencyKind, Package};
 use crate::error::{Error, Result};
+use crate::finding::{DependencyKind, Package};
 
 /// Where the audit's input lives.
 #[derive(Debug, Clone)]
@@ -129,5 +129,35 @@ impl Inventory {
             .collect();
         out.sort();
         out
+    }
+}
+
+/// Whether a lockfile `source` is crates.io, however it is spelled.
+///
+/// Cargo canonicalises registry URLs (lower-case host, no trailing `/`, no `.git` on GitHub
+/// URLs) before comparing them, so all of these name the same registry.
+pub fn is_crates_io_source(source: &str) -> bool {
+    let Some((kind, url)) = source.split_once('+') else {
+        return false;
+    };
+    let url = url.split(['?', '#']).next().unwrap_or(url);
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host = host.to_ascii_lowercase();
+    match kind {
+        "registry" => {
+            host == "github.com"
+                && path
+                    .trim_end_matches(".git")
+                    .eq_ignore_ascii_case("rust-lang/crates.io-index")
+        }
+        "sparse" => host == "index.crates.io" && path.is_empty(),
+        _ => false,
     }
 }

@@ -48,7 +48,7 @@ impl Budget {
 }
 
 /// A request as the sinks describe it.
-pub struct Call<'a> {
+pub(super) struct Call<'a> {
     pub method: &'a str,
     pub url: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
@@ -60,7 +60,7 @@ pub struct Call<'a> {
 }
 
 /// Sends `call` until it succeeds (2xx), fails for good, or the budget is spent.
-pub fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<HttpResponse> {
+pub(super) fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<HttpResponse> {
     let mut backoff = budget.first_backoff;
     let mut attempt = 0;
     loop {

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::net::Network;
 
 /// Bumped on an incompatible change of the JSON payload.
-pub const PAYLOAD_VERSION: u32 = 1;
+pub(super) const PAYLOAD_VERSION: u32 = 1;
 
 pub(super) fn deliver(
     net: &Network,
@@ -75,7 +75,7 @@ pub(super) fn deliver(
 }
 
 /// Lower-case hex HMAC-SHA256 of `body` under `key`.
-pub fn sign(key: &[u8], body: &[u8]) -> String {
+pub(super) fn sign(key: &[u8], body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())

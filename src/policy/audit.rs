@@ -7,8 +7,8 @@ use time::Date;
 use toml::Spanned;
 
 use super::Problems;
-use crate::audit::model::{FindingKind, Severity};
 use crate::clock::parse_date;
+use crate::finding::{FindingKind, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditPolicy {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Problems;
-use crate::audit::model::{FindingKind, Severity};
+use crate::finding::{FindingKind, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deadlines {

@@ -9,6 +9,7 @@ mod checksums;
 mod commits;
 mod deadlines;
 mod evidence;
+pub mod identity;
 mod recover;
 pub mod release;
 mod report;

@@ -25,6 +25,9 @@ pub struct ReleasePolicy {
     pub require_signatures: bool,
     /// Every artifact must be the subject of verified provenance.
     pub require_provenance: bool,
+    /// Every executable (ELF, PE, Mach-O, WebAssembly) must carry the dependency list
+    /// `cargo auditable` embeds, equal to the release's `Cargo.lock` and passing the audit.
+    pub require_auditable: bool,
     pub source_uri: Option<String>,
     pub builder_id: Option<String>,
     /// The workflow that must have signed GitHub artifact attestations.
@@ -40,6 +43,7 @@ pub(super) struct RawRelease {
     signers: Vec<Spanned<RawSigner>>,
     require_signatures: Option<bool>,
     require_provenance: Option<bool>,
+    require_auditable: Option<bool>,
     source_uri: Option<String>,
     builder_id: Option<String>,
     signer_workflow: Option<String>,
@@ -73,7 +77,7 @@ impl RawRelease {
                 }
             }
             if let Some(re) = &s.identity_regexp {
-                if let Err(e) = crate::verify::sigstore::identity::Identity::regexp(re.get_ref()) {
+                if let Err(e) = super::identity::Identity::regexp(re.get_ref()) {
                     problems.at(
                         re.span(),
                         format!("release.signers[{i}].identity_regexp: {e}"),
@@ -93,6 +97,7 @@ impl RawRelease {
             signers,
             require_signatures,
             require_provenance: self.require_provenance.unwrap_or(false),
+            require_auditable: self.require_auditable.unwrap_or(false),
             source_uri: self.source_uri,
             builder_id: self.builder_id,
             signer_workflow: self.signer_workflow,

@@ -21,7 +21,7 @@ impl SecretsPolicy {
 }
 
 /// `*` matches within a path segment, `**` across segments.
-pub fn glob_matches(glob: &str, path: &str) -> bool {
+pub(super) fn glob_matches(glob: &str, path: &str) -> bool {
     let mut re = String::from("^");
     let mut chars = glob.chars().peekable();
     while let Some(c) = chars.next() {
@@ -57,9 +57,9 @@ pub(super) struct RawSecrets {
 
 impl RawSecrets {
     pub(super) fn validate(self, problems: &mut Problems<'_>) -> SecretsPolicy {
-        let known: Vec<&str> = crate::secrets::rules::scanned()
+        let known: Vec<&str> = crate::redact::rules::scanned()
             .map(|r| r.id)
-            .chain(crate::secrets::rules::EXTRA_IDS.iter().copied())
+            .chain(crate::redact::rules::EXTRA_IDS.iter().copied())
             .collect();
         let mut allow_rules = Vec::new();
         for r in self.allow_rules {

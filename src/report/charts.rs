@@ -8,7 +8,7 @@ use time::{Date, Weekday};
 use super::model::{Coverage, QuarterReport};
 use crate::clock::{format_date, parse_date};
 
-pub struct Rect {
+pub(super) struct Rect {
     pub x: String,
     pub y: String,
     pub w: String,
@@ -17,26 +17,26 @@ pub struct Rect {
     pub title: String,
 }
 
-pub struct Label {
+pub(super) struct Label {
     pub x: String,
     pub y: String,
     pub text: String,
     pub anchor: &'static str,
 }
 
-pub struct Line {
+pub(super) struct Line {
     pub x1: String,
     pub y1: String,
     pub x2: String,
     pub y2: String,
 }
 
-pub struct Path {
+pub(super) struct Path {
     pub d: String,
     pub class: &'static str,
 }
 
-pub struct Chart {
+pub(super) struct Chart {
     pub title: String,
     pub width: u32,
     pub height: u32,
@@ -95,7 +95,7 @@ fn chart(title: String, width: u32, height: u32) -> Chart {
 }
 
 /// A calendar of the period: one column per week, one row per weekday.
-pub fn calendar(r: &QuarterReport, c: &Coverage) -> Chart {
+pub(super) fn calendar(r: &QuarterReport, c: &Coverage) -> Chart {
     let (Ok(start), Ok(as_of)) = (parse_date(&r.period.start), parse_date(&r.period.as_of)) else {
         return chart(String::new(), 10, 10);
     };
@@ -177,7 +177,7 @@ const OUTCOMES: [(&str, &str); 5] = [
 ];
 
 /// Stacked bars: SLA outcome counts per severity.
-pub fn sla(r: &QuarterReport) -> Chart {
+pub(super) fn sla(r: &QuarterReport) -> Chart {
     let (left, top, row, width) = (110.0, 10.0, 24.0, 560.0);
     let max = r
         .sla
@@ -243,7 +243,7 @@ pub fn sla(r: &QuarterReport) -> Chart {
 }
 
 /// Open vulnerabilities and informational findings per day; days without a scan shaded.
-pub fn ageing(r: &QuarterReport) -> Chart {
+pub(super) fn ageing(r: &QuarterReport) -> Chart {
     let (w, h, left, bottom, top) = (900.0, 230.0, 46.0, 40.0, 10.0);
     let days = r.open_by_day.len().max(1);
     let max = r

@@ -12,13 +12,13 @@ use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
 use crate::policy::Cadence;
 
-pub struct CoverageOut {
+pub(super) struct CoverageOut {
     pub coverage: Vec<Coverage>,
     pub scans: Vec<ScanRecord>,
 }
 
 /// The lockfile a run scanned (its recorded identity).
-pub fn lockfile_of(run: &VerifiedRun) -> String {
+pub(super) fn lockfile_of(run: &VerifiedRun) -> String {
     run.lockfile_path
         .clone()
         .or_else(|| run.audit().map(|a| a.lockfile.path.clone()))
@@ -26,7 +26,7 @@ pub fn lockfile_of(run: &VerifiedRun) -> String {
 }
 
 /// Audit runs by lockfile, in time order.
-pub fn by_lockfile(runs: &[VerifiedRun]) -> BTreeMap<String, Vec<&VerifiedRun>> {
+pub(super) fn by_lockfile(runs: &[VerifiedRun]) -> BTreeMap<String, Vec<&VerifiedRun>> {
     let mut map: BTreeMap<String, Vec<&VerifiedRun>> = BTreeMap::new();
     for r in runs.iter().filter(|r| r.audit().is_some()) {
         map.entry(lockfile_of(r)).or_default().push(r);
@@ -71,7 +71,7 @@ fn cadence_text(runs: &[VerifiedRun], span: &Span) -> String {
     set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
-pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> CoverageOut {
+pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> CoverageOut {
     let groups = by_lockfile(runs);
     let latest_scan = runs
         .iter()

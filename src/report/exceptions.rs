@@ -15,7 +15,7 @@ fn same_person(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-pub fn build(
+pub(super) fn build(
     runs: &[VerifiedRun],
     span: &Span,
     findings: &[FindingRecord],

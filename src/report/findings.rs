@@ -17,7 +17,7 @@ use crate::evidence::VerifiedRun;
 type Key = (String, String, String);
 
 /// One episode of a finding.
-pub struct Episode<'a> {
+pub(super) struct Episode<'a> {
     pub lockfile: String,
     pub sightings: Vec<(Date, &'a VerifiedRun, &'a Finding)>,
     pub resolved: Option<(Date, &'a VerifiedRun)>,
@@ -56,7 +56,7 @@ fn excused(ep: &Episode<'_>, day: Date) -> bool {
         })
 }
 
-pub fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
+pub(super) fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
     let mut done = Vec::new();
     for (lockfile, list) in by_lockfile(runs) {
         let mut open: BTreeMap<Key, Episode<'_>> = BTreeMap::new();
@@ -99,7 +99,7 @@ pub fn episodes(runs: &[VerifiedRun]) -> Vec<Episode<'_>> {
     done
 }
 
-pub struct Found {
+pub(super) struct Found {
     pub records: Vec<FindingRecord>,
     pub open_at_start: usize,
     pub oldest_open: Option<String>,
@@ -264,7 +264,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
     }
 }
 
-pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Found {
+pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Found {
     let eps = episodes(runs);
     let overlaps = |e: &&Episode<'_>| {
         e.first_day() < span.until && e.resolved.is_none_or(|r| r.0 >= span.start)
@@ -347,7 +347,7 @@ pub fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>) -> Fou
 }
 
 /// SLA outcomes per severity, with time to fix.
-pub fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
+pub(super) fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
     let label = |r: &FindingRecord| {
         if r.category != "vulnerability" {
             "informational".to_string()

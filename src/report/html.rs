@@ -29,7 +29,7 @@ ul.life li{margin-bottom:.4em}article.project{border-top:3px double #1d2330;marg
 @media print{body{margin:0;max-width:none;font-size:10px}h2{break-after:avoid}tr,svg,figure{break-inside:avoid}.banner{position:static}}";
 
 /// What one report's template reads: the model plus chart geometry and a few totals.
-pub struct View<'a> {
+pub(super) struct View<'a> {
     pub r: &'a QuarterReport,
     pub calendars: Vec<Chart>,
     pub sla: Chart,
@@ -58,7 +58,7 @@ impl<'a> View<'a> {
 }
 
 /// `yes`, `no` or `-`.
-pub fn yes_no(b: &Option<bool>) -> &'static str {
+pub(super) fn yes_no(b: &Option<bool>) -> &'static str {
     match b {
         Some(true) => "yes",
         Some(false) => "no",
@@ -95,7 +95,7 @@ fn template_error(e: askama::Error) -> Error {
     Error::evidence(format!("rendering the HTML report: {e}")).caused_by(e)
 }
 
-pub fn render(r: &QuarterReport) -> Result<String> {
+pub(super) fn render(r: &QuarterReport) -> Result<String> {
     Page {
         v: View::new(r),
         style: STYLE,
@@ -105,7 +105,7 @@ pub fn render(r: &QuarterReport) -> Result<String> {
     .map_err(template_error)
 }
 
-pub fn render_org(o: &OrgReport) -> Result<String> {
+pub(super) fn render_org(o: &OrgReport) -> Result<String> {
     OrgPage {
         o,
         rows: o

@@ -7,7 +7,7 @@ use super::markdown_tail::{
 };
 use super::model::*;
 
-pub use super::markdown_tail::render_org;
+pub(super) use super::markdown_tail::render_org;
 
 /// A table cell: pipes escaped, one line.
 pub(super) fn cell(text: &str) -> String {
@@ -33,7 +33,7 @@ pub(super) fn table(o: &mut String, head: &[&str], rows: impl IntoIterator<Item 
     o.push('\n');
 }
 
-pub fn render(r: &QuarterReport) -> String {
+pub(super) fn render(r: &QuarterReport) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# {}\n", cell(&r.title));
     banner(&mut o, r);

@@ -366,7 +366,7 @@ pub(super) fn signoff(o: &mut String, r: &QuarterReport) {
     table(o, &["Role", "Name", "Signature", "Date"], rows);
 }
 
-pub fn render_org(r: &OrgReport) -> String {
+pub(super) fn render_org(r: &OrgReport) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,

@@ -19,7 +19,7 @@ fn failed(checks: &[Check]) -> Vec<String> {
         .collect()
 }
 
-pub fn build(
+pub(super) fn build(
     runs: &[VerifiedRun],
     span: &Span,
     dev: &mut Vec<Deviation>,
@@ -127,7 +127,7 @@ fn versions_by_name(packages: &[Package]) -> BTreeMap<String, Vec<String>> {
 }
 
 /// Each lockfile's inventory at its last scan of the period against its last scan before.
-pub fn inventory(runs: &[VerifiedRun], span: &Span) -> Vec<InventoryChange> {
+pub(super) fn inventory(runs: &[VerifiedRun], span: &Span) -> Vec<InventoryChange> {
     let mut out = Vec::new();
     for (lockfile, list) in by_lockfile(runs) {
         let Some(last) = list

@@ -63,6 +63,15 @@ codes! {
     CommitBadSignature => "verify:commit-bad-signature",
     CommitExpired => "verify:commit-expired",
     CommitRevoked => "verify:commit-revoked",
+    AuditableData => "verify:auditable-data",
+    AuditableMissing => "verify:auditable-missing",
+    AuditableUnreadable => "verify:auditable-unreadable",
+    AuditableLockfile => "verify:auditable-lockfile",
+    AuditableNotInLockfile => "verify:auditable-not-in-lockfile",
+    AuditableVersionMismatch => "verify:auditable-version-mismatch",
+    AuditableSourceMismatch => "verify:auditable-source-mismatch",
+    AuditableAdvisories => "verify:auditable-advisories",
+    AuditableAdvisory => "verify:auditable-advisory",
 }
 
 impl Code {

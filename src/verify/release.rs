@@ -1,10 +1,13 @@
 //! `chainwarden verify release DIR`: the release manager's one command. Under the policy's
 //! `[release]` section: every artifact in the checksum manifest matches; the manifest (or each
 //! artifact) has a valid Sigstore bundle from a trusted signer; provenance, when required,
-//! verifies for each artifact. One report, one verdict.
+//! verifies for each artifact; with `require_auditable`, every executable carries the
+//! dependency list `cargo auditable` embeds, equal to the release's `Cargo.lock` and passing
+//! the audit ([`super::auditable`]). One report, one verdict.
 
 use std::path::{Path, PathBuf};
 
+use super::auditable::{self, AuditableRequest};
 use super::checksums::{self, ChecksumOptions, Source};
 use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
@@ -139,11 +142,24 @@ fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> 
     )
 }
 
-pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<VerifyReport> {
+/// Verifies the release in `dir`. `auditable` is what `release.require_auditable` needs (the
+/// release's lockfile and the audit): required when the policy sets it.
+pub fn verify_release(
+    dir: &Path,
+    policy: &Policy,
+    time: String,
+    mut auditable: Option<&mut AuditableRequest<'_>>,
+) -> Result<VerifyReport> {
     let rp = &policy.release;
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a directory"));
     }
+    if rp.require_auditable && auditable.is_none() {
+        return Err(Error::usage(
+            "release.require_auditable needs the release's Cargo.lock: --tag TAG [--repo DIR] or --lockfile FILE".into(),
+        ));
+    }
+    let mut executables = 0;
     let manifest = find_manifest(dir, rp)?;
     let digests = checksums::verify(
         &manifest,
@@ -209,6 +225,11 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
                     ),
                 ));
             }
+            if let Some(req) = auditable.as_deref_mut() {
+                let (is_exe, checks) = auditable_checks(&file, req)?;
+                executables += usize::from(is_exe);
+                subject.checks.extend(checks);
+            }
         }
         subjects.push(SubjectResult::new(
             subject.name,
@@ -216,7 +237,36 @@ pub fn verify_release(dir: &Path, policy: &Policy, time: String) -> Result<Verif
             subject.checks,
         ));
     }
+    if rp.require_auditable && executables == 0 {
+        // Nothing to check is not "verified": the requirement names executables.
+        subjects.push(SubjectResult::new(
+            "(executables)",
+            None,
+            vec![Check::new(
+                auditable::MISSING,
+                Verdict::Failed,
+                "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
+            )],
+        ));
+    }
     Ok(VerifyReport::new("release", time, subjects, notes))
+}
+
+/// Whether `file` is an executable, and its `require_auditable` checks. A file whose first
+/// bytes cannot be read is unverifiable, never skipped as "not an executable".
+fn auditable_checks(file: &Path, req: &mut AuditableRequest<'_>) -> Result<(bool, Vec<Check>)> {
+    match auditable::is_executable(file) {
+        Ok(true) => Ok((true, auditable::checks(file, req)?)),
+        Ok(false) => Ok((false, Vec::new())),
+        Err(e) => Ok((
+            true,
+            vec![Check::new(
+                auditable::UNREADABLE,
+                Verdict::Unverifiable,
+                format!("auditable-unreadable: {e}"),
+            )],
+        )),
+    }
 }
 
 fn provenance_check(

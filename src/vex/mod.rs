@@ -14,7 +14,9 @@ pub mod write;
 use time::OffsetDateTime;
 
 use crate::audit::evaluate;
-use crate::audit::model::{AuditReport, Finding, FindingStatus, IgnoreInfo, Package, Verdict};
+use crate::audit::model::{
+    AuditReport, Finding, FindingStatus, IgnoreInfo, Package, PolicyVerdict,
+};
 use crate::clock::format_rfc3339;
 use crate::sbom::purl::{cargo_purl, parse_cargo};
 
@@ -127,7 +129,7 @@ pub fn apply(report: &mut AuditReport, statements: &[Statement]) {
     }
     let ours = products(report);
     let before = evaluate::summarize(&report.findings);
-    let db_failed = report.verdict == Verdict::Fail && before.failing == 0;
+    let db_failed = report.verdict == PolicyVerdict::Fail && before.failing == 0;
     let mut notes = Vec::new();
     let mut triaged = 0;
     for f in &mut report.findings {
@@ -185,8 +187,8 @@ pub fn apply(report: &mut AuditReport, statements: &[Statement]) {
     report.notes.extend(notes);
     report.summary = evaluate::summarize(&report.findings);
     report.verdict = if report.summary.failing > 0 || db_failed {
-        Verdict::Fail
+        PolicyVerdict::Fail
     } else {
-        Verdict::Pass
+        PolicyVerdict::Pass
     };
 }

@@ -781,21 +781,7 @@ fn advisory_index_is_reused_and_follows_database_changes() {
     let cache = tmp.path().join("cache");
     let dir = data("lockfiles/gen-old-vulns").unwrap();
     let run = || {
-        let out = cw()
-            .env("CHAINWARDEN_CACHE_DIR", &cache)
-            .args([
-                "audit",
-                "--offline",
-                "--lockfile-only",
-                "--format",
-                "json",
-                "--db",
-            ])
-            .arg(&db_copy)
-            .arg(&dir)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report = crate::common::audit_json_offline(&cache, &db_copy, &dir);
         our_set(&report, &["vulnerability"])
     };
     let first = run();

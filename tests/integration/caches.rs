@@ -163,21 +163,7 @@ fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
     let cache = tmp.path().join("cache");
     let lock = data("lockfiles/gen-old-vulns").unwrap();
     let ids = || {
-        let out = cw()
-            .env("CHAINWARDEN_CACHE_DIR", &cache)
-            .args([
-                "audit",
-                "--offline",
-                "--lockfile-only",
-                "--format",
-                "json",
-                "--db",
-            ])
-            .arg(&db_copy)
-            .arg(&lock)
-            .output()
-            .unwrap();
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let report = crate::common::audit_json_offline(&cache, &db_copy, &lock);
         report["findings"]
             .as_array()
             .unwrap()

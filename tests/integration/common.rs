@@ -7,6 +7,26 @@
 
 use std::path::{Path, PathBuf};
 
+/// `chainwarden audit --offline --lockfile-only --format json --db DB LOCK` with its own
+/// cache directory: the JSON report.
+pub fn audit_json_offline(cache: &Path, db: &Path, lock: &Path) -> serde_json::Value {
+    let out = cw()
+        .env("CHAINWARDEN_CACHE_DIR", cache)
+        .args([
+            "audit",
+            "--offline",
+            "--lockfile-only",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(db)
+        .arg(lock)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -250,3 +250,4 @@ fn provenance_forms_are_refused() {
 mod git;
 mod lockfile;
 mod policy;
+mod provenance;

@@ -28,5 +28,6 @@ mod verify_checksums;
 mod verify_provenance;
 mod verify_rebuild;
 mod verify_release;
+mod verify_release_auditable;
 mod vex;
 mod workflows;

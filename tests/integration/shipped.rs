@@ -189,7 +189,7 @@ fn binary_without_audit_data_fails_closed() {
 }
 
 /// A WebAssembly module with one custom section.
-fn wasm_with_section(name: &str, payload: &[u8]) -> Vec<u8> {
+pub fn wasm_with_section(name: &str, payload: &[u8]) -> Vec<u8> {
     fn leb(mut n: usize, out: &mut Vec<u8>) {
         loop {
             let byte = (n & 0x7f) as u8;
@@ -212,13 +212,13 @@ fn wasm_with_section(name: &str, payload: &[u8]) -> Vec<u8> {
     wasm
 }
 
-fn zlib(bytes: &[u8]) -> Vec<u8> {
+pub fn zlib(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes).unwrap();
     enc.finish().unwrap()
 }
 
-const DEPS: &str = r#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"smallvec","version":"1.6.0","source":"crates.io"}]}"#;
+pub const DEPS: &str = r#"{"packages":[{"name":"app","version":"0.1.0","source":"local","dependencies":[1],"root":true},{"name":"smallvec","version":"1.6.0","source":"crates.io"}]}"#;
 
 #[test]
 fn webassembly_and_hostile_sections() {

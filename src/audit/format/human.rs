@@ -8,12 +8,12 @@ use std::fmt::Write;
 
 use crate::audit::evaluate::plural;
 use crate::audit::model::{
-    AuditReport, Finding, FindingKind, FindingStatus, FixBasis, GraphMode, Verdict,
+    AuditReport, Finding, FindingKind, FindingStatus, FixBasis, GraphMode, PolicyVerdict,
 };
 use crate::output::style::{paint, BOLD, DIM, ERROR, NOTE, OK, WARN};
 
 /// Columns the output fits.
-pub const WIDTH: usize = 100;
+pub(super) const WIDTH: usize = 100;
 /// Indentation of a field's value (`  severity: `).
 const FIELD_INDENT: usize = 12;
 
@@ -395,8 +395,8 @@ fn tree(out: &mut String, paths: &[Vec<String>]) {
 fn verdict(out: &mut String, report: &AuditReport) {
     let s = &report.summary;
     let verdict = match report.verdict {
-        Verdict::Pass => paint(OK, "PASS"),
-        Verdict::Fail => paint(ERROR, "FAIL"),
+        PolicyVerdict::Pass => paint(OK, "PASS"),
+        PolicyVerdict::Fail => paint(ERROR, "FAIL"),
     };
     let counts = format!(
         "{}, {} unsound, {} unmaintained, {}, {} yanked; {} ignored",

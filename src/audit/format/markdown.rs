@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::audit::model::{AuditReport, FindingStatus, Verdict};
+use crate::audit::model::{AuditReport, FindingStatus, PolicyVerdict};
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -13,8 +13,8 @@ pub fn markdown(report: &AuditReport) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let verdict = match report.verdict {
-        Verdict::Pass => "✅ pass",
-        Verdict::Fail => "❌ fail",
+        PolicyVerdict::Pass => "✅ pass",
+        PolicyVerdict::Fail => "❌ fail",
     };
     let _ = writeln!(out, "# chainwarden audit: {verdict}\n");
     let _ = writeln!(

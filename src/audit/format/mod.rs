@@ -5,11 +5,19 @@ mod markdown;
 mod sarif;
 
 use super::model::AuditReport;
-use crate::cli::audit::AuditFormat;
 
 pub use human::human;
 pub use markdown::markdown;
 pub use sarif::sarif;
+
+/// The `--format` of the commands that print audit reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Human,
+    Json,
+    Sarif,
+    Markdown,
+}
 
 pub fn render(report: &AuditReport, format: AuditFormat, lockfile_uri: &str) -> String {
     match format {

@@ -9,7 +9,6 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::model::VerifyReport;
-use crate::verify::render::VerifyFormat;
 use crate::verify::sigstore::identity::Identity;
 use crate::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
 
@@ -38,12 +37,8 @@ pub struct BundleArgs {
     /// UNSAFE: accept a bundle that has no transparency-log entry.
     #[arg(long)]
     pub insecure_skip_tlog: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 /// The signer policy from the flags.
@@ -95,11 +90,5 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> Result<Outcome> {
         notes.push("--insecure-skip-tlog: the transparency log was NOT checked; this verification proves much less".into());
     }
     let report = VerifyReport::new("bundle", format_rfc3339(clock.now()), vec![subject], notes);
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &global.policy()?,
-    )
+    super::finish(&report, &args.report, global, &global.policy()?)
 }

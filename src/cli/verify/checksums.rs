@@ -8,7 +8,6 @@ use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::net::{NetConfig, Network};
 use crate::verify::checksums::{self, ChecksumOptions, Source};
-use crate::verify::render::VerifyFormat;
 
 /// Largest artifact downloaded by default (overridable with --max-bytes).
 const DEFAULT_MAX_BYTES: u64 = 8 << 30;
@@ -39,12 +38,8 @@ pub struct ChecksumsArgs {
     /// Files the manifest does not list: warn or fail (default: the policy's `checksums.unlisted`).
     #[arg(long, value_enum)]
     pub unlisted: Option<Unlisted>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -98,11 +93,5 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
             ignore_companions: false,
         },
     )?;
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &policy,
-    )
+    super::finish(&report, &args.report, global, &policy)
 }

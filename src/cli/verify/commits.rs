@@ -7,7 +7,6 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::commits::verify_commits;
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct CommitsArgs {
@@ -17,12 +16,8 @@ pub struct CommitsArgs {
     /// The commit range, e.g. v1.0.0..v1.1.0 or origin/main..HEAD.
     #[arg(long, value_name = "A..B")]
     pub range: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -47,11 +42,5 @@ pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {
             policy.source.display()
         )));
     }
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &policy,
-    )
+    super::finish(&report, &args.report, global, &policy)
 }

@@ -32,16 +32,27 @@ pub enum VerifyCommand {
     Commits(commits::CommitsArgs),
 }
 
+/// `--format` and `--output`, the same for every verification.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
+    pub format: VerifyFormat,
+    /// Write the output here instead of stdout (atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
 /// The common end of every verification: render the report, write it, record it as evidence,
 /// and turn its verdict into the exit code.
 pub(crate) fn finish(
     report: &VerifyReport,
-    format: VerifyFormat,
-    output: Option<&std::path::Path>,
+    out: &ReportArgs,
     global: &GlobalArgs,
     policy: &crate::policy::Policy,
 ) -> Result<Outcome> {
-    output::emit(&Destination::from_arg(output), &render(report, format))?;
+    let text = render(report, out.format);
+    output::emit(&Destination::from_arg(out.output.as_deref()), &text)?;
     crate::cli::evidence::record_verify(global, policy, report)?;
     Ok(report.outcome())
 }

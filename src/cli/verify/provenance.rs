@@ -10,7 +10,6 @@ use crate::exit::Outcome;
 use crate::verify::model::VerifyReport;
 use crate::verify::provenance::source::RefRequirement;
 use crate::verify::provenance::{verify_provenance, ProvenanceRequest};
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct ProvenanceArgs {
@@ -42,12 +41,8 @@ pub struct ProvenanceArgs {
     /// Trusted root JSON (default: the built-in Sigstore public-good root).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -79,11 +74,5 @@ pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
         vec![subject],
         Vec::new(),
     );
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &global.policy()?,
-    )
+    super::finish(&report, &args.report, global, &global.policy()?)
 }

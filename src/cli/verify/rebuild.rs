@@ -7,7 +7,6 @@ use crate::clock::format_rfc3339;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::verify::rebuild::{self, Side};
-use crate::verify::render::VerifyFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct RebuildArgs {
@@ -25,12 +24,8 @@ pub struct RebuildArgs {
     /// The source tree to rebuild from.
     #[arg(long, value_name = "DIR", requires = "rebuild")]
     pub source: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
-    pub format: VerifyFormat,
-    /// Write the output here instead of stdout (atomically).
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: super::ReportArgs,
 }
 
 pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -60,11 +55,5 @@ pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     };
     let report = rebuild::compare(&published, &rebuilt, format_rfc3339(clock.now()), notes);
-    super::finish(
-        &report,
-        args.format,
-        args.output.as_deref(),
-        global,
-        &global.policy()?,
-    )
+    super::finish(&report, &args.report, global, &global.policy()?)
 }

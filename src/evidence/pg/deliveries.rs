@@ -12,7 +12,9 @@ use crate::evidence::subscription::{DeliveryRecord, LatestInventory, StoredDeliv
 const DELIVERY_COLUMNS: &str = "tenant_id, project_id, seq, run_id, run_record_hash, sink,
     finding_id, advisory_id, time, outcome, external_id, attempts, prev_hash, record_hash";
 
-pub fn latest_inventories(client: &mut Client) -> Result<Vec<LatestInventory>, postgres::Error> {
+pub(super) fn latest_inventories(
+    client: &mut Client,
+) -> Result<Vec<LatestInventory>, postgres::Error> {
     let rows = client.query(
         "SELECT DISTINCT ON (r.tenant_id, r.project_id)
             r.tenant_id, r.project_id, r.run_id, r.seq, r.time, r.lockfile_path, r.inventory_sha256
@@ -38,7 +40,7 @@ pub fn latest_inventories(client: &mut Client) -> Result<Vec<LatestInventory>, p
 }
 
 /// Appends; `Ok(None)` when the run is not stored (chained) in the scope.
-pub fn record(
+pub(super) fn record(
     client: &mut Client,
     scope: &Scope,
     run_id: &str,
@@ -129,7 +131,10 @@ fn stored(r: &Row) -> StoredDelivery {
     }
 }
 
-pub fn list(client: &mut Client, scope: &Scope) -> Result<Vec<StoredDelivery>, postgres::Error> {
+pub(super) fn list(
+    client: &mut Client,
+    scope: &Scope,
+) -> Result<Vec<StoredDelivery>, postgres::Error> {
     let rows = client.query(
         &format!(
             "SELECT {DELIVERY_COLUMNS} FROM chainwarden.deliveries

@@ -12,7 +12,10 @@ use postgres::Config;
 use crate::error::Result;
 
 /// The password for `config`'s first host, port, database and user, if the file has one.
-pub fn lookup(config: &Config, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+pub(super) fn lookup(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<String>> {
     let path = match env("PGPASSFILE") {
         Some(p) => PathBuf::from(p),
         None => match env("HOME").map(PathBuf::from).or_else(dirs::home_dir) {

@@ -27,7 +27,7 @@ pub fn is_url(text: &str) -> bool {
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tls {
+pub(super) enum Tls {
     /// `sslmode=disable`: plain TCP (or a Unix socket).
     Disable,
     /// `sslmode=prefer` (libpq's default): TLS when the server offers it, verified.

@@ -20,8 +20,8 @@ use std::path::Path;
 
 use cargo_metadata::{Metadata, PackageId};
 
-use crate::audit::matching::is_crates_io_source;
 use crate::error::{Error, Result};
+use crate::inventory::is_crates_io_source;
 use crate::inventory::{Graph, Lockfile};
 
 /// Most disagreements listed in the error (the count says how many there were).
@@ -30,7 +30,7 @@ const MAX_LISTED: usize = 5;
 /// Maps each metadata package id onto its lockfile package index, or explains why the
 /// metadata does not describe the lockfile. `origin` is the metadata file (or the manifest
 /// `cargo metadata` ran on).
-pub fn index_lockfile<'m>(
+pub(super) fn index_lockfile<'m>(
     metadata: &'m Metadata,
     origin: &Path,
     lock: &Lockfile,
@@ -113,7 +113,7 @@ pub fn index_lockfile<'m>(
 
 /// Whether a lockfile source and a metadata source are the same: git sources differ only by
 /// the `?branch=` / `#rev` decorations between the two, and crates.io has several spellings.
-pub fn same_source(lock: Option<&str>, meta: Option<&str>) -> bool {
+pub(super) fn same_source(lock: Option<&str>, meta: Option<&str>) -> bool {
     let strip = |s: &str| s.split(['?', '#']).next().unwrap_or(s).to_string();
     match (lock, meta) {
         (Some(l), Some(m)) if is_crates_io_source(l) && is_crates_io_source(m) => true,

@@ -17,7 +17,7 @@ fn failed(code: Code, message: String) -> Check {
     Check::new(code, Verdict::Failed, format!("{}: {message}", code.name()))
 }
 
-pub fn subject(st: &Statement, digest: &str) -> Check {
+pub(super) fn subject(st: &Statement, digest: &str) -> Check {
     match st.subject_with_sha256(digest) {
         Some(name) => Check::new(
             SUBJECT,
@@ -33,7 +33,7 @@ pub fn subject(st: &Statement, digest: &str) -> Check {
 }
 
 /// Who built it: the signer is trusted and the provenance names a builder consistent with it.
-pub fn builder(
+pub(super) fn builder(
     st: &Statement,
     signer: &str,
     cert: Option<&CertificateInfo>,
@@ -191,7 +191,7 @@ fn split_uri(uri: &str) -> (String, &str) {
 
 /// The source repository: in the certificate, in what triggered the build and in what was
 /// fetched (slsa-verifier `VerifyCertficateSourceRepository` and `verifySourceURI`).
-pub fn source(st: &Statement, cert: Option<&CertificateInfo>, expected_uri: &str) -> Check {
+pub(super) fn source(st: &Statement, cert: Option<&CertificateInfo>, expected_uri: &str) -> Check {
     let want = normalize_repo(expected_uri);
     match source_problem(st, cert, &want) {
         None => Check::new(SOURCE, Verdict::Verified, format!("built from {want}")),
@@ -250,7 +250,7 @@ fn source_problem(st: &Statement, cert: Option<&CertificateInfo>, want: &str) ->
 
 /// The ref the build ran on, against `--source-tag`, `--source-versioned-tag` or
 /// `--source-branch`.
-pub fn git_ref(st: &Statement, want: &RefRequirement) -> Check {
+pub(super) fn git_ref(st: &Statement, want: &RefRequirement) -> Check {
     let actual = match want {
         RefRequirement::Branch(_) => st.branch(),
         RefRequirement::Tag(_) | RefRequirement::VersionedTag(_) => st.tag(),

@@ -37,7 +37,13 @@ impl Statement {
     /// The statement of a verified bundle: DSSE only, in-toto payload type only, SLSA
     /// provenance only. `Err` is the message of a failed check.
     pub fn from_verified(verified: &VerifiedBundle) -> Result<Statement, String> {
-        let envelope = match &verified.bundle().content {
+        Statement::from_content(&verified.bundle().content)
+    }
+
+    /// The statement of a bundle's content (private: only a verified bundle's content may
+    /// become a [`Statement`] outside this module).
+    fn from_content(content: &SignatureContent) -> Result<Statement, String> {
+        let envelope = match content {
             SignatureContent::DsseEnvelope(e) => e,
             _ => {
                 return Err(
@@ -45,13 +51,16 @@ impl Statement {
                 )
             }
         };
-        if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
+        Statement::from_payload(&envelope.payload_type, envelope.payload.as_bytes())
+    }
+
+    fn from_payload(payload_type: &str, payload: &[u8]) -> Result<Statement, String> {
+        if payload_type != INTOTO_PAYLOAD_TYPE {
             return Err(format!(
-                "the envelope's payload type is `{}`, not `{INTOTO_PAYLOAD_TYPE}`",
-                envelope.payload_type
+                "the envelope's payload type is `{payload_type}`, not `{INTOTO_PAYLOAD_TYPE}`"
             ));
         }
-        let st = crate::json::parse(envelope.payload.as_bytes())
+        let st = crate::json::parse(payload)
             .map_err(|e| format!("the signed statement is not valid JSON: {e}"))?;
         if !st["_type"]
             .as_str()
@@ -235,6 +244,37 @@ impl Statement {
     fn ref_from_source_uri(&self) -> bool {
         (self.v1 && self.build_type() == Some(BUILD_TYPE_BYOB)) || self.is_github_attestation()
     }
+}
+
+/// Reads hostile bytes the way provenance is read: a bundle (strict parse, DSSE payload
+/// decoded by the typed model) and then its statement, or the bytes as a statement payload
+/// directly; then every field the checks read. For the `provenance_statement` fuzz target and
+/// the hostile-input tests: it returns only how many statements were read (0 to 2), so it
+/// cannot make an unverified [`Statement`] look verified.
+#[doc(hidden)]
+pub fn read_unverified(bytes: &[u8]) -> usize {
+    let read_fields = |st: Statement| {
+        let _ = (
+            st.is_v1(),
+            st.builder_id(),
+            st.build_type(),
+            st.source_uri(),
+        );
+        let _ = (
+            st.trigger_uri(),
+            st.tag(),
+            st.branch(),
+            st.env("GITHUB_REF"),
+        );
+        let _ = st.subject_with_sha256(&"0".repeat(64));
+        1
+    };
+    let from_bundle = crate::verify::sigstore::document::parse_bundle(bytes)
+        .ok()
+        .and_then(|bundle| Statement::from_content(&bundle.content).ok())
+        .map_or(0, read_fields);
+    let direct = Statement::from_payload(INTOTO_PAYLOAD_TYPE, bytes).map_or(0, read_fields);
+    from_bundle + direct
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! failure to a named check.
 
 pub mod document;
-pub mod identity;
+pub use crate::policy::identity;
 pub mod san;
 
 use std::path::{Path, PathBuf};
