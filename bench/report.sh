@@ -19,7 +19,7 @@ for i in $(seq 0 89); do
   "$CW" --tenant acme --project big audit --offline --lockfile-only --db "$DB" --now "$day" \
     --format json bench/fixtures/big/Cargo.lock > /dev/null || [[ $? == 1 ]]
 done
-echo "recorded 90 audits of $(grep -c '^\[\[package\]\]' bench/fixtures/big/Cargo.lock) packages in $(( $(date +%s) - start )) s; store $(du -h "$CHAINWARDEN_EVIDENCE" | cut -f1)"
+echo "recorded 90 audits of $(grep -c '^\[\[package\]\]' bench/fixtures/big/Cargo.lock) packages in $(( $(date +%s) - start )) s; store $(du -ch "$CHAINWARDEN_EVIDENCE"* | tail -1 | cut -f1) (with its WAL)"
 mkdir -p bench/out
 hyperfine --warmup 1 --runs 10 --export-markdown bench/out/report.md \
   -n "report json" "$CW --tenant acme --project big report --quarter 2026-Q4 --now 2027-01-05 --format json -o $work/r.json" \

@@ -31,3 +31,4 @@ pub mod sbom;
 pub mod secrets;
 pub mod verify;
 pub mod vex;
+pub mod watch;

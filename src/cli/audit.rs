@@ -190,8 +190,8 @@ pub(crate) fn reports(
     Ok((policy, reports))
 }
 
-/// `--baseline last-run`: the newest audit the evidence store recorded for this scope before
-/// now (its stored payload is that run's JSON report). No such run is an error: a gate with
+/// `--baseline last-run`: the newest audit (or watch) the evidence store recorded for this
+/// scope before now (its stored payload is that run's JSON report). No such run is an error: a gate with
 /// nothing to compare against must not pass by default.
 fn last_run(
     global: &GlobalArgs,
@@ -206,7 +206,8 @@ fn last_run(
     let run = store
         .chain(&key)?
         .into_iter()
-        .filter(|r| r.kind == "audit" && r.time < now)
+        // A watch run re-audits the scope's recorded inventory: what it found is known.
+        .filter(|r| (r.kind == "audit" || r.kind == "watch") && r.time < now)
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
             crate::error::Error::usage(format!(

@@ -241,8 +241,12 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
             };
             let n = evidence::import(&mut store, &file, &text, &opts)?;
             output::diag(&format!(
-                "imported {} run(s), {} already present, {} of other scopes skipped, into {path}",
-                n.new, n.known, n.other_scope,
+                "imported {} run(s), {} already present, {} of other scopes skipped, {} delivery(ies) ({} already present), into {path}",
+                n.new,
+                n.known,
+                n.other_scope,
+                n.deliveries_new,
+                n.deliveries_known,
             ));
             Ok(Outcome::Pass)
         }

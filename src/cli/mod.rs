@@ -11,6 +11,7 @@ pub mod secrets;
 pub(crate) mod shipped;
 pub mod verify;
 pub mod vex;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -137,6 +138,9 @@ pub enum Command {
     Sbom(sbom::SbomArgs),
     /// Publish the audit's triage as OpenVEX or CycloneDX VEX.
     Vex(vex::VexArgs),
+    /// Audit every scope's latest recorded inventory against the advisory database now;
+    /// record and notify what is new.
+    Watch(watch::WatchArgs),
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
@@ -151,5 +155,6 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Secrets(cmd) => secrets::run(cmd, &global),
         Command::Sbom(args) => sbom::run(args, &global),
         Command::Vex(args) => vex::run(args, &global),
+        Command::Watch(args) => watch::run(args, &global),
     }
 }

@@ -42,6 +42,10 @@ pub trait Backend: Send {
     ) -> Result<()>;
     /// Every delivery of a scope, in chain order (unverified).
     fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>>;
+    /// Whether run `run_id` is stored in `scope`.
+    fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool>;
+    /// Whether this delivery of this run is stored (imports are idempotent).
+    fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool>;
 }
 
 /// Where the evidence lives: a SQLite file or a PostgreSQL database.
@@ -144,5 +148,13 @@ impl Store {
 
     pub fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
         self.backend.deliveries(scope)
+    }
+
+    pub fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        self.backend.has_run_in(scope, run_id)
+    }
+
+    pub fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        self.backend.has_delivery(scope, run_id, d)
     }
 }

@@ -70,8 +70,9 @@ pub fn broken_error(check: &ChainCheck) -> Error {
     ))
 }
 
-/// Writes the verified runs at or after `since` as JSON Lines, each signed when `key` is
-/// given. Refuses a scope whose chain is broken.
+/// Writes the verified runs (and their notification deliveries, as `{"delivery": ...}` lines)
+/// at or after `since` as JSON Lines, each signed when `key` is given. Refuses a scope whose
+/// chain is broken.
 pub fn export(
     store: &Store,
     scopes: &[Scope],
@@ -79,27 +80,32 @@ pub fn export(
     key: Option<&Path>,
     out: &mut dyn Write,
 ) -> Result<usize> {
-    let mut lines: Vec<(String, String, String)> = Vec::new();
+    // (time, run id, 0 for a run / 1 for a delivery, member text): a run before its deliveries.
+    let mut lines: Vec<(String, String, u8, String)> = Vec::new();
     for check in verify_all(store, scopes)? {
         if !check.intact() {
             return Err(broken_error(&check));
         }
         for run in check.runs.iter().filter(|r| r.time.as_str() >= since) {
             let text = serde_json::to_string(&run.to_export()).expect("serialises");
-            lines.push((run.time.clone(), run.run_id.clone(), text));
+            lines.push((run.time.clone(), run.run_id.clone(), 0, text));
+        }
+        for (time, run_id, text) in subscription::export_deliveries(store, &check, since)? {
+            lines.push((time, run_id, 1, text));
         }
     }
     lines.sort();
-    for (_, _, run) in &lines {
+    for (_, _, kind, member) in &lines {
+        let name = if *kind == 0 { "run" } else { "delivery" };
         let line = match key {
             Some(key) => {
-                let sig = sign::sign(key, sign::EVIDENCE_NAMESPACE, run.as_bytes())?;
+                let sig = sign::sign(key, sign::EVIDENCE_NAMESPACE, member.as_bytes())?;
                 format!(
-                    "{{\"run\":{run},\"signature\":{}}}",
+                    "{{\"{name}\":{member},\"signature\":{}}}",
                     serde_json::to_string(&sig).expect("serialises")
                 )
             }
-            None => format!("{{\"run\":{run}}}"),
+            None => format!("{{\"{name}\":{member}}}"),
         };
         writeln!(out, "{line}").map_err(|e| Error::io("<export>", e))?;
     }
@@ -110,8 +116,11 @@ pub fn export(
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Line<'a> {
-    #[serde(borrow)]
-    run: &'a serde_json::value::RawValue,
+    #[serde(borrow, default)]
+    run: Option<&'a serde_json::value::RawValue>,
+    /// A notification delivery of a run (see [`subscription::ExportDelivery`]).
+    #[serde(borrow, default)]
+    delivery: Option<&'a serde_json::value::RawValue>,
     signature: Option<String>,
 }
 
@@ -129,6 +138,8 @@ pub struct Imported {
     pub new: usize,
     pub known: usize,
     pub other_scope: usize,
+    pub deliveries_new: usize,
+    pub deliveries_known: usize,
 }
 
 /// Merges an export; runs already present are skipped. Every line is checked (signature,
@@ -140,6 +151,7 @@ pub fn import(
     opts: &ImportOptions<'_>,
 ) -> Result<Imported> {
     let mut records = Vec::new();
+    let mut deliveries = Vec::new();
     let mut counts = Imported::default();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -154,7 +166,10 @@ pub fn import(
         })?;
         let parsed: Line<'_> = serde_json::from_str(line)
             .map_err(|e| at(format!("not an evidence export line: {e}")))?;
-        let message = parsed.run.get().as_bytes();
+        let message = match (parsed.run, parsed.delivery) {
+            (Some(m), None) | (None, Some(m)) => m.get().as_bytes(),
+            _ => return Err(at("expected exactly one of `run` and `delivery`".into())),
+        };
         let origin = match (opts.trusted, &parsed.signature) {
             (Some(trusted), Some(sig)) => {
                 let who = trusted
@@ -169,6 +184,17 @@ pub fn import(
             }
             (None, _) => "imported (unsigned)".into(),
         };
+        if parsed.delivery.is_some() {
+            let d: subscription::ExportDelivery = crate::json::from_slice(message)
+                .map_err(|e| at(format!("not an evidence delivery: {e}")))?;
+            let (scope, record) = d.to_record().map_err(at)?;
+            let wanted = opts.tenant.is_none_or(|t| t == scope.tenant_id)
+                && opts.project.is_none_or(|p| p == scope.project_id);
+            if wanted {
+                deliveries.push((i + 1, scope, d.run_id, record));
+            }
+            continue;
+        }
         let run: ExportRun = crate::json::from_slice(message)
             .map_err(|e| at(format!("not an evidence run: {e}")))?;
         if run.format != record::EXPORT_FORMAT {
@@ -187,12 +213,38 @@ pub fn import(
         }
         records.push(record);
     }
+    for (line, scope, run_id, _) in &deliveries {
+        let in_import = records
+            .iter()
+            .any(|r| r.run_id == *run_id && r.scope == *scope);
+        if !in_import && !store.has_run_in(scope, run_id)? {
+            return Err(Error::at_line(
+                path,
+                *line,
+                format!(
+                    "delivery of run {run_id}, which is neither in this export nor in the store under {}/{}",
+                    scope.tenant_id, scope.project_id
+                ),
+            ));
+        }
+    }
     for record in &records {
         if store.record(record)? {
             counts.new += 1;
         } else {
             counts.known += 1;
         }
+    }
+    // Deliveries after the runs they belong to; each must name a run of its scope.
+    for (line, scope, run_id, d) in deliveries {
+        if store.has_delivery(&scope, &run_id, &d)? {
+            counts.deliveries_known += 1;
+            continue;
+        }
+        store
+            .record_deliveries(&scope, &run_id, std::slice::from_ref(&d))
+            .map_err(|e| Error::at_line(path, line, format!("delivery: {e}")))?;
+        counts.deliveries_new += 1;
     }
     Ok(counts)
 }

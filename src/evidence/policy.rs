@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::audit::model::{FindingKind, Severity};
 use crate::clock::format_date;
-use crate::policy::{Cadence, Deadlines, Policy, ReportPolicy};
+use crate::policy::{Cadence, Deadlines, Policy, ReportPolicy, SubscriptionPolicy};
 
 pub const POLICY_SCHEMA: u32 = 1;
 
@@ -28,6 +28,10 @@ pub struct PolicyInForce {
     pub deadlines: DeadlineTable,
     pub exceptions: Vec<ExceptionRule>,
     pub report: ReportPolicy,
+    /// `[subscription]`, when the policy has one (absent otherwise, so that policies without
+    /// it keep their digest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<SubscriptionPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +99,7 @@ impl PolicyInForce {
             },
             exceptions,
             report: p.report.clone(),
+            subscription: p.subscription.is_set().then(|| p.subscription.clone()),
         }
     }
 

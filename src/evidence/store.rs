@@ -450,4 +450,12 @@ impl Backend for SqliteStore {
     fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
         SqliteStore::deliveries(self, scope)
     }
+
+    fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        SqliteStore::has_run_in(self, scope, run_id)
+    }
+
+    fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        SqliteStore::has_delivery(self, scope, run_id, d)
+    }
 }

@@ -323,3 +323,254 @@ pub fn verify_deliveries(store: &Store, runs: &ChainCheck) -> Result<DeliveryChe
     }
     Ok(check)
 }
+
+/// A delivery as one export line's `delivery` member (`{"delivery": ...}`, signed like runs).
+/// It names its run; an import re-chains it in the importing store, anchored to that run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportDelivery {
+    pub format: u32,
+    pub tenant_id: String,
+    pub project_id: String,
+    pub run_id: String,
+    pub sink: String,
+    pub finding_id: String,
+    pub advisory_id: Option<String>,
+    pub time: String,
+    pub outcome: String,
+    pub external_id: Option<String>,
+    pub attempts: u32,
+}
+
+pub const DELIVERY_EXPORT_FORMAT: u32 = 1;
+
+impl ExportDelivery {
+    pub fn from_stored(d: &StoredDelivery) -> ExportDelivery {
+        let x = &d.delivery;
+        ExportDelivery {
+            format: DELIVERY_EXPORT_FORMAT,
+            tenant_id: d.scope.tenant_id.clone(),
+            project_id: d.scope.project_id.clone(),
+            run_id: d.run_id.clone(),
+            sink: x.sink.clone(),
+            finding_id: x.finding_id.clone(),
+            advisory_id: x.advisory_id.clone(),
+            time: x.time.clone(),
+            outcome: x.outcome.clone(),
+            external_id: x.external_id.clone(),
+            attempts: x.attempts,
+        }
+    }
+
+    /// The scope and the record (redacted again: an export is untrusted input).
+    pub fn to_record(&self) -> std::result::Result<(Scope, DeliveryRecord), String> {
+        if self.format != DELIVERY_EXPORT_FORMAT {
+            return Err(format!(
+                "delivery format {} is not supported (expected {DELIVERY_EXPORT_FORMAT})",
+                self.format
+            ));
+        }
+        let scope = Scope::checked(&self.tenant_id, &self.project_id)?;
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if self.run_id.len() != 32 || !self.run_id.bytes().all(hex) {
+            return Err(format!(
+                "run_id {:?} is not 32 lower-case hex digits",
+                self.run_id.chars().take(40).collect::<String>()
+            ));
+        }
+        crate::clock::parse_rfc3339(&self.time).map_err(|e| format!("delivery time: {e}"))?;
+        let record = DeliveryRecord::new(
+            &self.sink,
+            &self.finding_id,
+            self.advisory_id.as_deref(),
+            &self.time,
+            &self.outcome,
+            self.external_id.as_deref(),
+            self.attempts,
+        );
+        Ok((scope, record))
+    }
+}
+
+/// Export lines of the verified deliveries of `check`'s scope at or after `since`:
+/// (time, run id, JSON of the delivery). A scope whose deliveries do not verify is refused.
+pub fn export_deliveries(
+    store: &Store,
+    check: &ChainCheck,
+    since: &str,
+) -> Result<Vec<(String, String, String)>> {
+    let verified = verify_deliveries(store, check)?;
+    if let Some(b) = verified.breaks.first() {
+        return Err(Error::evidence(format!(
+            "deliveries of {}/{} do not verify: {b} (run `chainwarden evidence verify`)",
+            check.scope.tenant_id, check.scope.project_id
+        )));
+    }
+    Ok(verified
+        .deliveries
+        .iter()
+        .filter(|d| d.delivery.time.as_str() >= since)
+        .map(|d| {
+            let text = serde_json::to_string(&ExportDelivery::from_stored(d)).expect("serialises");
+            (d.delivery.time.clone(), d.run_id.clone(), text)
+        })
+        .collect())
+}
+
+impl SqliteStore {
+    /// Whether run `run_id` is stored in `scope`.
+    pub fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM runs WHERE run_id = ?1 AND tenant_id = ?2 AND project_id = ?3",
+                params![run_id, scope.tenant_id, scope.project_id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+
+    /// Whether this delivery of this run is stored (imports are idempotent).
+    pub fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM deliveries WHERE tenant_id = ?1 AND project_id = ?2 AND run_id = ?3
+                 AND sink = ?4 AND finding_id = ?5 AND time = ?6 AND outcome = ?7",
+                params![
+                    scope.tenant_id,
+                    scope.project_id,
+                    run_id,
+                    d.sink,
+                    d.finding_id,
+                    d.time,
+                    d.outcome
+                ],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{PolicyInForce, RunRecord};
+    use crate::policy::Policy;
+
+    fn run(scope: &Scope, kind: &str, time: &str, inventory: Option<&str>) -> RunRecord {
+        RunRecord {
+            run_id: crate::evidence::record::new_run_id(),
+            scope: scope.clone(),
+            kind: kind.into(),
+            command: kind.into(),
+            time: time.into(),
+            tool_version: "0".into(),
+            git_commit: None,
+            lockfile_path: Some("Cargo.lock".into()),
+            lockfile_sha256: None,
+            db_commit: None,
+            db_age_days: None,
+            trigger: "manual".into(),
+            origin: "recorded".into(),
+            verdict: "pass".into(),
+            policy: PolicyInForce::from_policy(&Policy::builtin()),
+            payload: "{}".into(),
+            inventory: inventory.map(String::from),
+        }
+    }
+
+    #[test]
+    fn latest_inventory_is_the_newest_audit_by_time_per_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("e.db")).unwrap();
+        let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
+        let newest = run(&web, "audit", "2026-10-05T00:00:00Z", Some("[2]"));
+        // Recorded in this order: a backfilled older audit after the newest, a later watch
+        // and a later verify, none of which is the latest inventory.
+        for r in [
+            run(&web, "audit", "2026-10-01T00:00:00Z", Some("[1]")),
+            newest.clone(),
+            run(&web, "audit", "2026-10-03T00:00:00Z", Some("[3]")),
+            run(&web, "watch", "2026-10-09T00:00:00Z", Some("[2]")),
+            run(&web, "verify", "2026-10-10T00:00:00Z", None),
+            run(&api, "audit", "2026-10-02T00:00:00Z", Some("[4]")),
+        ] {
+            store.record(&r).unwrap();
+        }
+        let latest = store.latest_inventories().unwrap();
+        assert_eq!(latest.len(), 2);
+        assert_eq!(latest[0].scope, api);
+        assert_eq!(latest[1].scope, web);
+        assert_eq!(latest[1].run_id, newest.run_id);
+        assert_eq!(latest[1].seq, 2);
+        assert_eq!(latest[1].inventory_sha256, sha256_hex(b"[2]"));
+    }
+
+    #[test]
+    fn deliveries_chain_per_scope_are_redacted_and_need_a_run_of_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("e.db")).unwrap();
+        let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
+        let r = run(&web, "audit", "2026-10-01T00:00:00Z", Some("[]"));
+        store.record(&r).unwrap();
+        let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
+        let d = |outcome: &str| {
+            DeliveryRecord::new(
+                "github:acme/web",
+                "-/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0",
+                Some("RUSTSEC-2021-0003"),
+                "2026-10-01T00:00:00Z",
+                outcome,
+                Some("#1"),
+                1,
+            )
+        };
+        store
+            .record_deliveries(
+                &web,
+                &r.run_id,
+                &[d("created"), d(&format!("failed: {token}"))],
+            )
+            .unwrap();
+        // The run is not one of api's: refused, nothing stored.
+        let e = store
+            .record_deliveries(&api, &r.run_id, &[d("created")])
+            .unwrap_err();
+        assert!(e.to_string().contains("is not stored"), "{e}");
+        assert!(store.deliveries(&api).unwrap().is_empty());
+        let stored = store.deliveries(&web).unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(
+            !stored[1].delivery.outcome.contains(&token),
+            "redacted before storage"
+        );
+        assert_eq!(
+            stored[1].prev_hash.as_deref(),
+            Some(stored[0].record_hash.as_str())
+        );
+        // The run's payload is no audit report, so the run does not verify: its deliveries are
+        // not anchored (the verified path is tested end to end in tests/integration/watch.rs).
+        let check = crate::evidence::verify_scope(&store, &web).unwrap();
+        let unanchored = verify_deliveries(&store, &check).unwrap();
+        assert!(unanchored.deliveries.is_empty());
+        assert_eq!(
+            unanchored.breaks[0],
+            format!(
+                "delivery #1: its run {} is not a verified run of the scope",
+                r.run_id
+            )
+        );
+        rusqlite::Connection::open(dir.path().join("e.db"))
+            .unwrap()
+            .execute("DELETE FROM deliveries WHERE seq = 1", [])
+            .unwrap();
+        let broken = verify_deliveries(&store, &check).unwrap();
+        assert_eq!(
+            broken.breaks,
+            ["delivery #2: deliveries 1 to 1 are missing"]
+        );
+    }
+}

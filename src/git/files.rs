@@ -16,7 +16,7 @@ use crate::fsutil::{read_bytes, InputKind};
 
 /// What the files say, or that they cannot say it.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Answer<T> {
+pub(super) enum Answer<T> {
     Known(T),
     Unknown,
 }
@@ -277,7 +277,10 @@ fn packed(path: &Path, name: &str) -> Option<String> {
 
 /// The file `name` in `dir`: its path from the top of the working tree and the commit of
 /// `HEAD` when the index tracks it (`Known(None)`: not tracked, or no checkout).
-pub fn tracked(dir: &Path, name: &std::ffi::OsStr) -> Answer<Option<(String, Option<String>)>> {
+pub(super) fn tracked(
+    dir: &Path,
+    name: &std::ffi::OsStr,
+) -> Answer<Option<(String, Option<String>)>> {
     let checkout = match discover(dir) {
         Known(Some(c)) => c,
         Known(None) => return Known(None),

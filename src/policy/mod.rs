@@ -15,6 +15,7 @@ pub mod release;
 mod report;
 pub mod scope;
 mod secrets;
+pub mod subscription;
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +30,7 @@ pub use release::ReleasePolicy;
 pub use report::ReportPolicy;
 pub use scope::ScopePolicy;
 pub use secrets::SecretsPolicy;
+pub use subscription::SubscriptionPolicy;
 
 use crate::error::{Error, Result};
 
@@ -51,6 +53,7 @@ pub struct Policy {
     pub secrets: SecretsPolicy,
     pub commits: CommitsPolicy,
     pub report: ReportPolicy,
+    pub subscription: SubscriptionPolicy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +78,8 @@ pub(crate) struct RawPolicy {
     commits: commits::RawCommits,
     #[serde(default)]
     report: report::RawReport,
+    #[serde(default)]
+    subscription: subscription::RawSubscription,
 }
 
 /// Collects validation problems with positions.
@@ -185,6 +190,7 @@ impl RawPolicy {
         let secrets = raw.secrets.validate(problems);
         let commits = raw.commits.validate(problems);
         let report = raw.report.validate(problems);
+        let subscription = raw.subscription.validate(problems);
         Policy {
             source: PathBuf::new(),
             scope,
@@ -196,6 +202,7 @@ impl RawPolicy {
             secrets,
             commits,
             report,
+            subscription,
         }
     }
 }

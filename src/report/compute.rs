@@ -157,11 +157,24 @@ pub fn build(
 
     let policies = policies_in_force(&runs, &span);
     let mut deviations = Vec::new();
-    let cov = coverage::build(&runs, &span, &mut deviations);
+    // A watch re-audits a recorded inventory, not the lockfile as it is: it is no scan of the
+    // lockfile for coverage (it does count for detection, in findings and subscription).
+    let scans: std::borrow::Cow<'_, [VerifiedRun]> = if runs.iter().any(|r| r.kind == "watch") {
+        runs.iter()
+            .filter(|r| r.kind != "watch")
+            .cloned()
+            .collect::<Vec<_>>()
+            .into()
+    } else {
+        (&runs[..]).into()
+    };
+    let cov = coverage::build(&scans, &span, &mut deviations);
     let found = findings::build(&runs, &span, &mut deviations);
     let exceptions = exceptions::build(&runs, &span, &found.records, &mut deviations);
     let (release_rows, commits) = releases::build(&runs, &span, &mut deviations);
     let inventory = releases::inventory(&runs, &span);
+    let subscription =
+        super::subscription::build(store, &check, &runs, &found.records, &span, &mut deviations)?;
     for b in &check.breaks {
         deviations.push(Deviation {
             date: day_of(&b.time)
@@ -203,14 +216,17 @@ pub fn build(
         _ => latest.map(|p| p.report.clone()).unwrap_or_default(),
     };
     let period_runs: Vec<&VerifiedRun> = runs.iter().filter(in_period).collect();
-    let audits: Vec<&&VerifiedRun> = period_runs.iter().filter(|r| r.audit().is_some()).collect();
+    let audits: Vec<&&VerifiedRun> = period_runs
+        .iter()
+        .filter(|r| r.audit().is_some() && r.kind != "watch")
+        .collect();
     let scheduled = audits.iter().filter(|r| is_scheduled(&r.trigger)).count();
     let summary = Summary {
         lockfiles: cov.coverage.len(),
         audit_runs: audits.len(),
         scheduled_runs: scheduled,
         triggered_runs: audits.len() - scheduled,
-        verify_runs: period_runs.len() - audits.len(),
+        verify_runs: period_runs.iter().filter(|r| r.verify().is_some()).count(),
         expected_scans: cov.coverage.iter().map(|c| c.expected).sum(),
         expected_scans_met: cov.coverage.iter().map(|c| c.met).sum(),
         missed_scans: cov.coverage.iter().map(|c| c.missed_days.len()).sum(),
@@ -311,6 +327,7 @@ pub fn build(
             approvers: report_policy.approvers.clone(),
         },
         open_by_day: found.open_by_day,
+        subscription,
     };
     let json = serde_json::to_vec(&report).expect("report serialises");
     report.integrity.content_sha256 = crate::evidence::policy::sha256_hex(&json);

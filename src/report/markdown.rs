@@ -43,6 +43,7 @@ pub(super) fn render(r: &QuarterReport) -> String {
     coverage(&mut o, r);
     findings(&mut o, r);
     sla(&mut o, r);
+    super::subscription::markdown(&mut o, r);
     exceptions(&mut o, r);
     deviations(&mut o, r);
     releases(&mut o, r);

@@ -42,6 +42,49 @@ pub struct QuarterReport {
     pub signoff: SignOff,
     /// Open findings each day of the period, for the ageing chart.
     pub open_by_day: Vec<DayCount>,
+    /// The advisory subscription: detection latency and notifications per vulnerability.
+    pub subscription: Subscription,
+}
+
+/// The "Subscription" section (see `report::subscription`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    /// The `[subscription]` of the policy in force at the end of the period.
+    pub max_detection_days: Option<u32>,
+    pub notify: Vec<String>,
+    pub watch_runs: usize,
+    pub deliveries_verified: usize,
+    /// Delivery records that do not verify (also an integrity problem).
+    pub delivery_breaks: Vec<String>,
+    /// One per vulnerability of the findings table.
+    pub rows: Vec<SubscriptionRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionRow {
+    /// The finding's `F-NNN`.
+    pub finding: String,
+    pub advisory_id: String,
+    pub package: String,
+    /// The advisory's date.
+    pub published: Option<String>,
+    pub first_detected: String,
+    pub first_run: String,
+    /// `audit` or `watch`.
+    pub detected_by: String,
+    /// Days from publication to first detection.
+    pub detection_days: Option<i64>,
+    /// The first delivery to each kind of sink that told of it.
+    pub first_notified: Vec<FirstNotified>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstNotified {
+    pub sink: String,
+    pub time: String,
+    pub run_id: String,
+    /// Issue number or HTTP status.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -420,6 +463,12 @@ pub enum DeviationKind {
     UnsignedCommit,
     LockfileScopeChange,
     BrokenEvidence,
+    /// An advisory first detected later than `[subscription] max_detection_days` after
+    /// its publication.
+    LateDetection,
+    /// A new vulnerability with no recorded delivery to a sink kind `[subscription] notify`
+    /// requires.
+    NotNotified,
 }
 
 impl DeviationKind {
@@ -434,6 +483,8 @@ impl DeviationKind {
             DeviationKind::UnsignedCommit => "unsigned-commit",
             DeviationKind::LockfileScopeChange => "lockfile-scope-change",
             DeviationKind::BrokenEvidence => "broken-evidence",
+            DeviationKind::LateDetection => "late-detection",
+            DeviationKind::NotNotified => "not-notified",
         }
     }
 }
@@ -467,6 +518,8 @@ mod tests {
             UnsignedCommit,
             LockfileScopeChange,
             BrokenEvidence,
+            LateDetection,
+            NotNotified,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }

@@ -242,7 +242,12 @@ fn advisory_checks(report: &AuditReport) -> Vec<Check> {
 /// its origin for messages.
 pub fn lockfile_at_tag(repo: &Path, tag: &str) -> Result<(Lockfile, String)> {
     crate::git::validate_range(tag)?;
-    if tag.contains("..") || tag.contains(':') || tag.contains('^') {
+    // git's ref-name rules: these would make `refs/tags/TAG` a revision expression
+    // (`v1~1` is v1's parent, `v1@{1}` a reflog entry), not a tag.
+    if tag.contains("..")
+        || tag.contains("@{")
+        || tag.contains(['~', '^', ':', '?', '*', '[', '\\'])
+    {
         return Err(Error::usage(format!(
             "--tag `{}`: not a tag name",
             crate::lines::escape(tag)

@@ -78,7 +78,7 @@ fn archive(extra: Option<(&str, &[u8])>) -> Vec<u8> {
     b.into_inner().unwrap().finish().unwrap()
 }
 
-fn good_archive() -> &'static [u8] {
+pub(crate) fn good_archive() -> &'static [u8] {
     static A: OnceLock<Vec<u8>> = OnceLock::new();
     A.get_or_init(|| archive(None))
 }

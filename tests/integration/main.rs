@@ -30,4 +30,6 @@ mod verify_rebuild;
 mod verify_release;
 mod verify_release_auditable;
 mod vex;
+mod watch;
+mod watch_edges;
 mod workflows;

@@ -14,19 +14,19 @@ use crate::common::{cw, data, serve_http, text, Request, Response};
 const NOW: &str = "2026-11-25T12:00:00Z";
 /// A GitHub-shaped token, assembled at run time so that this file holds no token itself
 /// (`secrets::this_repository_holds_no_secrets` scans the repository).
-fn token() -> String {
+pub(crate) fn token() -> String {
     format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr")
 }
-const SECRET: &str = "webhook-secret-for-tests";
+pub(crate) const SECRET: &str = "webhook-secret-for-tests";
 
 #[derive(Debug, Clone)]
-struct Issue {
-    number: u64,
-    state: String,
-    title: String,
-    body: String,
-    labels: Vec<String>,
-    comments: Vec<String>,
+pub(crate) struct Issue {
+    pub(crate) number: u64,
+    pub(crate) state: String,
+    pub(crate) title: String,
+    pub(crate) body: String,
+    pub(crate) labels: Vec<String>,
+    pub(crate) comments: Vec<String>,
 }
 
 /// A failure to answer: method, path prefix, status, headers.
@@ -35,13 +35,13 @@ type Injected = (String, String, u16, Vec<(String, String)>);
 /// The fake GitHub: issues, a request log, and failures to inject before the next matching
 /// requests (method, path prefix, status, headers).
 #[derive(Default)]
-struct GitHub {
-    issues: Vec<Issue>,
-    log: Vec<String>,
-    inject: VecDeque<Injected>,
+pub(crate) struct GitHub {
+    pub(crate) issues: Vec<Issue>,
+    pub(crate) log: Vec<String>,
+    pub(crate) inject: VecDeque<Injected>,
 }
 
-fn fake_github() -> (String, Arc<Mutex<GitHub>>) {
+pub(crate) fn fake_github() -> (String, Arc<Mutex<GitHub>>) {
     let state = Arc::new(Mutex::new(GitHub::default()));
     let shared = state.clone();
     let url = serve_http(move |req| handle(&mut shared.lock().unwrap(), req));
@@ -126,7 +126,7 @@ fn handle(gh: &mut GitHub, req: &Request) -> Response {
 }
 
 /// A project folder with a lockfile pinning `packages` (name, version) under one root.
-fn project(dir: &Path, name: &str, packages: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn project(dir: &Path, name: &str, packages: &[(&str, &str)]) -> PathBuf {
     let p = dir.join(name);
     std::fs::create_dir_all(&p).unwrap();
     let deps: Vec<String> = packages.iter().map(|(n, _)| format!("\"{n}\"")).collect();
@@ -144,7 +144,7 @@ fn project(dir: &Path, name: &str, packages: &[(&str, &str)]) -> PathBuf {
 }
 
 /// A policy that skips the (online) yanked check, with extra TOML appended.
-fn policy(dir: &Path, extra: &str) -> PathBuf {
+pub(crate) fn policy(dir: &Path, extra: &str) -> PathBuf {
     let p = dir.join(format!("policy-{}.toml", extra.len()));
     let body = format!("schema_version = 1\n[audit]\ncheck_yanked = false\n{extra}");
     std::fs::write(&p, body).unwrap();
@@ -177,7 +177,7 @@ fn audit(project: &Path, policy: &Path, env: &[(&str, &str)], extra: &[&str]) ->
     }
 }
 
-fn github_env(url: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn github_env(url: &str) -> Vec<(&'static str, String)> {
     vec![
         ("GITHUB_TOKEN", token()),
         ("GITHUB_API_URL", url.to_string()),
@@ -185,18 +185,18 @@ fn github_env(url: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn as_refs<'a>(env: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     env.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-fn posts(gh: &GitHub) -> usize {
+pub(crate) fn posts(gh: &GitHub) -> usize {
     gh.log
         .iter()
         .filter(|l| l.starts_with("POST") || l.starts_with("PATCH"))
         .count()
 }
 
-fn issue_for<'a>(gh: &'a GitHub, package: &str) -> &'a Issue {
+pub(crate) fn issue_for<'a>(gh: &'a GitHub, package: &str) -> &'a Issue {
     gh.issues
         .iter()
         .find(|i| i.title.contains(&format!(" {package} ")))
@@ -338,11 +338,11 @@ fn github_issue_per_finding_once_commented_on_change_and_closed_when_fixed() {
     );
 }
 
-type Received = Arc<Mutex<Vec<(Value, bool)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(Value, bool)>>>;
 
 /// A webhook receiver: answers 503 to its first request, then records each body and whether
 /// its signature verifies.
-fn receiver() -> (String, Received) {
+pub(crate) fn receiver() -> (String, Received) {
     let got: Received = Arc::default();
     let seen = got.clone();
     let first = Arc::new(Mutex::new(true));

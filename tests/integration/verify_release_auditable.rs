@@ -201,6 +201,14 @@ fn real_auditable_release_verifies_against_its_tag() {
         (vec!["--repo", repo_arg, "--tag", "v9"], "no such tag"),
         (vec!["--repo", repo_arg, "--tag", "v3.0.0"], "no such tag"),
         (
+            vec!["--repo", repo_arg, "--tag", "v0.2.0~1"],
+            "not a tag name",
+        ),
+        (
+            vec!["--repo", repo_arg, "--tag", "v0.2.0@{1}"],
+            "not a tag name",
+        ),
+        (
             vec!["--repo", repo_arg, "--tag=--output=x"],
             "must not start with `-`",
         ),

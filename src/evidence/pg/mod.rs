@@ -385,4 +385,34 @@ impl Backend for PgStore {
     fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
         deliveries::list(&mut self.client(), scope).map_err(|e| self.error(&e, None))
     }
+
+    fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        self.client()
+            .query_opt(
+                "SELECT 1 FROM chainwarden.runs
+                 WHERE tenant_id = $1 AND project_id = $2 AND run_id = $3",
+                &[&scope.tenant_id, &scope.project_id, &run_id],
+            )
+            .map(|r| r.is_some())
+            .map_err(|e| self.error(&e, None))
+    }
+
+    fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        self.client()
+            .query_opt(
+                "SELECT 1 FROM chainwarden.deliveries WHERE tenant_id = $1 AND project_id = $2
+                 AND run_id = $3 AND sink = $4 AND finding_id = $5 AND time = $6 AND outcome = $7",
+                &[
+                    &scope.tenant_id,
+                    &scope.project_id,
+                    &run_id,
+                    &d.sink,
+                    &d.finding_id,
+                    &d.time,
+                    &d.outcome,
+                ],
+            )
+            .map(|r| r.is_some())
+            .map_err(|e| self.error(&e, None))
+    }
 }
