@@ -200,8 +200,8 @@ fn last_run(
     scope: &audit::model::Scope,
     clock: &chainwarden::clock::Clock,
 ) -> Result<chainwarden::audit::baseline::Baseline> {
-    let path = crate::cli::evidence::store_path(global, policy)?;
-    let store = chainwarden::evidence::Store::open(&path)?;
+    let path = crate::cli::evidence::store_location(global, policy)?;
+    let store = chainwarden::evidence::Store::open_at(&path)?;
     let key =
         chainwarden::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
     let now = chainwarden::clock::format_rfc3339(clock.now());
@@ -213,11 +213,10 @@ fn last_run(
         .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
         .ok_or_else(|| {
             chainwarden::error::Error::usage(format!(
-                "--baseline last-run: the evidence store {} has no audit of this scope before {now}",
-                path.display()
+                "--baseline last-run: the evidence store {path} has no audit of this scope before {now}"
             ))
         })?;
-    let source = PathBuf::from(format!("{} (run {})", path.display(), run.run_id));
+    let source = PathBuf::from(format!("{path} (run {})", run.run_id));
     chainwarden::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
 }
 

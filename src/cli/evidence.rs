@@ -1,5 +1,7 @@
-//! `chainwarden evidence export|import|verify`, and recording a command's run.
+//! `chainwarden evidence export|import|verify|migrate|setup-postgres`, and recording a
+//! command's run.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -9,7 +11,9 @@ use chainwarden::audit::model::AuditReport;
 use chainwarden::clock::{format_rfc3339, parse_rfc3339};
 use chainwarden::error::{Error, Result};
 use chainwarden::evidence::record::is_valid_trigger;
-use chainwarden::evidence::{self, sign, PolicyInForce, RunContext, RunRecord, Scope, Store};
+use chainwarden::evidence::{
+    self, sign, Location, PolicyInForce, RunContext, RunRecord, Scope, Store,
+};
 use chainwarden::exit::Outcome;
 use chainwarden::output::{self, Destination};
 use chainwarden::policy::Policy;
@@ -42,11 +46,39 @@ pub enum EvidenceCommand {
     },
     /// Check every scope's hash chain (exit 1 naming the first bad run of each broken one).
     Verify,
+    /// Copy every run into another store (e.g. PostgreSQL) exactly as stored, and check the copy.
+    ///
+    /// Runs of --evidence (every scope, or --tenant/--project's) are written with their chain
+    /// positions and hashes; the target's chain is then compared run by run and verified.
+    /// Running it again changes nothing.
+    Migrate {
+        /// The target store: postgres://USER@HOST/DB (password from PGPASSWORD or a pgpass
+        /// file) or a SQLite file.
+        #[arg(long, value_name = "URL|PATH")]
+        to: OsString,
+    },
+    /// Create or upgrade a PostgreSQL evidence store and grant roles (as its administrator).
+    ///
+    /// Applies the schema of sql/postgres/ at --evidence postgres://... (row-level security
+    /// keyed on the tenant on every table), then grants each --writer and --reader.
+    SetupPostgres {
+        /// TENANT=ROLE: ROLE (created when missing, without a password) reads and appends
+        /// TENANT's evidence and nothing else. Repeatable.
+        #[arg(long, value_name = "TENANT=ROLE")]
+        writer: Vec<String>,
+        /// ROLE (created when missing) reads every tenant's evidence, for report and watch
+        /// jobs. Repeatable.
+        #[arg(long, value_name = "ROLE")]
+        reader: Vec<String>,
+    },
 }
 
-/// The store of this command.
-pub fn store_path(global: &GlobalArgs, policy: &Policy) -> Result<PathBuf> {
-    evidence::store_path(global.evidence.as_deref(), policy.evidence.path.as_deref())
+/// The store of this command: a SQLite file or a PostgreSQL database.
+pub fn store_location(global: &GlobalArgs, policy: &Policy) -> Result<Location> {
+    evidence::store_location(
+        global.evidence.as_deref().map(Path::as_os_str),
+        policy.evidence.path.as_deref(),
+    )
 }
 
 /// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
@@ -69,7 +101,7 @@ pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
 
 /// Where a run was recorded: the store and the run id (for its deliveries).
 pub struct Recorded {
-    pub path: PathBuf,
+    pub location: Location,
     pub scope: Scope,
     pub run_id: String,
 }
@@ -82,16 +114,14 @@ pub(crate) fn store(
     if global.no_record {
         return Ok(None);
     }
-    let path = store_path(global, policy)?;
-    let (run_id, count) = evidence::record(&path, record)?;
+    let location = store_location(global, policy)?;
+    let (run_id, count) = evidence::record(&location, record)?;
     output::diag(&format!(
-        "recorded as run {run_id} ({}/{}, run {count}) in {}",
-        record.scope.tenant_id,
-        record.scope.project_id,
-        path.display()
+        "recorded as run {run_id} ({}/{}, run {count}) in {location}",
+        record.scope.tenant_id, record.scope.project_id,
     ));
     Ok(Some(Recorded {
-        path,
+        location,
         scope: record.scope.clone(),
         run_id,
     }))
@@ -107,7 +137,7 @@ pub fn record_deliveries(
         return Ok(());
     };
     let rows = chainwarden::notify::evidence_rows(deliveries, time);
-    Store::open(&r.path)?.record_deliveries(&r.scope, &r.run_id, &rows)
+    Store::open_at(&r.location)?.record_deliveries(&r.scope, &r.run_id, &rows)
 }
 
 /// Records an audit run.
@@ -150,19 +180,19 @@ pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport
     store(global, policy, &record).map(|_| ())
 }
 
-fn open_existing(path: &Path) -> Result<Store> {
-    if !path.is_file() {
+/// Opens a store that must already exist (a SQLite file is not created by reading it).
+pub fn open_existing(location: &Location) -> Result<Store> {
+    if !location.exists() {
         return Err(Error::evidence(format!(
-            "{}: no evidence store (record runs first, or pass --evidence)",
-            path.display()
+            "{location}: no evidence store (record runs first, or pass --evidence)"
         )));
     }
-    Store::open(path)
+    Store::open_at(location)
 }
 
 pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
-    let path = store_path(global, &policy)?;
+    let path = store_location(global, &policy)?;
     let scope_filter = |store: &Store| -> Result<Vec<Scope>> {
         resolve_scope(global, &policy)?;
         Ok(store
@@ -208,7 +238,7 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
                 &file,
                 chainwarden::fsutil::InputKind::EvidenceExport,
             )?;
-            let mut store = Store::open(&path)?;
+            let mut store = Store::open_at(&path)?;
             let opts = evidence::ImportOptions {
                 trusted: trusted.as_ref(),
                 tenant: global.tenant.as_deref(),
@@ -216,15 +246,26 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
             };
             let n = evidence::import(&mut store, &file, &text, &opts)?;
             output::diag(&format!(
-                "imported {} run(s), {} already present, {} of other scopes skipped, {} delivery(ies) ({} already present), into {}",
+                "imported {} run(s), {} already present, {} of other scopes skipped, {} delivery(ies) ({} already present), into {path}",
                 n.new,
                 n.known,
                 n.other_scope,
                 n.deliveries_new,
                 n.deliveries_known,
-                path.display()
             ));
             Ok(Outcome::Pass)
+        }
+        EvidenceCommand::Migrate { to } => {
+            let source = open_existing(&path)?;
+            let scopes = scope_filter(&source)?;
+            let to = Location::parse(&to)?;
+            let mut target = Store::open_at(&to)?;
+            let copies = evidence::migrate::migrate(&source, &mut target, &scopes)?;
+            output::emit(&Destination::Stdout, &migrate_summary(&copies, &to))?;
+            Ok(Outcome::Pass)
+        }
+        EvidenceCommand::SetupPostgres { writer, reader } => {
+            setup_postgres(&path, &writer, &reader)
         }
         EvidenceCommand::Verify => {
             let store = open_existing(&path)?;
@@ -288,4 +329,93 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
             })
         }
     }
+}
+
+fn migrate_summary(copies: &[evidence::migrate::ScopeCopy], to: &Location) -> String {
+    let mut text = String::new();
+    for c in copies {
+        text.push_str(&format!(
+            "ok      {}/{}: {} run(s) checked in {to} ({} copied, {} already there{}), chain head #{} {}\n",
+            c.scope.tenant_id,
+            c.scope.project_id,
+            c.source,
+            c.copied,
+            c.already,
+            match c.target - c.source {
+                0 => String::new(),
+                n => format!(", {n} recorded there since"),
+            },
+            c.head.as_ref().map_or(0, |h| h.0),
+            c.head.as_ref().map_or("-", |h| h.1.as_str()),
+        ));
+    }
+    let (copied, already): (usize, usize) = copies
+        .iter()
+        .fold((0, 0), |(a, b), c| (a + c.copied, b + c.already));
+    text.push_str(&format!(
+        "{} scope(s), {copied} run(s) copied, {already} already there: every run matches by id, chain position and record hash\n",
+        copies.len()
+    ));
+    text
+}
+
+/// `evidence setup-postgres`: the schema, then each grant; prints what it did.
+fn setup_postgres(location: &Location, writers: &[String], readers: &[String]) -> Result<Outcome> {
+    use chainwarden::evidence::pg::setup;
+    use chainwarden::policy::scope::is_valid_scope_id;
+    let Location::Postgres(target) = location else {
+        return Err(Error::usage(format!(
+            "setup-postgres: --evidence must be a postgres:// URL (the store is {location})"
+        )));
+    };
+    let role_ok = |role: &str| -> Result<()> {
+        if setup::is_valid_role(role) {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "setup-postgres: role `{role}` is not 1-63 characters of a-z 0-9 _ (not starting with a digit or pg_)"
+        )))
+    };
+    let mut grants = Vec::new();
+    for w in writers {
+        let (tenant, role) = w
+            .split_once('=')
+            .ok_or_else(|| Error::usage(format!("--writer: `{w}` is not TENANT=ROLE")))?;
+        if !is_valid_scope_id(tenant) {
+            return Err(Error::usage(format!(
+                "--writer: `{tenant}` is not a tenant id"
+            )));
+        }
+        role_ok(role)?;
+        grants.push((role, tenant, true));
+    }
+    for role in readers {
+        role_ok(role)?;
+        grants.push((role.as_str(), "*", false));
+    }
+    let mut client = target.connect()?;
+    let applied = setup::migrate(target, &mut client)?;
+    let mut text = format!(
+        "{target}: evidence schema at version {} ({})\n",
+        setup::latest(),
+        if applied.is_empty() {
+            "already up to date".to_string()
+        } else {
+            format!("applied {}", applied.join(", "))
+        }
+    );
+    for (role, tenant, writing) in grants {
+        if let Some(warning) = setup::grant(target, &mut client, role, tenant, writing)? {
+            output::diag(&warning);
+        }
+        text.push_str(&match (tenant, writing) {
+            ("*", _) => format!("reader  {role}: reads every tenant\n"),
+            (t, _) => format!("writer  {role}: reads and appends tenant {t} only\n"),
+        });
+    }
+    if writers.len() + readers.len() > 0 {
+        text.push_str("Give each role a password as the administrator (psql: \\password ROLE), then PGPASSWORD or a pgpass file to its CI.\n");
+    }
+    output::emit(&Destination::Stdout, &text)?;
+    Ok(Outcome::Pass)
 }

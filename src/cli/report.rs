@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli::{resolve_scope, GlobalArgs};
 use chainwarden::error::{Error, Result};
-use chainwarden::evidence::{sign, Scope, Store};
+use chainwarden::evidence::{sign, Scope};
 use chainwarden::exit::Outcome;
 use chainwarden::output::{self, Destination};
 use chainwarden::report::{self, Options, Quarter, ReportFormat};
@@ -45,14 +45,8 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let quarter = Quarter::parse(&args.quarter)
         .map_err(|e| Error::usage(format!("--quarter: {e}")).caused_by(e))?;
     let scope = resolve_scope(global, &policy)?;
-    let path = crate::cli::evidence::store_path(global, &policy)?;
-    if !path.is_file() {
-        return Err(Error::evidence(format!(
-            "{}: no evidence store (record runs first, or pass --evidence)",
-            path.display()
-        )));
-    }
-    let store = Store::open(&path)?;
+    let location = crate::cli::evidence::store_location(global, &policy)?;
+    let store = crate::cli::evidence::open_existing(&location)?;
     let opts = Options {
         presentation: presentation.as_ref(),
         allow_broken: args.allow_broken_evidence,

@@ -3,15 +3,15 @@
 
 use std::path::PathBuf;
 
-use crate::cli::evidence::{record_deliveries, store, store_path, trigger};
+use crate::cli::evidence::{open_existing, record_deliveries, store, store_location, trigger};
 use crate::cli::GlobalArgs;
 use chainwarden::advisories::cache::{self, CacheOptions};
 use chainwarden::advisories::index::default_index_dir;
 use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::audit::model::DatabaseInfo;
 use chainwarden::clock::format_rfc3339;
-use chainwarden::error::{Error, Result};
-use chainwarden::evidence::{RunContext, RunRecord, Store};
+use chainwarden::error::Result;
+use chainwarden::evidence::{RunContext, RunRecord};
 use chainwarden::exit::Outcome;
 use chainwarden::net::{NetConfig, Network};
 use chainwarden::notify::{self, Batch, Delivery, NotifyFormat, Sink};
@@ -50,14 +50,8 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let sinks = notify::parse_sinks(&args.notify, args.offline)?;
     let clock = global.clock()?;
     let policy = global.policy()?;
-    let path = store_path(global, &policy)?;
-    if !path.is_file() {
-        return Err(Error::evidence(format!(
-            "{}: no evidence store (record audits first, or pass --evidence)",
-            path.display()
-        )));
-    }
-    let store_handle = Store::open(&path)?;
+    let location = store_location(global, &policy)?;
+    let store_handle = open_existing(&location)?;
     let network = if args.offline {
         None
     } else {

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::policy::{sha256_hex, PolicyInForce};
-use super::record::{ExportRun, Scope, EXPORT_FORMAT};
-use super::store::{Store, StoredRun};
+use super::record::{ExportRun, RunRecord, Scope, EXPORT_FORMAT};
+use super::store::StoredRun;
+use super::Store;
 use crate::audit::model::{AuditReport, Package};
 use crate::error::Result;
 use crate::verify::model::VerifyReport;
@@ -44,6 +45,69 @@ pub struct Header<'a> {
 impl Header<'_> {
     pub fn hash(&self) -> String {
         sha256_hex(&serde_json::to_vec(self).expect("header serialises"))
+    }
+}
+
+/// A run about to be appended, with the digests every backend stores beside it.
+pub struct Prepared<'a> {
+    pub run: &'a RunRecord,
+    /// The policy in force, canonical JSON, and its digest.
+    pub policy: String,
+    pub policy_sha256: String,
+    pub inventory_sha256: Option<String>,
+    payload_sha256: String,
+}
+
+/// A run's place in its chain.
+pub struct Link {
+    pub seq: i64,
+    pub prev_hash: Option<String>,
+    pub record_hash: String,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(run: &'a RunRecord) -> Prepared<'a> {
+        let policy = run.policy.canonical();
+        Prepared {
+            run,
+            policy_sha256: sha256_hex(policy.as_bytes()),
+            policy,
+            inventory_sha256: run.inventory.as_ref().map(|i| sha256_hex(i.as_bytes())),
+            payload_sha256: sha256_hex(run.payload.as_bytes()),
+        }
+    }
+
+    /// The run's link after the scope's head (seq and record hash of the last chained run).
+    pub fn link(&self, head: Option<(i64, Option<String>)>) -> Link {
+        let run = self.run;
+        let seq = head.as_ref().map_or(1, |h| h.0 + 1);
+        let prev_hash = head.and_then(|h| h.1);
+        let header = Header {
+            format: FORMAT,
+            tenant_id: &run.scope.tenant_id,
+            project_id: &run.scope.project_id,
+            seq,
+            run_id: &run.run_id,
+            kind: &run.kind,
+            command: &run.command,
+            time: &run.time,
+            tool_version: &run.tool_version,
+            git_commit: run.git_commit.as_deref(),
+            lockfile_path: run.lockfile_path.as_deref(),
+            lockfile_sha256: run.lockfile_sha256.as_deref(),
+            trigger: &run.trigger,
+            origin: &run.origin,
+            verdict: &run.verdict,
+            policy_sha256: Some(&self.policy_sha256),
+            inventory_sha256: self.inventory_sha256.as_deref(),
+            payload_sha256: &self.payload_sha256,
+            prev_hash: prev_hash.as_deref(),
+        };
+        Link {
+            seq,
+            record_hash: header.hash(),
+            prev_hash,
+        }
     }
 }
 

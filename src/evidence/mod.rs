@@ -1,36 +1,41 @@
-//! Evidence: every `audit` and `verify` run, recorded (unless `--no-record`) in a SQLite store
+//! Evidence: every `audit` and `verify` run, recorded (unless `--no-record`) in a store
 //! scoped by tenant and project, hash-chained per scope, exported and imported as signed JSON
 //! Lines, and read back (verified) by the quarterly report.
 //!
-//! The store path is `--evidence PATH` (or `CHAINWARDEN_EVIDENCE`), else the policy's
+//! The store is `--evidence PATH|URL` (or `CHAINWARDEN_EVIDENCE`), else the policy's
 //! `evidence.path`, else `chainwarden/evidence.db` in the user's data directory: never the
-//! audited project.
+//! audited project. A `postgres://` URL names a PostgreSQL database shared by an
+//! organisation ([`backend`]); anything else is a SQLite file.
 
+pub mod backend;
 pub mod chain;
+pub mod migrate;
+pub mod pg;
 pub mod policy;
 pub mod record;
 pub mod sign;
 pub mod store;
 pub mod subscription;
 
+use std::ffi::OsStr;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+pub use backend::{Location, Store};
 pub use chain::{verify_scope, ChainCheck, VerifiedRun};
 pub use policy::PolicyInForce;
 pub use record::{ExportRun, RunContext, RunRecord, Scope};
-pub use store::Store;
 
 use crate::error::{Error, Result};
 
-/// The store path: explicit (`--evidence`, `CHAINWARDEN_EVIDENCE`), the policy's, else the
+/// The store: explicit (`--evidence`, `CHAINWARDEN_EVIDENCE`), the policy's, else the
 /// user's data directory.
-pub fn store_path(explicit: Option<&Path>, policy_path: Option<&Path>) -> Result<PathBuf> {
-    if let Some(p) = explicit.or(policy_path) {
-        return Ok(p.to_path_buf());
+pub fn store_location(explicit: Option<&OsStr>, policy_path: Option<&Path>) -> Result<Location> {
+    if let Some(p) = explicit.or(policy_path.map(Path::as_os_str)) {
+        return Location::parse(p);
     }
     dirs::data_dir()
-        .map(|d| d.join("chainwarden").join("evidence.db"))
+        .map(|d| Location::Sqlite(d.join("chainwarden").join("evidence.db")))
         .ok_or_else(|| {
             Error::usage(
                 "no data directory for the evidence store (HOME unset?): pass --evidence PATH or set CHAINWARDEN_EVIDENCE".into(),
@@ -39,8 +44,8 @@ pub fn store_path(explicit: Option<&Path>, policy_path: Option<&Path>) -> Result
 }
 
 /// Records one run; returns its (run id, chain position).
-pub fn record(path: &Path, run: &RunRecord) -> Result<(String, usize)> {
-    let mut store = Store::open(path)?;
+pub fn record(location: &Location, run: &RunRecord) -> Result<(String, usize)> {
+    let mut store = Store::open_at(location)?;
     store.record(run)?;
     Ok((run.run_id.clone(), store.count_runs(&run.scope)?))
 }

@@ -1,4 +1,4 @@
-//! The SQLite evidence store: one transaction per run, WAL, a busy timeout so concurrent
+//! The SQLite evidence store (the embedded default backend): one transaction per run, WAL, a busy timeout so concurrent
 //! writers queue instead of failing, and a versioned schema applied by migrations.
 //!
 //! Invariants: every run carries `tenant_id` and `project_id` and every query takes a
@@ -11,9 +11,10 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::backend::Backend;
 use super::chain;
-use super::policy::sha256_hex;
 use super::record::{RunRecord, Scope};
+use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
 use crate::error::{Error, Result};
 
 /// Migrations, in order; `PRAGMA user_version` is the number applied.
@@ -83,7 +84,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_run ON deliveries (run_id);",
 ];
 
-pub struct Store {
+pub struct SqliteStore {
     pub(super) conn: Connection,
 }
 
@@ -110,11 +111,14 @@ pub struct StoredRun {
     pub payload: String,
     pub prev_hash: Option<String>,
     pub record_hash: Option<String>,
+    /// Stored beside the run, not covered by its hash (the payload holds the same facts).
+    pub db_commit: Option<String>,
+    pub db_age_days: Option<i64>,
 }
 
 const RUN_COLUMNS: &str = "r.tenant_id, r.project_id, r.seq, r.run_id, r.kind, r.command, r.time, r.tool_version,
     r.git_commit, r.lockfile_path, r.lockfile_sha256, r.trigger, r.origin, r.verdict, r.policy_sha256, p.content,
-    r.inventory_sha256, i.packages, r.payload, r.prev_hash, r.record_hash
+    r.inventory_sha256, i.packages, r.payload, r.prev_hash, r.record_hash, r.db_commit, r.db_age_days
     FROM runs r LEFT JOIN policies p ON p.sha256 = r.policy_sha256
     LEFT JOIN inventories i ON i.sha256 = r.inventory_sha256";
 
@@ -143,6 +147,8 @@ fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
         payload: r.get(18)?,
         prev_hash: r.get(19)?,
         record_hash: r.get(20)?,
+        db_commit: r.get(21)?,
+        db_age_days: r.get(22)?,
     })
 }
 
@@ -150,9 +156,38 @@ fn db_err(e: rusqlite::Error) -> Error {
     Error::evidence(e.to_string()).caused_by(e)
 }
 
-impl Store {
+const INSERT_RUN: &str =
+    "INSERT INTO runs (run_id, tenant_id, project_id, kind, command, time, tool_version, git_commit,
+     lockfile_sha256, db_commit, db_age_days, verdict, payload, seq, lockfile_path, trigger, origin,
+     policy_sha256, inventory_sha256, prev_hash, record_hash)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+
+/// Stores a policy and an inventory once per content.
+fn insert_contents(
+    tx: &rusqlite::Transaction<'_>,
+    policy_sha256: &str,
+    policy: &str,
+    inventory_sha256: Option<&str>,
+    inventory: Option<&str>,
+) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO policies (sha256, content) VALUES (?1, ?2)",
+        params![policy_sha256, policy],
+    )
+    .map_err(db_err)?;
+    if let (Some(sha), Some(inv)) = (inventory_sha256, inventory) {
+        tx.execute(
+            "INSERT OR IGNORE INTO inventories (sha256, packages) VALUES (?1, ?2)",
+            params![sha, inv],
+        )
+        .map_err(db_err)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
     /// Opens (creating and migrating) the store at `path`.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
@@ -174,7 +209,7 @@ impl Store {
         // SQLite reader sees its content; a copy of the store must include `-wal`.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(err)?;
-        let mut store = Store { conn };
+        let mut store = SqliteStore { conn };
         store.migrate().map_err(err)?;
         Ok(store)
     }
@@ -228,50 +263,17 @@ impl Store {
             )
             .optional()
             .map_err(db_err)?;
-        let seq = head.as_ref().map_or(1, |h| h.0 + 1);
-        let prev_hash = head.and_then(|h| h.1);
-        let policy = run.policy.canonical();
-        let policy_sha256 = sha256_hex(policy.as_bytes());
+        let prepared = chain::Prepared::new(run);
+        let link = prepared.link(head);
+        insert_contents(
+            &tx,
+            &prepared.policy_sha256,
+            &prepared.policy,
+            prepared.inventory_sha256.as_deref(),
+            run.inventory.as_deref(),
+        )?;
         tx.execute(
-            "INSERT OR IGNORE INTO policies (sha256, content) VALUES (?1, ?2)",
-            params![policy_sha256, policy],
-        )
-        .map_err(db_err)?;
-        let inventory_sha256 = run.inventory.as_ref().map(|i| sha256_hex(i.as_bytes()));
-        if let (Some(sha), Some(inv)) = (&inventory_sha256, &run.inventory) {
-            tx.execute(
-                "INSERT OR IGNORE INTO inventories (sha256, packages) VALUES (?1, ?2)",
-                params![sha, inv],
-            )
-            .map_err(db_err)?;
-        }
-        let header = chain::Header {
-            format: chain::FORMAT,
-            tenant_id: t,
-            project_id: p,
-            seq,
-            run_id: &run.run_id,
-            kind: &run.kind,
-            command: &run.command,
-            time: &run.time,
-            tool_version: &run.tool_version,
-            git_commit: run.git_commit.as_deref(),
-            lockfile_path: run.lockfile_path.as_deref(),
-            lockfile_sha256: run.lockfile_sha256.as_deref(),
-            trigger: &run.trigger,
-            origin: &run.origin,
-            verdict: &run.verdict,
-            policy_sha256: Some(&policy_sha256),
-            inventory_sha256: inventory_sha256.as_deref(),
-            payload_sha256: &sha256_hex(run.payload.as_bytes()),
-            prev_hash: prev_hash.as_deref(),
-        };
-        let record_hash = header.hash();
-        tx.execute(
-            "INSERT INTO runs (run_id, tenant_id, project_id, kind, command, time, tool_version, git_commit,
-             lockfile_sha256, db_commit, db_age_days, verdict, payload, seq, lockfile_path, trigger, origin,
-             policy_sha256, inventory_sha256, prev_hash, record_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            INSERT_RUN,
             params![
                 run.run_id,
                 t,
@@ -286,14 +288,78 @@ impl Store {
                 run.db_age_days,
                 run.verdict,
                 run.payload,
-                seq,
+                link.seq,
                 run.lockfile_path,
                 run.trigger,
                 run.origin,
-                policy_sha256,
-                inventory_sha256,
-                prev_hash,
-                record_hash
+                prepared.policy_sha256,
+                prepared.inventory_sha256,
+                link.prev_hash,
+                link.record_hash
+            ],
+        )
+        .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(true)
+    }
+
+    /// See [`Backend::copy_run`].
+    pub fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db_err)?;
+        let known: Option<Option<String>> = tx
+            .query_row(
+                "SELECT record_hash FROM runs WHERE run_id = ?1",
+                [&run.run_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)?;
+        if let Some(hash) = known {
+            return if hash == run.record_hash {
+                Ok(false)
+            } else {
+                Err(Error::evidence(format!(
+                    "run {} is already stored with other content",
+                    run.run_id
+                )))
+            };
+        }
+        if let (Some(sha), Some(content)) = (&run.policy_sha256, &run.policy) {
+            insert_contents(
+                &tx,
+                sha,
+                content,
+                run.inventory_sha256.as_deref(),
+                run.inventory.as_deref(),
+            )?;
+        }
+        tx.execute(
+            INSERT_RUN,
+            params![
+                run.run_id,
+                run.scope.tenant_id,
+                run.scope.project_id,
+                run.kind,
+                run.command,
+                run.time,
+                run.tool_version,
+                run.git_commit,
+                run.lockfile_sha256,
+                run.db_commit,
+                run.db_age_days,
+                run.verdict,
+                run.payload,
+                run.seq,
+                run.lockfile_path,
+                run.trigger,
+                run.origin,
+                run.policy_sha256,
+                run.inventory_sha256,
+                run.prev_hash,
+                run.record_hash
             ],
         )
         .map_err(db_err)?;
@@ -344,5 +410,52 @@ impl Store {
             )
             .map(|n| n as usize)
             .map_err(db_err)
+    }
+}
+
+impl Backend for SqliteStore {
+    fn record(&mut self, run: &RunRecord) -> Result<bool> {
+        SqliteStore::record(self, run)
+    }
+
+    fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {
+        SqliteStore::chain(self, scope)
+    }
+
+    fn scopes(&self, tenant: Option<&str>) -> Result<Vec<Scope>> {
+        SqliteStore::scopes(self, tenant)
+    }
+
+    fn count_runs(&self, scope: &Scope) -> Result<usize> {
+        SqliteStore::count_runs(self, scope)
+    }
+
+    fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
+        SqliteStore::copy_run(self, run)
+    }
+
+    fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
+        SqliteStore::latest_inventories(self)
+    }
+
+    fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()> {
+        SqliteStore::record_deliveries(self, scope, run_id, deliveries)
+    }
+
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+        SqliteStore::deliveries(self, scope)
+    }
+
+    fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        SqliteStore::has_run_in(self, scope, run_id)
+    }
+
+    fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        SqliteStore::has_delivery(self, scope, run_id, d)
     }
 }

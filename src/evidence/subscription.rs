@@ -14,7 +14,8 @@ use serde::Serialize;
 use super::chain::ChainCheck;
 use super::policy::sha256_hex;
 use super::record::Scope;
-use super::store::Store;
+use super::store::SqliteStore;
+use super::Store;
 use crate::error::{Error, Result};
 use crate::redact::redact;
 
@@ -102,7 +103,8 @@ struct DeliveryHeader<'a> {
 }
 
 impl StoredDelivery {
-    fn hash(&self) -> String {
+    /// The record hash this delivery's content and links give (every backend stores it).
+    pub(super) fn hash(&self) -> String {
         let header = DeliveryHeader {
             format: DELIVERY_FORMAT,
             tenant_id: &self.scope.tenant_id,
@@ -148,7 +150,7 @@ fn stored_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelivery> {
     })
 }
 
-impl Store {
+impl SqliteStore {
     /// The latest recorded inventory of every scope: per scope, the chained audit run with an
     /// inventory that no other such run of the scope follows (by time, then chain position).
     pub fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
@@ -415,7 +417,7 @@ pub fn export_deliveries(
         .collect())
 }
 
-impl Store {
+impl SqliteStore {
     /// Whether run `run_id` is stored in `scope`.
     pub fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
         self.conn
@@ -561,8 +563,8 @@ mod tests {
                 r.run_id
             )
         );
-        store
-            .conn
+        rusqlite::Connection::open(dir.path().join("e.db"))
+            .unwrap()
             .execute("DELETE FROM deliveries WHERE seq = 1", [])
             .unwrap();
         let broken = verify_deliveries(&store, &check).unwrap();

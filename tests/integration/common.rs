@@ -244,3 +244,86 @@ pub fn serve_http(handler: impl Fn(&Request) -> Response + Send + Sync + 'static
     });
     format!("http://{addr}")
 }
+
+/// The PostgreSQL server of the tests: `CHAINWARDEN_TEST_POSTGRES`, a superuser URL on
+/// 127.0.0.1 (`.ci/run` starts a throwaway cluster with `scripts/pg-cluster.sh`). `None`
+/// after [`skip`] when unset (a failure under `CHAINWARDEN_REQUIRE_DATA=1`).
+pub fn postgres() -> Option<String> {
+    match std::env::var("CHAINWARDEN_TEST_POSTGRES") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skip("no PostgreSQL server (CHAINWARDEN_TEST_POSTGRES unset; scripts/pg-cluster.sh starts one)");
+            None
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+pub fn postgres_url_of(url: &str, db: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let (server, _) = base.rsplit_once('/').expect("URL has a database");
+    format!("{server}/{db}?{query}")
+}
+
+/// A fresh database on the test server with the evidence schema applied by
+/// `chainwarden evidence setup-postgres`: (its name, its superuser URL).
+pub fn postgres_database() -> Option<(String, String)> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = postgres()?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!(
+        "cw_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let url = postgres_url_of(&server, &name);
+    let out = cw()
+        .args(["--evidence", &url, "evidence", "setup-postgres"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    Some((name, url))
+}
+
+/// Which evidence backend a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// An evidence store of `backend` for one test: a SQLite file in `dir`, or a fresh
+/// PostgreSQL database's URL. A `PathBuf` either way, so every helper that takes
+/// `store: &Path` (and sets `CHAINWARDEN_EVIDENCE` or `--evidence`) takes both. `None`: skip.
+pub fn evidence_store(backend: Backend, dir: &Path) -> Option<PathBuf> {
+    match backend {
+        Backend::Sqlite => Some(dir.join("evidence.db")),
+        Backend::Postgres => postgres_database().map(|(_, url)| PathBuf::from(url)),
+    }
+}
+
+/// Runs each named test function (taking a [`Backend`]) once per backend: declares a module
+/// of the same name with the tests `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name($crate::common::Backend::Sqlite)
+            }
+            #[test]
+            fn postgres() {
+                super::$name($crate::common::Backend::Postgres)
+            }
+        }
+    )*};
+}

@@ -14,6 +14,7 @@ mod audit_agreement;
 mod caches;
 mod commits;
 mod db;
+mod evidence_postgres;
 mod help;
 mod hostile;
 mod inventory;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{cw, data, fixture, text};
+use crate::common::{cw, data, evidence_store, fixture, text, Backend};
 use serde_json::{json, Value};
 use time::{Date, Duration, Month};
 
@@ -103,10 +103,15 @@ pub struct Quarter {
     pub app: PathBuf,
 }
 
-/// Backfills 2026-Q4 for acme/app (and a baseline on 2026-09-30).
+/// Backfills 2026-Q4 for acme/app (and a baseline on 2026-09-30), in a SQLite store.
 pub fn backfill() -> Quarter {
+    backfill_on(Backend::Sqlite).expect("SQLite needs no server")
+}
+
+/// [`backfill`] into a store of `backend` (`None`: no server, skipped).
+pub fn backfill_on(backend: Backend) -> Option<Quarter> {
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("evidence.db");
+    let store = evidence_store(backend, tmp.path())?;
     let policy = tmp.path().join("policy.toml");
     let app = tmp.path().join("app");
     std::fs::write(&policy, POLICY).unwrap();
@@ -141,11 +146,11 @@ pub fn backfill() -> Quarter {
         d += Duration::days(1);
     }
     verify_releases(tmp.path(), &store, &policy);
-    Quarter {
+    Some(Quarter {
         _tmp: tmp,
         store,
         app,
-    }
+    })
 }
 
 /// Two verified release checks and one of a tampered artifact.
@@ -218,12 +223,15 @@ pub fn report_json(store: &Path, scope: (&str, &str)) -> Value {
     serde_json::from_str(&report(store, scope, "json")).unwrap()
 }
 
-#[test]
-fn a_backfilled_quarter_reports_exact_figures() {
+crate::on_both_backends!(a_backfilled_quarter_reports_exact_figures);
+
+fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
-    let q = backfill();
+    let Some(q) = backfill_on(backend) else {
+        return;
+    };
     let r = report_json(&q.store, ("acme", "app"));
     let lockfile = q.app.join("Cargo.lock").display().to_string();
     assert_eq!(r["schema_version"], 2);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{cw, data, fixture, text};
+use crate::common::{cw, data, evidence_store, fixture, text, Backend};
 use crate::report::{audit, cwe, day, report, report_json, report_with, stage};
 use serde_json::Value;
 use time::{Duration, Month};
@@ -30,7 +30,12 @@ fn allowed(dir: &Path, who: &str, key: &Path) -> PathBuf {
 }
 
 fn small_store(dir: &Path) -> PathBuf {
-    let store = dir.join("e.db");
+    small_store_on(dir, Backend::Sqlite).expect("SQLite needs no server")
+}
+
+/// Four daily audits of acme/app in a store of `backend` (`None`: no server, skipped).
+fn small_store_on(dir: &Path, backend: Backend) -> Option<PathBuf> {
+    let store = evidence_store(backend, dir)?;
     let policy = dir.join("p.toml");
     std::fs::write(&policy, crate::report::POLICY).unwrap();
     let app = dir.join("app");
@@ -45,7 +50,7 @@ fn small_store(dir: &Path) -> PathBuf {
             "schedule",
         );
     }
-    store
+    Some(store)
 }
 
 fn import(store: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
@@ -57,13 +62,16 @@ fn import(store: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn signed_exports_verify_with_openssh_and_import_only_when_trusted() {
+crate::on_both_backends!(signed_exports_verify_with_openssh_and_import_only_when_trusted);
+
+fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = small_store(tmp.path());
+    let Some(store) = small_store_on(tmp.path(), backend) else {
+        return;
+    };
     let key = keygen(tmp.path(), "auditor");
     let export = tmp.path().join("export.jsonl");
     let out = cwe(&store)
@@ -278,13 +286,16 @@ fn hostile_import_lines_are_refused_or_escaped() {
     );
 }
 
-#[test]
-fn eight_identical_concurrent_runs_are_eight_runs() {
+crate::on_both_backends!(eight_identical_concurrent_runs_are_eight_runs);
+
+fn eight_identical_concurrent_runs_are_eight_runs(backend: Backend) {
     let Some(db) = data("advisory-db") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let bin = env!("CARGO_BIN_EXE_chainwarden");
     let children: Vec<_> = (0..8)
         .map(|_| {
@@ -419,13 +430,16 @@ fn far_dates_are_refused_not_panicked_on() {
     }
 }
 
-#[test]
-fn signed_reports_and_the_organisation_view() {
+crate::on_both_backends!(signed_reports_and_the_organisation_view);
+
+fn signed_reports_and_the_organisation_view(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = small_store(tmp.path());
+    let Some(store) = small_store_on(tmp.path(), backend) else {
+        return;
+    };
     let policy = tmp.path().join("p.toml");
     audit(
         &store,

@@ -43,6 +43,8 @@ fn actions_are_pinned_and_permissions_are_explicit() {
         "dependency-audit.yml",
         "release-verify.yml",
         "quarterly-report.yml",
+        "dependency-audit-postgres.yml",
+        "quarterly-report-postgres.yml",
         "advisory-watch.yml",
     ] {
         assert!(names.iter().any(|n| n == expected), "missing {expected}");

@@ -1,0 +1,160 @@
+//! One storage interface, two backends: the embedded SQLite file (the default) and a
+//! PostgreSQL database shared by an organisation's runners, with tenant isolation enforced by
+//! the database (see `sql/postgres/`).
+//!
+//! Both keep the same model (runs hash-chained per scope, each distinct policy and inventory
+//! stored once) and answer the same queries; everything above this module (chain check,
+//! export, import, report) sees a [`Store`] and never which backend it is.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use super::pg::{PgStore, PgTarget};
+use super::record::{RunRecord, Scope};
+use super::store::{SqliteStore, StoredRun};
+use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use crate::error::Result;
+
+/// What a backend stores and answers.
+pub trait Backend: Send {
+    /// Appends one run to its scope's chain in one transaction; a run already stored (same
+    /// id) is left as is. Returns whether it was new.
+    fn record(&mut self, run: &RunRecord) -> Result<bool>;
+    /// Every run of a scope in chain order (unchained version-1 runs first, by time).
+    fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>>;
+    /// Every scope with runs, sorted; `tenant` restricts to one tenant.
+    fn scopes(&self, tenant: Option<&str>) -> Result<Vec<Scope>>;
+    /// Number of runs of a scope.
+    fn count_runs(&self, scope: &Scope) -> Result<usize>;
+    /// Stores a run exactly as another store holds it (same chain position and hashes), for
+    /// `evidence migrate`. A run already stored with the same record hash is left as is (and
+    /// `false` returned); one stored differently is an error.
+    fn copy_run(&mut self, run: &StoredRun) -> Result<bool>;
+    /// The latest recorded inventory of every scope (see [`super::subscription`]).
+    fn latest_inventories(&self) -> Result<Vec<LatestInventory>>;
+    /// Appends the deliveries of a stored run to its scope's delivery chain, in one
+    /// transaction.
+    fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()>;
+    /// Every delivery of a scope, in chain order (unverified).
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>>;
+    /// Whether run `run_id` is stored in `scope`.
+    fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool>;
+    /// Whether this delivery of this run is stored (imports are idempotent).
+    fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool>;
+}
+
+/// Where the evidence lives: a SQLite file or a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(Box<PgTarget>),
+}
+
+impl Location {
+    /// A store named on the command line, in `CHAINWARDEN_EVIDENCE` or in the policy:
+    /// `postgres://` and `postgresql://` URLs name a database, anything else a file.
+    pub fn parse(text: &OsStr) -> Result<Location> {
+        match text.to_str().filter(|t| super::pg::is_url(t)) {
+            Some(url) => Ok(Location::Postgres(Box::new(PgTarget::parse(url)?))),
+            None => Ok(Location::Sqlite(PathBuf::from(text))),
+        }
+    }
+
+    /// Whether there is a store to read (a database is asked when opened).
+    pub fn exists(&self) -> bool {
+        match self {
+            Location::Sqlite(p) => p.is_file(),
+            Location::Postgres(_) => true,
+        }
+    }
+
+    /// The SQLite file, if that is the backend.
+    pub fn as_path(&self) -> Option<&Path> {
+        match self {
+            Location::Sqlite(p) => Some(p),
+            Location::Postgres(_) => None,
+        }
+    }
+}
+
+/// Shown in messages: the path, or the URL rebuilt without any secret.
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Sqlite(p) => write!(f, "{}", p.display()),
+            Location::Postgres(t) => write!(f, "{t}"),
+        }
+    }
+}
+
+/// An open evidence store, whichever the backend.
+pub struct Store {
+    backend: Box<dyn Backend>,
+}
+
+impl Store {
+    /// Opens the store: a SQLite file is created and migrated; a PostgreSQL database must
+    /// have been set up (`chainwarden evidence setup-postgres`) at this version's schema.
+    pub fn open_at(location: &Location) -> Result<Store> {
+        let backend: Box<dyn Backend> = match location {
+            Location::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+            Location::Postgres(target) => Box::new(PgStore::open(target)?),
+        };
+        Ok(Store { backend })
+    }
+
+    /// Opens (creating and migrating) the SQLite store at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        Store::open_at(&Location::Sqlite(path.to_path_buf()))
+    }
+
+    pub fn record(&mut self, run: &RunRecord) -> Result<bool> {
+        self.backend.record(run)
+    }
+
+    pub fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {
+        self.backend.chain(scope)
+    }
+
+    pub fn scopes(&self, tenant: Option<&str>) -> Result<Vec<Scope>> {
+        self.backend.scopes(tenant)
+    }
+
+    pub fn count_runs(&self, scope: &Scope) -> Result<usize> {
+        self.backend.count_runs(scope)
+    }
+
+    pub fn copy_run(&mut self, run: &StoredRun) -> Result<bool> {
+        self.backend.copy_run(run)
+    }
+
+    pub fn latest_inventories(&self) -> Result<Vec<LatestInventory>> {
+        self.backend.latest_inventories()
+    }
+
+    pub fn record_deliveries(
+        &mut self,
+        scope: &Scope,
+        run_id: &str,
+        deliveries: &[DeliveryRecord],
+    ) -> Result<()> {
+        self.backend.record_deliveries(scope, run_id, deliveries)
+    }
+
+    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+        self.backend.deliveries(scope)
+    }
+
+    pub fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
+        self.backend.has_run_in(scope, run_id)
+    }
+
+    pub fn has_delivery(&self, scope: &Scope, run_id: &str, d: &DeliveryRecord) -> Result<bool> {
+        self.backend.has_delivery(scope, run_id, d)
+    }
+}
