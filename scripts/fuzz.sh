@@ -67,7 +67,7 @@ for t in "${targets[@]}"; do
   # growth) libFuzzer catches without one; the build is faster and runs go about twice as fast.
   if ! cargo fuzz run "${profile[@]}" --sanitizer none "$t" "fuzz/corpus/$t" -- \
       -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -max_len=1048576 -print_final_stats=1; then
-    echo "!! $t found a crash: see fuzz/artifacts/$t/" >&2
+    echo "!! $t failed: a crash (its input is in fuzz/artifacts/$t/) or a build error above" >&2
     status=1
   fi
 done

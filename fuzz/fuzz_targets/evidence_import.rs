@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use chainwarden::evidence::store::Store;
+use chainwarden::evidence::Store;
 use libfuzzer_sys::fuzz_target;
 
 fn store() -> &'static Mutex<(tempfile::TempDir, Store)> {
