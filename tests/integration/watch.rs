@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{cw, data, text};
+use crate::common::{cw, data, evidence_store, text, Backend};
 use crate::notify::{
     as_refs, fake_github, github_env, policy, posts, project, receiver, GitHub, SECRET,
 };
@@ -81,24 +81,28 @@ fn issue<'a>(gh: &'a GitHub, advisory: &str, scope: &str) -> &'a crate::notify::
 }
 
 /// (sink kind, finding, outcome) of every stored delivery.
+/// Every recorded delivery as (sink kind, finding id, outcome), read through `evidence
+/// export` so the same assertion holds on either backend.
 fn deliveries(store: &Path) -> Vec<(String, String, String)> {
-    let conn = rusqlite::Connection::open(store).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT sink, finding_id, outcome FROM deliveries ORDER BY tenant_id, project_id, seq",
-        )
+    let out = cw()
+        .args(["evidence", "export", "--evidence"])
+        .arg(store)
+        .output()
         .unwrap();
-    stmt.query_map([], |r| {
-        let sink: String = r.get(0)?;
-        Ok((
-            sink.split(':').next().unwrap().to_string(),
-            r.get(1)?,
-            r.get(2)?,
-        ))
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let doc: Value = serde_json::from_str(line).unwrap();
+            let d = doc.get("delivery")?;
+            let sink = d["sink"].as_str().unwrap();
+            Some((
+                sink.split(':').next().unwrap().to_string(),
+                d["finding_id"].as_str().unwrap().to_string(),
+                d["outcome"].as_str().unwrap().to_string(),
+            ))
+        })
+        .collect()
 }
 
 pub(crate) struct Scenario {
@@ -115,11 +119,12 @@ pub(crate) fn scenario(
     gh: &std::sync::Arc<std::sync::Mutex<GitHub>>,
     gh_url: &str,
     hook: &str,
+    backend: Backend,
 ) -> Option<Scenario> {
     let db1 = data("advisory-db")?;
     let tmp = tempfile::tempdir().unwrap();
+    let store = evidence_store(backend, tmp.path())?;
     let db2 = second_snapshot(tmp.path());
-    let store = tmp.path().join("evidence.db");
     let plain = policy(
         tmp.path(),
         "[subscription]\nmax_detection_days = 7\nnotify = [\"github\", \"webhook\"]\n",
@@ -251,11 +256,12 @@ pub(crate) fn scenario(
     })
 }
 
-#[test]
-fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink() {
+crate::on_both_backends!(three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink);
+
+fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backend: Backend) {
     let (gh_url, gh) = fake_github();
     let (hook, got) = receiver();
-    let Some(s) = scenario(&gh, &gh_url, &hook) else {
+    let Some(s) = scenario(&gh, &gh_url, &hook, backend) else {
         return;
     };
 
