@@ -218,17 +218,6 @@ impl RunRecord {
         }
     }
 
-    /// The payload as exported: an audit's inventory put back in its place.
-    pub fn full_payload(&self) -> std::result::Result<serde_json::Value, String> {
-        let mut payload: serde_json::Value =
-            serde_json::from_str(&self.payload).map_err(|e| e.to_string())?;
-        if let (Some(inv), Some(obj)) = (&self.inventory, payload.as_object_mut()) {
-            let inv: serde_json::Value = serde_json::from_str(inv).map_err(|e| e.to_string())?;
-            obj.insert("inventory".into(), inv);
-        }
-        Ok(payload)
-    }
-
     /// Rebuilds a record from an export line's run (import). The payload is parsed into the
     /// typed report, so a line whose payload is not a report of its kind is refused.
     pub fn from_export(run: &ExportRun, origin: String) -> std::result::Result<RunRecord, String> {
@@ -284,26 +273,6 @@ impl RunRecord {
         record.run_id = run.run_id.to_ascii_lowercase();
         record.origin = origin;
         Ok(record)
-    }
-
-    /// The run as one export line's `run` member.
-    pub fn to_export(&self) -> std::result::Result<ExportRun, String> {
-        let payload = self.full_payload()?;
-        Ok(ExportRun {
-            format: EXPORT_FORMAT,
-            run_id: self.run_id.clone(),
-            tenant_id: self.scope.tenant_id.clone(),
-            project_id: self.scope.project_id.clone(),
-            kind: self.kind.clone(),
-            command: self.command.clone(),
-            time: self.time.clone(),
-            trigger: self.trigger.clone(),
-            lockfile_path: self.lockfile_path.clone(),
-            git_commit: self.git_commit.clone(),
-            policy: self.policy.clone(),
-            payload_sha256: sha256_hex(payload.to_string().as_bytes()),
-            payload,
-        })
     }
 }
 
