@@ -421,117 +421,111 @@ pub struct OrgRow {
     pub chain_intact: bool,
 }
 
-/// Where a finding stands against its remediation deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SlaState {
-    ClosedWithinSla,
-    ClosedLate,
-    OpenWithinSla,
-    OpenOverdue,
-    /// Past due only on days an exception covered.
-    Excepted,
+/// An enum whose JSON form is its `as_str()` name: one list gives both, so the report schema
+/// and the text renderers cannot disagree, and `ALL` lets tests walk every value.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            #[cfg(test)]
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// Where a finding stands against its remediation deadline.
+    SlaState {
+        ClosedWithinSla => "closed-within-sla",
+        ClosedLate => "closed-late",
+        OpenWithinSla => "open-within-sla",
+        OpenOverdue => "open-overdue",
+        /// Past due only on days an exception covered.
+        Excepted => "excepted",
+    }
 }
 
 impl SlaState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlaState::ClosedWithinSla => "closed-within-sla",
-            SlaState::ClosedLate => "closed-late",
-            SlaState::OpenWithinSla => "open-within-sla",
-            SlaState::OpenOverdue => "open-overdue",
-            SlaState::Excepted => "excepted",
-        }
-    }
-
     /// Closed late or still open past the deadline.
     pub fn is_breach(self) -> bool {
         matches!(self, SlaState::ClosedLate | SlaState::OpenOverdue)
     }
 }
 
-/// What a deviation is about; its `as_str()` keys `deviation_counts`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DeviationKind {
-    MissedScan,
-    StaleDatabase,
-    SlaBreach,
-    ExpiredException,
-    ExceptionApproval,
-    FailedVerification,
-    UnsignedCommit,
-    LockfileScopeChange,
-    BrokenEvidence,
-    /// An advisory first detected later than `[subscription] max_detection_days` after
-    /// its publication.
-    LateDetection,
-    /// A new vulnerability with no recorded delivery to a sink kind `[subscription] notify`
-    /// requires.
-    NotNotified,
-}
-
-impl DeviationKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviationKind::MissedScan => "missed-scan",
-            DeviationKind::StaleDatabase => "stale-database",
-            DeviationKind::SlaBreach => "sla-breach",
-            DeviationKind::ExpiredException => "expired-exception",
-            DeviationKind::ExceptionApproval => "exception-approval",
-            DeviationKind::FailedVerification => "failed-verification",
-            DeviationKind::UnsignedCommit => "unsigned-commit",
-            DeviationKind::LockfileScopeChange => "lockfile-scope-change",
-            DeviationKind::BrokenEvidence => "broken-evidence",
-            DeviationKind::LateDetection => "late-detection",
-            DeviationKind::NotNotified => "not-notified",
-        }
+named_enum! {
+    /// What a deviation is about; its `as_str()` keys `deviation_counts`.
+    DeviationKind {
+        MissedScan => "missed-scan",
+        StaleDatabase => "stale-database",
+        SlaBreach => "sla-breach",
+        ExpiredException => "expired-exception",
+        ExceptionApproval => "exception-approval",
+        FailedVerification => "failed-verification",
+        UnsignedCommit => "unsigned-commit",
+        LockfileScopeChange => "lockfile-scope-change",
+        BrokenEvidence => "broken-evidence",
+        /// An advisory first detected later than `[subscription] max_detection_days` after
+        /// its publication.
+        LateDetection => "late-detection",
+        /// A new vulnerability with no recorded delivery to a sink kind `[subscription]
+        /// notify` requires.
+        NotNotified => "not-notified",
     }
 }
-
-macro_rules! display_as_str {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    )*};
-}
-display_as_str!(SlaState, DeviationKind);
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The JSON strings are the report schema: serde's and `as_str()` agree.
+    /// The JSON strings are the report schema: serde writes `as_str()`, and each name is its
+    /// variant's in kebab case (what `rename_all = "kebab-case"` gave before), unique.
     #[test]
     fn states_serialize_as_their_names() {
-        use DeviationKind::*;
-        for k in [
-            MissedScan,
-            StaleDatabase,
-            SlaBreach,
-            ExpiredException,
-            ExceptionApproval,
-            FailedVerification,
-            UnsignedCommit,
-            LockfileScopeChange,
-            BrokenEvidence,
-            LateDetection,
-            NotNotified,
-        ] {
+        fn kebab(variant: &str) -> String {
+            let mut out = String::new();
+            for (i, c) in variant.chars().enumerate() {
+                if c.is_ascii_uppercase() && i > 0 {
+                    out.push('-');
+                }
+                out.push(c.to_ascii_lowercase());
+            }
+            out
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for k in DeviationKind::ALL {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(k.as_str(), kebab(&format!("{k:?}")));
+            assert!(seen.insert(k.as_str()), "{k}");
         }
-        use SlaState::*;
-        for s in [
-            ClosedWithinSla,
-            ClosedLate,
-            OpenWithinSla,
-            OpenOverdue,
-            Excepted,
-        ] {
+        for s in SlaState::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(s.as_str(), kebab(&format!("{s:?}")));
+            assert!(seen.insert(s.as_str()), "{s}");
         }
+        assert_eq!(DeviationKind::ALL.len(), 11);
+        assert_eq!(SlaState::ALL.len(), 5);
     }
 }
