@@ -1,6 +1,9 @@
 //! Signer identity policy: an exact identity, or a regular expression that must match the
 //! *whole* identity (anchored), so `https://github.com/acme/` never accepts
 //! `https://github.com/acme/evil/...` by substring.
+//!
+//! The policy compiles each identity once, when it is validated ([`KeylessSigner`] in
+//! `[[release.signers]]`); verification uses that compiled form and never compiles again.
 
 use regex::Regex;
 
@@ -8,6 +11,28 @@ use regex::Regex;
 pub enum Identity {
     Exact(String),
     Regexp { pattern: String, regex: Regex },
+}
+
+/// Two identities are equal when they accept by the same rule: the same exact text, or the
+/// same pattern (`Regex` has no equality of its own; the compiled form follows the pattern).
+impl PartialEq for Identity {
+    fn eq(&self, other: &Identity) -> bool {
+        match (self, other) {
+            (Identity::Exact(a), Identity::Exact(b)) => a == b,
+            (Identity::Regexp { pattern: a, .. }, Identity::Regexp { pattern: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Identity {}
+
+/// A trusted keyless (Fulcio certificate) signer: the identity its certificate must name and
+/// the OIDC issuer that must have vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeylessSigner {
+    pub identity: Identity,
+    pub issuer: String,
 }
 
 impl Identity {

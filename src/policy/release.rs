@@ -5,22 +5,16 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::identity::{Identity, KeylessSigner};
 use super::Problems;
-
-/// A trusted signer: an exact identity or an (anchored) identity regexp, and the OIDC issuer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signer {
-    pub identity: Option<String>,
-    pub identity_regexp: Option<String>,
-    pub issuer: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ReleasePolicy {
     /// The checksum manifest's file name (default: the first of SHA256SUMS, checksums.txt,
     /// SHA256SUMS.txt found in the release).
     pub manifest: Option<String>,
-    pub signers: Vec<Signer>,
+    /// Trusted signers, their identities compiled here once (regexps anchored).
+    pub signers: Vec<KeylessSigner>,
     /// Every artifact (or the manifest) must carry a valid bundle from a trusted signer.
     pub require_signatures: bool,
     /// Every artifact must be the subject of verified provenance.
@@ -64,30 +58,30 @@ impl RawRelease {
         for (i, s) in self.signers.into_iter().enumerate() {
             let span = s.span();
             let s = s.into_inner();
-            match (&s.identity, &s.identity_regexp) {
-                (Some(_), None) | (None, Some(_)) => {}
+            let identity = match (s.identity, s.identity_regexp) {
+                (Some(exact), None) => Identity::Exact(exact),
+                (None, Some(re)) => match Identity::regexp(re.get_ref()) {
+                    Ok(identity) => identity,
+                    Err(e) => {
+                        problems.at(
+                            re.span(),
+                            format!("release.signers[{i}].identity_regexp: {e}"),
+                        );
+                        continue;
+                    }
+                },
                 _ => {
                     problems.at(
-                        span.clone(),
+                        span,
                         format!(
                             "release.signers[{i}]: give exactly one of identity, identity_regexp"
                         ),
                     );
                     continue;
                 }
-            }
-            if let Some(re) = &s.identity_regexp {
-                if let Err(e) = super::identity::Identity::regexp(re.get_ref()) {
-                    problems.at(
-                        re.span(),
-                        format!("release.signers[{i}].identity_regexp: {e}"),
-                    );
-                    continue;
-                }
-            }
-            signers.push(Signer {
-                identity: s.identity,
-                identity_regexp: s.identity_regexp.map(Spanned::into_inner),
+            };
+            signers.push(KeylessSigner {
+                identity,
                 issuer: s.issuer,
             });
         }
@@ -103,5 +97,59 @@ impl RawRelease {
             signer_workflow: self.signer_workflow,
             trusted_root: self.trusted_root.map(PathBuf::from),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::Policy;
+    use super::*;
+
+    #[test]
+    fn signers_are_compiled_once_at_validation_and_anchored() {
+        let text = r#"
+[[release.signers]]
+identity_regexp = "https://github\\.com/acme/.*"
+issuer = "https://token.actions.githubusercontent.com"
+
+[[release.signers]]
+identity = "release@acme.example"
+issuer = "https://accounts.google.com"
+"#;
+        let policy = Policy::parse(Path::new("p.toml"), text).unwrap();
+        let [re, exact] = policy.release.signers.as_slice() else {
+            panic!("{:?}", policy.release.signers)
+        };
+        assert!(matches!(re.identity, Identity::Regexp { .. }));
+        assert!(re.identity.matches("https://github.com/acme/app"));
+        // Anchored at both ends: the trusted text inside a longer identity is not enough.
+        assert!(!re
+            .identity
+            .matches("https://evil.example/https://github.com/acme/app"));
+        assert_eq!(
+            exact.identity,
+            Identity::Exact("release@acme.example".into())
+        );
+        assert!(!exact.identity.matches("release@acme.example.evil"));
+        assert!(
+            policy.release.require_signatures,
+            "signers imply signatures"
+        );
+    }
+
+    #[test]
+    fn a_bad_identity_regexp_is_located_at_its_value() {
+        let text = "[[release.signers]]\nidentity_regexp = \"(\"\nissuer = \"i\"\n";
+        let err = Policy::parse(Path::new("p.toml"), text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "p.toml:2:19: release.signers[0].identity_regexp: invalid identity regexp"
+            ),
+            "{err}"
+        );
     }
 }

@@ -11,7 +11,6 @@ use super::auditable::{self, AuditableRequest};
 use super::checksums::{self, ChecksumOptions, Source};
 use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
-use super::sigstore::identity::Identity;
 use super::sigstore::{
     verify_bundle, verify_file_any_signer, ArtifactInput, BundleRequest, Signer,
 };
@@ -61,16 +60,9 @@ fn signature_check(
         return unchecked_signer(file, bundle, trusted_root);
     }
     let mut last = String::new();
-    for s in &policy.signers {
-        let identity = match (&s.identity, &s.identity_regexp) {
-            (Some(id), _) => Identity::Exact(id.clone()),
-            (None, Some(re)) => Identity::regexp(re).map_err(Error::usage)?,
-            _ => continue,
-        };
-        let signer = Signer::Keyless {
-            identity,
-            issuer: s.issuer.clone(),
-        };
+    for trusted in &policy.signers {
+        // The policy compiled the identity when it was validated; a clone shares that regex.
+        let signer = Signer::Keyless(trusted.clone());
         let subject = verify_bundle(&BundleRequest {
             artifact: &ArtifactInput::File(file.to_path_buf()),
             bundle,

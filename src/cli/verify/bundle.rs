@@ -9,7 +9,7 @@ use chainwarden::clock::format_rfc3339;
 use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
 use chainwarden::verify::model::VerifyReport;
-use chainwarden::verify::sigstore::identity::Identity;
+use chainwarden::verify::sigstore::identity::{Identity, KeylessSigner};
 use chainwarden::verify::sigstore::{self, ArtifactInput, BundleRequest, Signer};
 
 #[derive(Debug, clap::Args)]
@@ -63,10 +63,10 @@ pub fn signer(
     let issuer = issuer.ok_or_else(|| {
         Error::usage("--certificate-oidc-issuer is required with a certificate identity".into())
     })?;
-    Ok(Signer::Keyless {
+    Ok(Signer::Keyless(KeylessSigner {
         identity,
         issuer: issuer.to_string(),
-    })
+    }))
 }
 
 pub fn run(args: BundleArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -22,7 +22,7 @@ use sigstore_verify::{
     Verifier,
 };
 
-use self::identity::Identity;
+use self::identity::{Identity, KeylessSigner};
 use super::model::{Check, Code, SubjectResult, Verdict};
 use crate::error::{Error, Result};
 
@@ -52,7 +52,7 @@ impl ArtifactInput {
 #[derive(Debug, Clone)]
 pub enum Signer {
     /// A Fulcio certificate with this identity and OIDC issuer.
-    Keyless { identity: Identity, issuer: String },
+    Keyless(KeylessSigner),
     /// A managed key (PEM public key file).
     Key(PathBuf),
 }
@@ -224,7 +224,7 @@ pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
     };
     let authority = match req.signer {
         Signer::Key(p) => Authority::Key(p),
-        Signer::Keyless { issuer, .. } => Authority::Issuer(issuer),
+        Signer::Keyless(k) => Authority::Issuer(&k.issuer),
     };
     let outcome = verify_signed(
         &bundle_bytes,
@@ -237,8 +237,8 @@ pub fn verify_bundle(req: &BundleRequest<'_>) -> Result<SubjectResult> {
         Err(check) => vec![check],
         Ok(verified) => {
             let mut checks = passed_checks(&verified, req);
-            if let Signer::Keyless { identity, issuer } = req.signer {
-                checks.push(identity_check(&verified, identity, issuer));
+            if let Signer::Keyless(k) = req.signer {
+                checks.push(identity_check(&verified, &k.identity, &k.issuer));
             }
             checks
         }
