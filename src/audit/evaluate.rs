@@ -11,7 +11,7 @@ use super::model::{Finding, FindingCounts, FindingKind, FindingStatus, IgnoreInf
 use super::paths::{PackagePaths, PathIndex};
 use crate::clock::format_date;
 use crate::inventory::Inventory;
-use crate::policy::{Ignore, Policy};
+use crate::policy::{AuditPolicy, Ignore};
 
 /// Most items a "left out" note lists by name (the count says how many there were).
 const MAX_NOTE_ITEMS: usize = 20;
@@ -65,7 +65,7 @@ pub fn findings(
     inventory: &Inventory,
     matches: &Matches<'_>,
     yanked: &[usize],
-    policy: &Policy,
+    policy: &AuditPolicy,
     today: Date,
     notes: &mut Vec<String>,
 ) -> Vec<Finding> {
@@ -213,8 +213,8 @@ fn matching_ignore<'p>(finding: &Finding, ignores: &'p [Ignore]) -> Option<&'p I
 }
 
 /// Sets `status`, `ignore` and `fails_policy`.
-pub fn apply_policy(finding: &mut Finding, policy: &Policy, today: Date) {
-    if let Some(ignore) = matching_ignore(finding, &policy.audit.ignore) {
+pub fn apply_policy(finding: &mut Finding, policy: &AuditPolicy, today: Date) {
+    if let Some(ignore) = matching_ignore(finding, &policy.ignore) {
         finding.status = if today <= ignore.expires {
             FindingStatus::Ignored
         } else {
@@ -226,9 +226,9 @@ pub fn apply_policy(finding: &mut Finding, policy: &Policy, today: Date) {
             expires: format_date(ignore.expires),
         });
     }
-    let kind_fails = policy.audit.fail_on.contains(&finding.kind);
+    let kind_fails = policy.fail_on.contains(&finding.kind);
     // Below the threshold does not fail; unscored vulnerabilities always do (as RustSec).
-    let severity_fails = match (policy.audit.severity_threshold, finding.severity) {
+    let severity_fails = match (policy.severity_threshold, finding.severity) {
         (Some(threshold), Some(severity)) => severity >= threshold,
         _ => true,
     };
@@ -253,4 +253,144 @@ pub fn summarize(findings: &[Finding]) -> FindingCounts {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use time::macros::date;
+
+    use super::*;
+
+    fn policy(fail_on: &[FindingKind], threshold: Option<Severity>) -> AuditPolicy {
+        AuditPolicy {
+            fail_on: fail_on.iter().copied().collect::<BTreeSet<_>>(),
+            severity_threshold: threshold,
+            max_database_age_days: None,
+            stale_warning_days: 30,
+            exclude_dev: false,
+            check_yanked: false,
+            ignore: Vec::new(),
+        }
+    }
+
+    fn ignore(id: &str, expires: Date) -> Ignore {
+        Ignore {
+            id: id.into(),
+            reason: "not reachable from our code".into(),
+            approved_by: "sec@example.org".into(),
+            expires,
+            justification: None,
+            requested_by: None,
+            approved_on: None,
+            compensating_control: None,
+        }
+    }
+
+    fn vulnerability(severity: Option<Severity>) -> Finding {
+        let mut f = Finding::new(
+            FindingKind::Vulnerability,
+            "RUSTSEC-2023-0001",
+            "tokio",
+            "1.0.0",
+        );
+        f.aliases = vec!["CVE-2023-22466".into()];
+        f.severity = severity;
+        f
+    }
+
+    fn judged(mut f: Finding, policy: &AuditPolicy, today: Date) -> Finding {
+        apply_policy(&mut f, policy, today);
+        f
+    }
+
+    #[test]
+    fn an_ignore_holds_through_its_last_day_and_fails_again_the_next() {
+        let mut p = policy(&[FindingKind::Vulnerability], None);
+        p.ignore = vec![ignore("RUSTSEC-2023-0001", date!(2026 - 03 - 31))];
+        let held = judged(vulnerability(None), &p, date!(2026 - 03 - 31));
+        assert_eq!(held.status, FindingStatus::Ignored);
+        assert!(!held.fails_policy);
+        let info = held.ignore.expect("the ignore is shown");
+        assert_eq!(
+            (info.approved_by.as_str(), info.expires.as_str()),
+            ("sec@example.org", "2026-03-31")
+        );
+        let expired = judged(vulnerability(None), &p, date!(2026 - 04 - 01));
+        assert_eq!(expired.status, FindingStatus::IgnoreExpired);
+        assert!(expired.fails_policy, "an expired ignore no longer protects");
+        assert!(
+            expired.ignore.is_some(),
+            "the expired ignore is still named"
+        );
+    }
+
+    #[test]
+    fn an_ignore_matches_by_alias_and_by_nothing_else() {
+        let mut p = policy(&[FindingKind::Vulnerability], None);
+        p.ignore = vec![ignore("CVE-2023-22466", date!(2030 - 01 - 01))];
+        let by_alias = judged(vulnerability(None), &p, date!(2026 - 01 - 01));
+        assert_eq!(by_alias.status, FindingStatus::Ignored);
+        p.ignore = vec![ignore("RUSTSEC-2023-0002", date!(2030 - 01 - 01))];
+        let other = judged(vulnerability(None), &p, date!(2026 - 01 - 01));
+        assert_eq!(other.status, FindingStatus::Open);
+        assert!(other.fails_policy && other.ignore.is_none());
+    }
+
+    #[test]
+    fn only_the_kinds_of_fail_on_fail() {
+        let p = policy(&[FindingKind::Vulnerability], None);
+        let unmaintained =
+            Finding::new(FindingKind::Unmaintained, "RUSTSEC-2020-0001", "a", "1.0.0");
+        let judged_unmaintained = judged(unmaintained, &p, date!(2026 - 01 - 01));
+        assert_eq!(judged_unmaintained.status, FindingStatus::Open);
+        assert!(!judged_unmaintained.fails_policy);
+        let yanked = Finding::new(FindingKind::Yanked, "yanked", "a", "1.0.0");
+        let strict = policy(&[FindingKind::Vulnerability, FindingKind::Yanked], None);
+        assert!(judged(yanked, &strict, date!(2026 - 01 - 01)).fails_policy);
+    }
+
+    #[test]
+    fn the_threshold_spares_lower_severities_but_never_unscored_ones() {
+        let p = policy(&[FindingKind::Vulnerability], Some(Severity::High));
+        let today = date!(2026 - 01 - 01);
+        assert!(!judged(vulnerability(Some(Severity::Medium)), &p, today).fails_policy);
+        assert!(judged(vulnerability(Some(Severity::High)), &p, today).fails_policy);
+        assert!(judged(vulnerability(Some(Severity::Critical)), &p, today).fails_policy);
+        // As RustSec: a vulnerability without a score is not known to be below anything.
+        assert!(judged(vulnerability(None), &p, today).fails_policy);
+        let no_threshold = policy(&[FindingKind::Vulnerability], None);
+        assert!(judged(vulnerability(Some(Severity::None)), &no_threshold, today).fails_policy);
+    }
+
+    #[test]
+    fn summarize_counts_each_kind_the_ignored_and_the_failing() {
+        let mut p = policy(&[FindingKind::Vulnerability], None);
+        p.ignore = vec![ignore("RUSTSEC-2023-0001", date!(2030 - 01 - 01))];
+        let today = date!(2026 - 01 - 01);
+        let findings = vec![
+            judged(vulnerability(None), &p, today),
+            judged(
+                Finding::new(
+                    FindingKind::Vulnerability,
+                    "RUSTSEC-2024-0009",
+                    "b",
+                    "2.0.0",
+                ),
+                &p,
+                today,
+            ),
+            judged(
+                Finding::new(FindingKind::Notice, "RUSTSEC-2024-0010", "c", "1.0.0"),
+                &p,
+                today,
+            ),
+        ];
+        let s = summarize(&findings);
+        assert_eq!(
+            (s.vulnerabilities, s.notices, s.ignored, s.failing),
+            (2, 1, 1, 1)
+        );
+    }
 }

@@ -22,7 +22,7 @@ use crate::clock::{format_rfc3339, Clock};
 use crate::error::Result;
 use crate::inventory::graph_cache::GraphCache;
 use crate::inventory::{metadata, Graph, Inventory, Lockfile, ProjectPaths};
-use crate::policy::Policy;
+use crate::policy::AuditPolicy;
 use matching::TargetFilter;
 use model::{AuditReport, DatabaseInfo, GraphMode, LockfileInfo, Scope, Settings};
 
@@ -40,7 +40,8 @@ pub enum GraphSource {
 /// Everything one audit needs.
 pub struct AuditRequest<'a> {
     pub project: ProjectPaths,
-    pub policy: &'a Policy,
+    /// The policy's `[audit]` section: what fails the run, the accepted risks, database age.
+    pub policy: &'a AuditPolicy,
     pub db: &'a mut AdvisoryDb,
     pub db_meta: DbMeta,
     pub clock: Clock,
@@ -95,7 +96,7 @@ pub fn audit_lockfile(req: AuditRequest<'_>, lock: Lockfile) -> Result<AuditRepo
 
     let database = database_info(&req, &mut notes);
     let mut failures: Vec<String> = Vec::new();
-    match (req.policy.audit.max_database_age_days, database.age_days) {
+    match (req.policy.max_database_age_days, database.age_days) {
         (Some(max), Some(age)) if age > i64::from(max) => failures.push(format!(
             "the advisory database is {age} days old, over the policy's maximum of {max} (audit.max_database_age_days): run `chainwarden db update`"
         )),
@@ -211,7 +212,7 @@ fn resolve_graph(
 
 fn database_info(req: &AuditRequest<'_>, notes: &mut Vec<String>) -> DatabaseInfo {
     let age_days = req.db_meta.date.map(|d| (req.clock.now() - d).whole_days());
-    let stale = age_days.is_some_and(|a| a > i64::from(req.policy.audit.stale_warning_days));
+    let stale = age_days.is_some_and(|a| a > i64::from(req.policy.stale_warning_days));
     if stale {
         notes.push(format!(
             "the advisory database is stale: last updated {} ({} days ago)",

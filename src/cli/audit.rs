@@ -87,14 +87,10 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
     let mut outcome = Outcome::Pass;
+    let recorder = crate::cli::evidence::Recorder::new(global, &policy)?;
     let mut recorded = Vec::with_capacity(reports.len());
     for (subject, report) in &reports {
-        recorded.push(crate::cli::evidence::record_audit(
-            global,
-            &policy,
-            &subject.project.lockfile,
-            report,
-        )?);
+        recorded.push(recorder.audit(&subject.project.lockfile, report)?);
         if report.verdict == PolicyVerdict::Fail {
             outcome = Outcome::Fail;
         }
@@ -165,7 +161,7 @@ pub(crate) fn reports(
         let mut report = audit::audit_lockfile(
             AuditRequest {
                 project: subject.project.clone(),
-                policy: &policy,
+                policy: &policy.audit,
                 db: &mut db,
                 db_meta: db_meta.clone(),
                 clock,

@@ -106,25 +106,82 @@ pub struct Recorded {
     pub run_id: String,
 }
 
-pub(crate) fn store(
-    global: &GlobalArgs,
-    policy: &Policy,
-    record: &RunRecord,
-) -> Result<Option<Recorded>> {
-    if global.no_record {
-        return Ok(None);
+/// How this command records its runs, resolved once from the flags and the policy: the store,
+/// the trigger and the policy in force, as plain values the recording steps take. Empty with
+/// `--no-record` (nothing is resolved then, so a store that cannot be found is no error).
+pub struct Recorder(Option<RecordTo>);
+
+struct RecordTo {
+    location: Location,
+    trigger: String,
+    policy: PolicyInForce,
+}
+
+impl Recorder {
+    pub fn new(global: &GlobalArgs, policy: &Policy) -> Result<Recorder> {
+        if global.no_record {
+            return Ok(Recorder(None));
+        }
+        Ok(Recorder(Some(RecordTo {
+            location: store_location(global, policy)?,
+            trigger: trigger(global)?,
+            policy: PolicyInForce::from_policy(policy),
+        })))
     }
-    let location = store_location(global, policy)?;
-    let (run_id, count) = evidence::record(&location, record)?;
-    output::diag(&format!(
-        "recorded as run {run_id} ({}/{}, run {count}) in {location}",
-        record.scope.tenant_id, record.scope.project_id,
-    ));
-    Ok(Some(Recorded {
-        location,
-        scope: record.scope.clone(),
-        run_id,
-    }))
+
+    /// Records one run, built from the trigger and the policy in force.
+    pub fn record(
+        &self,
+        build: impl FnOnce(&str, PolicyInForce) -> RunRecord,
+    ) -> Result<Option<Recorded>> {
+        let Some(to) = &self.0 else {
+            return Ok(None);
+        };
+        let record = build(&to.trigger, to.policy.clone());
+        let (run_id, count) = evidence::record(&to.location, &record)?;
+        output::diag(&format!(
+            "recorded as run {run_id} ({}/{}, run {count}) in {}",
+            record.scope.tenant_id, record.scope.project_id, to.location,
+        ));
+        Ok(Some(Recorded {
+            location: to.location.clone(),
+            scope: record.scope,
+            run_id,
+        }))
+    }
+
+    /// Records an audit run of `lockfile`, under the scope its report names.
+    pub fn audit(&self, lockfile: &Path, report: &AuditReport) -> Result<Option<Recorded>> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        let scope = Scope::new(
+            report.scope.tenant_id.as_deref(),
+            report.scope.project_id.as_deref(),
+        );
+        let (lockfile_path, git_commit) = evidence::lockfile_identity(lockfile);
+        self.record(|trigger, policy| {
+            let context = RunContext {
+                trigger: trigger.to_string(),
+                lockfile_path: Some(lockfile_path),
+                git_commit,
+            };
+            RunRecord::from_audit(scope, report, context, policy)
+        })
+    }
+
+    /// Records a verification run under `scope`.
+    pub fn verify(&self, scope: Scope, report: &VerifyReport) -> Result<()> {
+        self.record(|trigger, policy| {
+            let context = RunContext {
+                trigger: trigger.to_string(),
+                lockfile_path: None,
+                git_commit: None,
+            };
+            RunRecord::from_verify(scope, report, context, policy)
+        })
+        .map(|_| ())
+    }
 }
 
 /// Records the notification deliveries of a recorded run (nothing when it was not recorded).
@@ -138,46 +195,6 @@ pub fn record_deliveries(
     };
     let rows = chainwarden::notify::evidence_rows(deliveries, time);
     Store::open_at(&r.location)?.record_deliveries(&r.scope, &r.run_id, &rows)
-}
-
-/// Records an audit run.
-pub fn record_audit(
-    global: &GlobalArgs,
-    policy: &Policy,
-    lockfile: &Path,
-    report: &AuditReport,
-) -> Result<Option<Recorded>> {
-    if global.no_record {
-        return Ok(None);
-    }
-    let scope = Scope::new(
-        report.scope.tenant_id.as_deref(),
-        report.scope.project_id.as_deref(),
-    );
-    let (lockfile_path, git_commit) = evidence::lockfile_identity(lockfile);
-    let context = RunContext {
-        trigger: trigger(global)?,
-        lockfile_path: Some(lockfile_path),
-        git_commit,
-    };
-    let record = RunRecord::from_audit(scope, report, context, PolicyInForce::from_policy(policy));
-    store(global, policy, &record)
-}
-
-/// Records a verification run.
-pub fn record_verify(global: &GlobalArgs, policy: &Policy, report: &VerifyReport) -> Result<()> {
-    if global.no_record {
-        return Ok(());
-    }
-    let scope = resolve_scope(global, policy)?;
-    let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
-    let context = RunContext {
-        trigger: trigger(global)?,
-        lockfile_path: None,
-        git_commit: None,
-    };
-    let record = RunRecord::from_verify(scope, report, context, PolicyInForce::from_policy(policy));
-    store(global, policy, &record).map(|_| ())
 }
 
 /// Opens a store that must already exist (a SQLite file is not created by reading it).

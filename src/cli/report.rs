@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli::{resolve_scope, GlobalArgs};
 use chainwarden::error::{Error, Result};
-use chainwarden::evidence::{sign, Scope};
+use chainwarden::evidence::{sign, PolicyInForce, Scope};
 use chainwarden::exit::Outcome;
 use chainwarden::output::{self, Destination};
 use chainwarden::report::{self, Options, Quarter, ReportFormat};
@@ -35,13 +35,12 @@ pub struct ReportArgs {
 
 pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
-    let presentation = match &global.policy {
+    let given = match &global.policy {
         Some(p) => Some(chainwarden::policy::Policy::load(p)?),
         None => None,
     };
-    let policy = presentation
-        .clone()
-        .unwrap_or_else(chainwarden::policy::Policy::builtin);
+    let presentation = given.as_ref().map(PolicyInForce::from_policy);
+    let policy = given.unwrap_or_else(chainwarden::policy::Policy::builtin);
     let quarter = Quarter::parse(&args.quarter)
         .map_err(|e| Error::usage(format!("--quarter: {e}")).caused_by(e))?;
     let scope = resolve_scope(global, &policy)?;

@@ -76,7 +76,7 @@ pub fn run(args: VexArgs, global: &GlobalArgs) -> Result<Outcome> {
     let baseline = args.baseline.as_deref().map(load_baseline).transpose()?;
     let (policy, mut reports) = reports(&audit_args, global)?;
     let (_, report) = reports.remove(0);
-    let entries = write::entries(&report, &policy, baseline.as_ref());
+    let entries = write::entries(&report, &policy.audit, baseline.as_ref());
     if entries.is_empty() {
         return Err(Error::usage(
             "nothing to state: no advisory finding (and no fixed one against a baseline); a VEX document needs at least one statement".into(),

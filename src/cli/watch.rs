@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli::evidence::{open_existing, record_deliveries, store, store_location, trigger};
+use crate::cli::evidence::{open_existing, record_deliveries, store_location, Recorder};
 use crate::cli::GlobalArgs;
 use chainwarden::advisories::cache::{self, CacheOptions};
 use chainwarden::advisories::index::default_index_dir;
@@ -52,6 +52,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
     let location = store_location(global, &policy)?;
     let store_handle = open_existing(&location)?;
+    let recorder = Recorder::new(global, &policy)?;
     let network = if args.offline {
         None
     } else {
@@ -98,7 +99,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
             continue;
         }
         match watch::evaluate(&store_handle, &latest, &mut db, &db_meta, clock) {
-            Ok(w) => scope_done(global, &policy, &sinks, &args, w, &mut report)?,
+            Ok(w) => scope_done(&recorder, &sinks, &args, w, &mut report)?,
             Err(e) => report.errors.push(ScopeError {
                 tenant_id: latest.scope.tenant_id.clone(),
                 project_id: latest.scope.project_id.clone(),
@@ -128,21 +129,21 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
 
 /// Records one evaluated scope as a watch run, notifies, records the deliveries.
 fn scope_done(
-    global: &GlobalArgs,
-    policy: &chainwarden::policy::Policy,
+    recorder: &Recorder,
     sinks: &[Sink],
     args: &WatchArgs,
     w: ScopeWatch,
     report: &mut WatchReport,
 ) -> Result<()> {
-    let context = RunContext {
-        trigger: trigger(global)?,
-        lockfile_path: w.latest.lockfile_path.clone(),
-        git_commit: w.git_commit.clone(),
-    };
-    let record =
-        RunRecord::from_watch(w.latest.scope.clone(), &w.report, context, w.policy.clone());
-    let recorded = store(global, policy, &record)?;
+    // A watch run is recorded under the policy its scope's audit recorded, not the job's.
+    let recorded = recorder.record(|trigger, _| {
+        let context = RunContext {
+            trigger: trigger.to_string(),
+            lockfile_path: w.latest.lockfile_path.clone(),
+            git_commit: w.git_commit.clone(),
+        };
+        RunRecord::from_watch(w.latest.scope.clone(), &w.report, context, w.policy.clone())
+    })?;
     let deliveries = deliver(sinks, &w, args.notify_format)?;
     record_deliveries(recorded.as_ref(), &deliveries, &w.report.time)?;
     let scope_key = notify::scope_key(&w.report);

@@ -94,8 +94,9 @@ impl Span {
 
 /// What the caller decides: presentation and how strict to be.
 pub struct Options<'a> {
-    /// The `--policy` given to `report`, for roles and title only.
-    pub presentation: Option<&'a crate::policy::Policy>,
+    /// The `--policy` given to `report`, in its recorded form: roles and title come from it,
+    /// and its rules are compared with the recorded ones.
+    pub presentation: Option<&'a PolicyInForce>,
     pub allow_broken: bool,
     pub clock: Clock,
 }
@@ -349,8 +350,7 @@ fn presentation(opts: &Options<'_>, latest: Option<&PolicyInForce>) -> Presentat
             sha256: None,
             differs_from_recorded: false,
         },
-        Some(p) => {
-            let given = PolicyInForce::from_policy(p);
+        Some(given) => {
             let mut rules = given.clone();
             let differs = match latest {
                 Some(l) => {
@@ -423,6 +423,36 @@ mod tests {
             .unwrap_err()
             .contains("9999-12-31"));
         assert!(Quarter::parse("9999-Q3").is_ok());
+    }
+
+    fn options(presentation: Option<&PolicyInForce>) -> Options<'_> {
+        Options {
+            presentation,
+            allow_broken: false,
+            clock: Clock::from_arg(Some("2026-12-31")).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_presentation_policy_differs_only_by_its_rules_never_by_its_roles() {
+        let recorded = PolicyInForce::from_policy(&crate::policy::Policy::builtin());
+        let none = presentation(&options(None), Some(&recorded));
+        assert_eq!((none.sha256, none.differs_from_recorded), (None, false));
+
+        // Other roles and title: presentation, so the rules are the recorded ones.
+        let mut roles = recorded.clone();
+        roles.report.title = Some("Q4 dependency audit".into());
+        roles.report.approvers = vec!["ciso@example.org".into()];
+        let given = presentation(&options(Some(&roles)), Some(&recorded));
+        assert_eq!(given.sha256.as_deref(), Some(roles.digest().as_str()));
+        assert!(!given.differs_from_recorded);
+
+        // Other rules: the report says the findings were judged by the recorded ones.
+        let mut stricter = recorded.clone();
+        stricter.deadlines.critical = 1;
+        assert!(presentation(&options(Some(&stricter)), Some(&recorded)).differs_from_recorded);
+        // Nothing recorded: nothing to differ from.
+        assert!(!presentation(&options(Some(&stricter)), None).differs_from_recorded);
     }
 
     #[test]

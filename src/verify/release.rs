@@ -15,7 +15,7 @@ use super::sigstore::{
     verify_bundle, verify_file_any_signer, ArtifactInput, BundleRequest, Signer,
 };
 use crate::error::{Error, Result};
-use crate::policy::{Policy, ReleasePolicy};
+use crate::policy::{ChecksumsPolicy, ReleasePolicy};
 
 const MANIFESTS: &[&str] = &["SHA256SUMS", "checksums.txt", "SHA256SUMS.txt"];
 /// slsa-github-generator's names: `.intoto.jsonl` (generic, Go), `.build.slsa` (BYOB,
@@ -134,15 +134,16 @@ fn unchecked_signer(file: &Path, bundle: &Path, trusted_root: Option<&Path>) -> 
     )
 }
 
-/// Verifies the release in `dir`. `auditable` is what `release.require_auditable` needs (the
-/// release's lockfile and the audit): required when the policy sets it.
+/// Verifies the release in `dir` under the policy's `[release]` section (`checksum_policy`: what
+/// files the manifest does not list do). `auditable` is what `release.require_auditable`
+/// needs (the release's lockfile and the audit): required when the policy sets it.
 pub fn verify_release(
     dir: &Path,
-    policy: &Policy,
+    rp: &ReleasePolicy,
+    checksum_policy: &ChecksumsPolicy,
     time: String,
     mut auditable: Option<&mut AuditableRequest<'_>>,
 ) -> Result<VerifyReport> {
-    let rp = &policy.release;
     if !dir.is_dir() {
         return Err(Error::input(dir, "not a directory"));
     }
@@ -157,7 +158,7 @@ pub fn verify_release(
         &manifest,
         &ChecksumOptions {
             source: Source::Dir(dir.to_path_buf()),
-            fail_unlisted: policy.checksums.fail_unlisted,
+            fail_unlisted: checksum_policy.fail_unlisted,
             progress: false,
             time: time.clone(),
             ignore_companions: true,

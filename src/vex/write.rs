@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::{package_purl, products, Status};
 use crate::audit::model::{AuditReport, Finding, FindingKind, FindingStatus};
-use crate::policy::Policy;
+use crate::policy::AuditPolicy;
 use crate::sbom::purl::cargo_purl;
 use crate::sbom::uuid_from_digest;
 
@@ -33,10 +33,11 @@ fn is_advisory(f: &Finding) -> bool {
     f.kind != FindingKind::Yanked
 }
 
-/// The statements for a report, judged by `policy`; `baseline` is an earlier report.
+/// The statements for a report, judged by the policy's `[audit]` section (its ignores and
+/// their VEX justifications); `baseline` is an earlier report.
 pub fn entries(
     report: &AuditReport,
-    policy: &Policy,
+    policy: &AuditPolicy,
     baseline: Option<&AuditReport>,
 ) -> Vec<Entry> {
     let purl_of = |f: &Finding| {
@@ -62,7 +63,6 @@ pub fn entries(
             (FindingStatus::IgnoreExpired, _) => continue,
             (FindingStatus::Ignored, Some(info)) => {
                 let justification = policy
-                    .audit
                     .ignore
                     .iter()
                     .find(|i| i.id == f.advisory_id || f.aliases.contains(&i.id))

@@ -74,7 +74,7 @@ pub fn evaluate(
                 lockfile: lock.path.clone(),
                 manifest: None,
             },
-            policy: &policy,
+            policy: &policy.audit,
             db,
             db_meta: db_meta.clone(),
             clock,

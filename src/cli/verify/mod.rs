@@ -9,8 +9,10 @@ pub mod release;
 
 use clap::Subcommand;
 
+use super::evidence::Recorder;
 use super::GlobalArgs;
 use chainwarden::error::Result;
+use chainwarden::evidence::Scope;
 use chainwarden::exit::Outcome;
 use chainwarden::output::{self, Destination};
 use chainwarden::verify::model::VerifyReport;
@@ -43,8 +45,9 @@ pub struct ReportArgs {
     pub output: Option<std::path::PathBuf>,
 }
 
-/// The common end of every verification: render the report, write it, record it as evidence,
-/// and turn its verdict into the exit code.
+/// The common end of every verification: render the report, write it, record it as evidence
+/// (under the run's scope, resolved only when recording), and turn its verdict into the exit
+/// code.
 pub(crate) fn finish(
     report: &VerifyReport,
     out: &ReportArgs,
@@ -53,7 +56,12 @@ pub(crate) fn finish(
 ) -> Result<Outcome> {
     let text = render(report, out.format);
     output::emit(&Destination::from_arg(out.output.as_deref()), &text)?;
-    crate::cli::evidence::record_verify(global, policy, report)?;
+    let recorder = Recorder::new(global, policy)?;
+    if !global.no_record {
+        let scope = super::resolve_scope(global, policy)?;
+        let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+        recorder.verify(scope, report)?;
+    }
     Ok(report.outcome())
 }
 

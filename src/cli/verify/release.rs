@@ -45,7 +45,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
     let time = format_rfc3339(clock.now());
     let report = match release_lockfile(&args, &policy)? {
-        None => verify_release(&args.dir, &policy, time, None)?,
+        None => verify_release(&args.dir, &policy.release, &policy.checksums, time, None)?,
         Some((lockfile, origin)) => {
             let (db_dir, _) = match &args.db {
                 Some(dir) => (dir.clone(), Vec::new()),
@@ -66,7 +66,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
                             lockfile: lock.path.clone(),
                             manifest: None,
                         },
-                        policy: &policy,
+                        policy: &policy.audit,
                         db: &mut db,
                         db_meta: db_meta.clone(),
                         clock,
@@ -84,7 +84,13 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
                 origin,
                 audit: &mut audit,
             };
-            verify_release(&args.dir, &policy, time, Some(&mut req))?
+            verify_release(
+                &args.dir,
+                &policy.release,
+                &policy.checksums,
+                time,
+                Some(&mut req),
+            )?
         }
     };
     super::finish(&report, &args.report, global, &policy)
