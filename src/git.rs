@@ -33,6 +33,8 @@ impl Git {
     /// `git -C repo`, with a scrubbed environment and hostile-config defences.
     pub fn new(repo: &Path) -> Git {
         let mut cmd = Command::new("git");
+        // Not a setting, so not a clap argument: every `GIT_*` variable the child would
+        // inherit must be removed, whatever its name, so the whole environment is walked.
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("GIT_") {
                 cmd.env_remove(key);

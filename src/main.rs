@@ -36,7 +36,8 @@ fn main() -> ExitCode {
 }
 
 /// Debug builds only: `CHAINWARDEN_DEBUG_PANIC=TEXT` panics with TEXT, so the tests can show
-/// that a panic prints neither TEXT nor Rust's default message and exits 2.
+/// that a panic prints neither TEXT nor Rust's default message and exits 2. Read before clap
+/// parses, and not a clap argument, so that it is in no build's command line or `--help`.
 #[cfg(debug_assertions)]
 fn debug_panic() {
     if let Some(text) = std::env::var_os("CHAINWARDEN_DEBUG_PANIC") {

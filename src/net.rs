@@ -38,24 +38,17 @@ impl Default for NetConfig {
 }
 
 impl NetConfig {
-    /// The defaults, with `CHAINWARDEN_HTTP_TIMEOUT` (seconds, both timeouts) and
-    /// `CHAINWARDEN_HTTP_ATTEMPTS` applied: for slow networks, and for tests that serve a
-    /// stalling server and must not wait half a minute.
-    pub fn from_env() -> NetConfig {
+    /// The defaults, with a timeout (both the connect and the read timeout) and a number of
+    /// attempts when given: for slow networks, and for tests that serve a stalling server and
+    /// must not wait half a minute. The CLI reads them (`CHAINWARDEN_HTTP_TIMEOUT`,
+    /// `CHAINWARDEN_HTTP_ATTEMPTS`); this module never reads the environment.
+    pub fn with(timeout: Option<Duration>, attempts: Option<u32>) -> NetConfig {
         let mut config = NetConfig::default();
-        if let Some(secs) = std::env::var("CHAINWARDEN_HTTP_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-        {
-            if secs > 0.0 {
-                config.connect_timeout = Duration::from_secs_f64(secs);
-                config.read_timeout = Duration::from_secs_f64(secs);
-            }
+        if let Some(t) = timeout {
+            config.connect_timeout = t;
+            config.read_timeout = t;
         }
-        if let Some(n) = std::env::var("CHAINWARDEN_HTTP_ATTEMPTS")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-        {
+        if let Some(n) = attempts {
             config.attempts = n.max(1);
         }
         config

@@ -329,6 +329,9 @@ fn replace(text: &str, spans: &[Range<usize>]) -> String {
 
 static REDACTOR: OnceLock<Redactor> = OnceLock::new();
 
+// The whole environment, read here and not through clap: a secret may sit in any variable
+// (a token a CI step exported under any name), and each must be masked wherever it shows.
+
 fn global() -> &'static Redactor {
     REDACTOR.get_or_init(|| Redactor::new(std::env::vars_os().filter_map(env_pair)))
 }

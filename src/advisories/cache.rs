@@ -1,6 +1,7 @@
 //! The cached advisory database and its refresh.
 //!
-//! Layout under the cache directory (`$CHAINWARDEN_CACHE_DIR`, else `<user cache>/chainwarden`):
+//! Layout under the cache directory (`$CHAINWARDEN_CACHE_DIR`, else `<user cache>/chainwarden`,
+//! as the CLI resolves it):
 //! `advisory-db` is a symbolic link to the current copy `db-<archive sha256 prefix>/`. An update
 //! downloads the archive to a temporary file (streamed, hashed, size-capped), unpacks it into a
 //! temporary directory with every path checked, loads it with the RustSec parser to prove it is
@@ -42,28 +43,23 @@ pub struct CacheOptions {
 }
 
 impl CacheOptions {
-    /// Flags first, then `CHAINWARDEN_CACHE_DIR` / `CHAINWARDEN_ADVISORY_DB_URL`, then defaults.
-    pub fn resolve(cache_dir: Option<PathBuf>, url: Option<String>) -> Result<CacheOptions> {
-        let cache_dir = cache_dir.or_else(meta::cache_root).ok_or_else(|| {
+    /// What the caller resolved (flags, then the environment the CLI reads:
+    /// `CHAINWARDEN_CACHE_DIR`, `CHAINWARDEN_ADVISORY_DB_URL`, `CHAINWARDEN_DB_MAX_BYTES`),
+    /// else the defaults; no cache directory at all is an error that says how to give one.
+    pub fn resolve(
+        cache_dir: Option<PathBuf>,
+        url: Option<String>,
+        max_archive_bytes: Option<u64>,
+    ) -> Result<CacheOptions> {
+        let cache_dir = cache_dir.ok_or_else(|| {
             Error::database(
                 "no cache directory: pass --cache-dir or set CHAINWARDEN_CACHE_DIR".into(),
             )
         })?;
-        let url = url
-            .or_else(|| {
-                std::env::var("CHAINWARDEN_ADVISORY_DB_URL")
-                    .ok()
-                    .filter(|u| !u.is_empty())
-            })
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
-        let max_archive_bytes = std::env::var("CHAINWARDEN_DB_MAX_BYTES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DEFAULT_MAX_ARCHIVE_BYTES);
         Ok(CacheOptions {
             cache_dir,
-            url,
-            max_archive_bytes,
+            url: url.unwrap_or_else(|| DEFAULT_URL.to_string()),
+            max_archive_bytes: max_archive_bytes.unwrap_or(DEFAULT_MAX_ARCHIVE_BYTES),
             expected_sha256: None,
         })
     }

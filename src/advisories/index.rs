@@ -297,6 +297,6 @@ pub fn prune(index_dir: &Path) {
 }
 
 /// Where indexes of unmanaged directories live: `<cache root>/index`.
-pub fn default_index_dir() -> Option<PathBuf> {
-    crate::advisories::meta::cache_root().map(|c| c.join("index"))
+pub fn index_dir(cache_root: &Path) -> PathBuf {
+    cache_root.join("index")
 }

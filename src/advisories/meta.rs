@@ -29,12 +29,10 @@ struct Marker {
     fetched: Option<String>,
 }
 
-/// The cache root: `$CHAINWARDEN_CACHE_DIR`, else `<user cache dir>/chainwarden`.
-pub fn cache_root() -> Option<PathBuf> {
-    match std::env::var_os("CHAINWARDEN_CACHE_DIR") {
-        Some(d) if !d.is_empty() => Some(PathBuf::from(d)),
-        _ => dirs::cache_dir().map(|d| d.join("chainwarden")),
-    }
+/// The default cache root, `<user cache dir>/chainwarden` (the CLI lets
+/// `CHAINWARDEN_CACHE_DIR` override it).
+pub fn default_cache_root() -> Option<PathBuf> {
+    dirs::cache_dir().map(|d| d.join("chainwarden"))
 }
 
 /// The archive digest a managed copy was installed from (its content key), if any.

@@ -31,8 +31,14 @@ use model::{AuditReport, DatabaseInfo, GraphMode, LockfileInfo, Scope, Settings}
 pub enum GraphSource {
     /// The lockfile alone (every package counts, as cargo-audit).
     LockfileOnly,
-    /// Run `cargo metadata` (offline or not); fall back to the lockfile with a note.
-    CargoMetadata { offline: bool },
+    /// Run `cargo metadata` (offline or not) with `cargo` (`None`: the one in `PATH`); fall
+    /// back to the lockfile with a note. With a `cache_root`, the resolved graph is cached
+    /// under it for the next run with the same inputs.
+    CargoMetadata {
+        offline: bool,
+        cargo: Option<PathBuf>,
+        cache_root: Option<PathBuf>,
+    },
     /// A precomputed `cargo metadata --format-version 1` document.
     MetadataFile(PathBuf),
 }
@@ -164,9 +170,21 @@ fn resolve_graph(
     notes: &mut Vec<String>,
 ) -> Result<(Option<crate::inventory::Resolution>, Graph, GraphMode)> {
     let cache = match (&req.graph, &req.project.manifest) {
-        (GraphSource::CargoMetadata { .. }, Some(m)) => {
-            GraphCache::new(m, lock, req.target.as_deref(), req.exclude_dev)
-        }
+        (
+            GraphSource::CargoMetadata {
+                cargo,
+                cache_root: Some(root),
+                ..
+            },
+            Some(m),
+        ) => GraphCache::new(
+            root,
+            m,
+            lock,
+            req.target.as_deref(),
+            req.exclude_dev,
+            cargo.as_deref(),
+        ),
         _ => None,
     };
     if let Some(hit) = cache.as_ref().and_then(|c| c.load(lock)) {
@@ -179,20 +197,22 @@ fn resolve_graph(
         GraphSource::MetadataFile(path) => {
             Some((metadata::load_metadata_file(path)?, path.clone()))
         }
-        GraphSource::CargoMetadata { offline } => match &req.project.manifest {
+        GraphSource::CargoMetadata { offline, cargo, .. } => match &req.project.manifest {
             None => {
                 notes.push("no Cargo.toml beside the lockfile: audited the lockfile alone".into());
                 None
             }
-            Some(manifest) => match metadata::run_cargo_metadata(manifest, *offline) {
-                Ok(m) => Some((m, manifest.clone())),
-                Err(reason) => {
-                    notes.push(format!(
-                        "cargo metadata unavailable ({reason}): audited the lockfile alone"
-                    ));
-                    None
+            Some(manifest) => {
+                match metadata::run_cargo_metadata(manifest, *offline, cargo.as_deref()) {
+                    Ok(m) => Some((m, manifest.clone())),
+                    Err(reason) => {
+                        notes.push(format!(
+                            "cargo metadata unavailable ({reason}): audited the lockfile alone"
+                        ));
+                        None
+                    }
                 }
-            },
+            }
         },
     };
     let Some((metadata, origin)) = metadata else {

@@ -27,7 +27,7 @@ const CACHE_SECONDS: i64 = 24 * 60 * 60;
 /// Consecutive "cannot reach the registry" failures after which the check gives up.
 const MAX_CONSECUTIVE_UNREACHABLE: usize = 3;
 /// Default limit on the whole check (`CHAINWARDEN_YANKED_TIMEOUT` seconds overrides it).
-const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(60);
 /// Lookups in flight at once: they wait on the network, not on the CPU.
 const LOOKUP_THREADS: usize = 16;
 
@@ -246,21 +246,34 @@ pub fn index_path(name: &str) -> String {
     }
 }
 
+/// Where the sparse index is and how long the whole check may take.
+#[derive(Debug, Clone)]
+pub struct IndexConfig {
+    pub base_url: String,
+    pub time_limit: Duration,
+    /// Where index entries are cached for a day (`None`: not cached).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl IndexConfig {
+    /// crates.io with the default time limit; entries cached under `cache_root/crates-index`.
+    pub fn new(cache_root: Option<&std::path::Path>) -> IndexConfig {
+        IndexConfig {
+            base_url: DEFAULT_INDEX_URL.to_string(),
+            time_limit: DEFAULT_TIME_LIMIT,
+            cache_dir: cache_root.map(|c| c.join("crates-index")),
+        }
+    }
+}
+
 impl SparseIndex {
-    pub fn new(net: Network, clock: Clock) -> SparseIndex {
-        let base_url = std::env::var("CHAINWARDEN_CRATES_INDEX_URL")
-            .unwrap_or_else(|_| DEFAULT_INDEX_URL.to_string());
-        let time_limit = std::env::var("CHAINWARDEN_YANKED_TIMEOUT")
-            .ok()
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| *s > 0.0 && s.is_finite())
-            .map_or(DEFAULT_TIME_LIMIT, Duration::from_secs_f64);
+    pub fn new(net: Network, clock: Clock, config: IndexConfig) -> SparseIndex {
         SparseIndex {
             net,
-            base_url,
-            cache_dir: crate::advisories::meta::cache_root().map(|c| c.join("crates-index")),
+            base_url: config.base_url,
+            cache_dir: config.cache_dir,
             clock,
-            time_limit,
+            time_limit: config.time_limit,
         }
     }
 
@@ -464,7 +477,7 @@ mod tests {
     fn hostile_names_get_no_cache_path_and_no_lookup() {
         let cache = tempfile::tempdir().unwrap();
         let index = SparseIndex {
-            net: Network::new(crate::net::NetConfig::from_env()).unwrap(),
+            net: Network::new(crate::net::NetConfig::default()).unwrap(),
             // Nothing listens here: a lookup would fail, not return Ok(None).
             base_url: "http://127.0.0.1:9".into(),
             cache_dir: Some(cache.path().join("crates-index")),

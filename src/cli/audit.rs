@@ -3,15 +3,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{resolve_scope, shipped, GlobalArgs};
-use chainwarden::advisories::cache::{self, CacheOptions};
-use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::cache;
+use chainwarden::advisories::index::index_dir;
 use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::audit::model::{AuditReport, PolicyVerdict};
 use chainwarden::audit::yanked::{SparseIndex, YankedLookup};
 use chainwarden::audit::{self, AuditRequest, GraphSource};
 use chainwarden::error::Result;
 use chainwarden::exit::Outcome;
-use chainwarden::net::{NetConfig, Network};
+use chainwarden::net::Network;
 use chainwarden::output::{self, Destination};
 use chainwarden::policy::Policy;
 
@@ -83,6 +83,11 @@ pub enum FailOn {
 
 pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
     let sinks = chainwarden::notify::parse_sinks(&args.notify, args.offline)?;
+    // Settings of the notification are checked before the audit runs, not after.
+    let notify = match sinks.is_empty() {
+        true => None,
+        false => Some(global.env.notify_config()?),
+    };
     let (policy, reports) = reports(&args, global)?;
     let document = shipped::render(&reports, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
@@ -95,10 +100,13 @@ pub fn run(args: AuditArgs, global: &GlobalArgs) -> Result<Outcome> {
             outcome = Outcome::Fail;
         }
     }
+    let Some(notify) = &notify else {
+        return Ok(outcome);
+    };
     for ((_, report), recorded) in reports.iter().zip(&recorded) {
         let batch = chainwarden::notify::Batch::from_report(report, &policy.deadlines);
         let deliveries =
-            chainwarden::notify::notify_and_report(&sinks, &batch, args.notify_format)?;
+            chainwarden::notify::notify_and_report(&sinks, &batch, args.notify_format, notify)?;
         crate::cli::evidence::record_deliveries(recorded.as_ref(), &deliveries, &report.time)?;
         if deliveries.iter().any(chainwarden::notify::Delivery::failed) {
             outcome = Outcome::Inconclusive;
@@ -127,13 +135,19 @@ pub(crate) fn reports(
     let network = if args.offline {
         None
     } else {
-        Some(Network::new(NetConfig::from_env())?)
+        Some(Network::new(global.env.net_config()?)?)
+    };
+    // Settings are checked before the database is touched.
+    let index = match (&network, policy.audit.check_yanked) {
+        (Some(_), true) => Some(global.env.index_config()?),
+        _ => None,
     };
     let (db_dir, db_notes) = match &args.db {
         Some(dir) => (dir.clone(), Vec::new()),
-        None => default_database(network.as_ref(), &clock)?,
+        None => default_database(global, network.as_ref(), &clock)?,
     };
-    let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
+    let cache_root = global.env.cache_root();
+    let mut db = AdvisoryDb::open(&db_dir, cache_root.as_deref().map(index_dir).as_deref())?;
     let db_meta = meta::metadata(&db_dir);
 
     let graph = if !subjects[0].is_project() || args.lockfile_only {
@@ -143,17 +157,19 @@ pub(crate) fn reports(
     } else {
         GraphSource::CargoMetadata {
             offline: args.offline,
+            cargo: global.env.cargo(),
+            cache_root: cache_root.clone(),
         }
     };
     let sparse;
     let yanked: std::result::Result<&dyn YankedLookup, String> =
-        match (&network, policy.audit.check_yanked) {
-            (_, false) => Err("disabled by the policy (audit.check_yanked = false)".into()),
-            (None, _) => Err("offline".into()),
-            (Some(net), true) => {
-                sparse = SparseIndex::new(net.clone(), clock);
+        match (&network, index, policy.audit.check_yanked) {
+            (_, _, false) => Err("disabled by the policy (audit.check_yanked = false)".into()),
+            (Some(net), Some(index), true) => {
+                sparse = SparseIndex::new(net.clone(), clock, index);
                 Ok(&sparse)
             }
+            _ => Err("offline".into()),
         };
     let mut reports = Vec::with_capacity(subjects.len());
     for mut subject in subjects {
@@ -218,10 +234,11 @@ fn last_run(
 
 /// The cached database, refreshed when older than a day and online.
 pub(crate) fn default_database(
+    global: &GlobalArgs,
     network: Option<&Network>,
     clock: &chainwarden::clock::Clock,
 ) -> Result<(PathBuf, Vec<String>)> {
-    let options = CacheOptions::resolve(None, None)?;
+    let options = global.env.cache_options(None, None)?;
     let ensured = cache::ensure(&options, network, clock)?;
     Ok((ensured.dir, ensured.notes))
 }

@@ -7,12 +7,12 @@ use clap::Subcommand;
 use serde::Serialize;
 
 use crate::cli::GlobalArgs;
-use chainwarden::advisories::cache::{self, CacheOptions};
+use chainwarden::advisories::cache;
 use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::clock::format_rfc3339;
 use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
-use chainwarden::net::{NetConfig, Network};
+use chainwarden::net::Network;
 use chainwarden::output::{self, Destination};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,9 +71,9 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             cache_dir,
             format,
         } => {
-            let mut options = CacheOptions::resolve(cache_dir, url)?;
+            let mut options = global.env.cache_options(cache_dir, url)?;
             options.expected_sha256 = sha256;
-            let net = Network::new(NetConfig::from_env())?;
+            let net = Network::new(global.env.net_config()?)?;
             let updated = cache::update(&options, &net, &clock)
                 .map_err(|e| chainwarden::net::with_help(e, cache::DOWNLOAD_HELP))?;
             let doc = match format {
@@ -98,7 +98,7 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             let dir = match db {
                 Some(d) => d,
                 None => {
-                    let options = CacheOptions::resolve(cache_dir, None)?;
+                    let options = global.env.cache_options(cache_dir, None)?;
                     let link = options.db_link();
                     if !link.join("crates").is_dir() {
                         return Err(Error::database(format!(

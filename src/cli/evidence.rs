@@ -83,13 +83,10 @@ pub fn store_location(global: &GlobalArgs, policy: &Policy) -> Result<Location> 
 
 /// `schedule` when CI says the run was scheduled, the CI event otherwise; `--trigger` wins.
 pub(crate) fn trigger(global: &GlobalArgs) -> Result<String> {
-    let ci = ["GITHUB_EVENT_NAME", "CI_PIPELINE_SOURCE"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
     let t = global
         .trigger
         .clone()
-        .or(ci)
+        .or_else(|| global.env.ci_event())
         .unwrap_or_else(|| "manual".into());
     if !is_valid_trigger(&t) {
         return Err(Error::usage(format!(

@@ -8,6 +8,7 @@ pub mod evidence;
 pub mod report;
 pub mod sbom;
 pub mod secrets;
+pub mod settings;
 pub(crate) mod shipped;
 pub mod verify;
 pub mod vex;
@@ -70,6 +71,9 @@ pub struct GlobalArgs {
     /// else an event such as `push` (default: the CI event, else `manual`).
     #[arg(long, global = true, value_name = "EVENT")]
     pub trigger: Option<String>,
+    /// Settings from the environment (hidden flags).
+    #[command(flatten)]
+    pub env: settings::EnvArgs,
 }
 
 impl GlobalArgs {

@@ -53,7 +53,7 @@ pub fn run(args: SbomArgs, global: &GlobalArgs) -> Result<Outcome> {
                 return Err(Error::usage(binary::missing_message(&path)))
             }
         },
-        None => project_sbom(&args, time)?,
+        None => project_sbom(&args, time, global.env.cargo())?,
     };
     let document = match args.format {
         SbomFormat::Cyclonedx => cyclonedx::render(&sbom),
@@ -63,7 +63,7 @@ pub fn run(args: SbomArgs, global: &GlobalArgs) -> Result<Outcome> {
     Ok(Outcome::Pass)
 }
 
-fn project_sbom(args: &SbomArgs, time: String) -> Result<Sbom> {
+fn project_sbom(args: &SbomArgs, time: String, cargo: Option<PathBuf>) -> Result<Sbom> {
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let project = ProjectPaths::resolve(&path)?;
     let lock = Lockfile::load(&project.lockfile)?;
@@ -72,7 +72,7 @@ fn project_sbom(args: &SbomArgs, time: String) -> Result<Sbom> {
     } else if let Some(file) = &args.metadata {
         Some(metadata::load_metadata_file(file)?)
     } else if let Some(manifest) = &project.manifest {
-        match metadata::run_cargo_metadata(manifest, args.offline) {
+        match metadata::run_cargo_metadata(manifest, args.offline, cargo.as_deref()) {
             Ok(m) => Some(m),
             Err(reason) => {
                 output::diag(&format!(

@@ -5,16 +5,16 @@ use std::path::PathBuf;
 
 use crate::cli::evidence::{open_existing, record_deliveries, store_location, Recorder};
 use crate::cli::GlobalArgs;
-use chainwarden::advisories::cache::{self, CacheOptions};
-use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::cache;
+use chainwarden::advisories::index::index_dir;
 use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::audit::model::DatabaseInfo;
 use chainwarden::clock::format_rfc3339;
 use chainwarden::error::Result;
 use chainwarden::evidence::{RunContext, RunRecord};
 use chainwarden::exit::Outcome;
-use chainwarden::net::{NetConfig, Network};
-use chainwarden::notify::{self, Batch, Delivery, NotifyFormat, Sink};
+use chainwarden::net::Network;
+use chainwarden::notify::{self, Batch, Delivery, NotifyConfig, NotifyFormat, Sink};
 use chainwarden::output::{self, Destination};
 use chainwarden::watch::{self, DeliveryResult, ScopeError, ScopeResult, ScopeWatch, WatchReport};
 
@@ -48,6 +48,10 @@ pub struct WatchArgs {
 
 pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let sinks = notify::parse_sinks(&args.notify, args.offline)?;
+    let notify_config = match sinks.is_empty() {
+        true => None,
+        false => Some(global.env.notify_config()?),
+    };
     let clock = global.clock()?;
     let policy = global.policy()?;
     let location = store_location(global, &policy)?;
@@ -56,23 +60,24 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let network = if args.offline {
         None
     } else {
-        Some(Network::new(NetConfig::from_env())?)
+        Some(Network::new(global.env.net_config()?)?)
     };
     let (db_dir, db_notes) = match (&args.db, &network) {
         (Some(dir), _) => (dir.clone(), Vec::new()),
         // A watch refreshes whatever the cache's age: an advisory published an hour ago is
         // what it is for. A failed refresh fails the run rather than watch with old data.
         (None, Some(net)) => {
-            let opts = CacheOptions::resolve(None, None)?;
+            let opts = global.env.cache_options(None, None)?;
             let updated = cache::update(&opts, net, &clock)?;
             (PathBuf::from(updated.path), Vec::new())
         }
-        (None, None) => crate::cli::audit::default_database(None, &clock)?,
+        (None, None) => crate::cli::audit::default_database(global, None, &clock)?,
     };
     for note in &db_notes {
         output::diag(note);
     }
-    let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
+    let index = global.env.cache_root().map(|root| index_dir(&root));
+    let mut db = AdvisoryDb::open(&db_dir, index.as_deref())?;
     let db_meta = meta::metadata(&db_dir);
     let mut report = WatchReport {
         schema_version: 1,
@@ -99,7 +104,14 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
             continue;
         }
         match watch::evaluate(&store_handle, &latest, &mut db, &db_meta, clock) {
-            Ok(w) => scope_done(&recorder, &sinks, &args, w, &mut report)?,
+            Ok(w) => scope_done(
+                &recorder,
+                &sinks,
+                notify_config.as_ref(),
+                &args,
+                w,
+                &mut report,
+            )?,
             Err(e) => report.errors.push(ScopeError {
                 tenant_id: latest.scope.tenant_id.clone(),
                 project_id: latest.scope.project_id.clone(),
@@ -131,6 +143,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
 fn scope_done(
     recorder: &Recorder,
     sinks: &[Sink],
+    config: Option<&NotifyConfig>,
     args: &WatchArgs,
     w: ScopeWatch,
     report: &mut WatchReport,
@@ -144,7 +157,10 @@ fn scope_done(
         };
         RunRecord::from_watch(w.latest.scope.clone(), &w.report, context, w.policy.clone())
     })?;
-    let deliveries = deliver(sinks, &w, args.notify_format)?;
+    let deliveries = match config {
+        Some(config) => deliver(sinks, config, &w, args.notify_format)?,
+        None => Vec::new(),
+    };
     record_deliveries(recorded.as_ref(), &deliveries, &w.report.time)?;
     let scope_key = notify::scope_key(&w.report);
     report
@@ -165,18 +181,23 @@ fn scope_done(
 
 /// GitHub sinks get every current finding (their issues are kept in step, idempotently);
 /// webhooks get only what is new or fixed, and nothing when nothing is.
-fn deliver(sinks: &[Sink], w: &ScopeWatch, format: NotifyFormat) -> Result<Vec<Delivery>> {
+fn deliver(
+    sinks: &[Sink],
+    config: &NotifyConfig,
+    w: &ScopeWatch,
+    format: NotifyFormat,
+) -> Result<Vec<Delivery>> {
     let full = Batch::from_report(&w.report, &w.deadlines);
     let (github, hooks): (Vec<Sink>, Vec<Sink>) = sinks
         .iter()
         .cloned()
         .partition(|s| matches!(s, Sink::GitHub { .. }));
-    let mut deliveries = notify::notify_and_report(&github, &full, format)?;
+    let mut deliveries = notify::notify_and_report(&github, &full, format, config)?;
     let mut news = full;
     news.findings
         .retain(|n| n.baseline_state.as_deref() == Some("new"));
     if !news.findings.is_empty() || !news.fixed.is_empty() {
-        deliveries.extend(notify::notify_and_report(&hooks, &news, format)?);
+        deliveries.extend(notify::notify_and_report(&hooks, &news, format, config)?);
     }
     Ok(deliveries)
 }

@@ -57,14 +57,16 @@ pub struct Cached {
 }
 
 impl GraphCache {
-    /// The slot for these inputs; `None` when there is no cache directory.
+    /// The slot for these inputs under `cache_root/graphs`, for `cargo metadata` run by
+    /// `cargo` (`None`: the one in `PATH`); `None` when the manifest cannot be found.
     pub fn new(
+        cache_root: &Path,
         manifest: &Path,
         lock: &Lockfile,
         target: Option<&str>,
         exclude_dev: bool,
+        cargo: Option<&Path>,
     ) -> Option<GraphCache> {
-        let dir = crate::advisories::meta::cache_root()?.join("graphs");
         let manifest = manifest.canonicalize().ok()?;
         let project_dir = manifest.parent()?.to_path_buf();
         let mut h = Sha256::new();
@@ -79,11 +81,13 @@ impl GraphCache {
         field("lockfile", lock.sha256.as_bytes());
         field("target", target.unwrap_or("").as_bytes());
         field("exclude-dev", &[u8::from(exclude_dev)]);
-        for (name, value) in environment(&project_dir) {
+        for (name, value) in environment(&project_dir, cargo) {
             field(&name, &value);
         }
         let key = hex::encode(h.finalize());
-        let path = dir.join(format!("{}.json", &key[..32]));
+        let path = cache_root
+            .join("graphs")
+            .join(format!("{}.json", &key[..32]));
         Some(GraphCache { key, path })
     }
 
@@ -198,7 +202,10 @@ fn prune(dir: &Path) {
 
 /// Named inputs besides the lockfile and manifests that change what cargo resolves: the
 /// `CARGO*`/`RUSTUP*` variables, cargo configuration files, and the cargo that would run.
-fn environment(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
+///
+/// This reads the process environment on purpose, not through the CLI: the key must change
+/// with whatever cargo itself would read, and cargo reads its whole `CARGO*` environment.
+fn environment(project_dir: &Path, cargo: Option<&Path>) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::env::vars_os()
         .filter_map(|(k, v)| {
             let k = k.into_string().ok()?;
@@ -226,7 +233,7 @@ fn environment(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
             }
         }
     }
-    out.extend(cargo_identity(project_dir));
+    out.extend(cargo_identity(project_dir, cargo));
     out
 }
 
@@ -235,10 +242,9 @@ fn environment(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// path, size, modification time and inode; and when it is rustup's proxy, the toolchain
 /// selection (`rust-toolchain` files, rustup's settings) and every installed toolchain's cargo
 /// binary, so an override, a `rustup update` or a new default all change the key.
-fn cargo_identity(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
+fn cargo_identity(project_dir: &Path, cargo: Option<&Path>) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    let program =
-        std::env::var_os("CARGO").map_or_else(|| find_in_path("cargo"), |c| Some(PathBuf::from(c)));
+    let program = cargo.map_or_else(|| find_in_path("cargo"), |c| Some(c.to_path_buf()));
     let Some(program) = program else {
         out.push(("cargo".into(), b"not found".to_vec()));
         return out;
@@ -261,6 +267,7 @@ fn cargo_identity(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
             }
         }
     }
+    // rustup's own variable, hashed as rustup would read it (see `environment`).
     let Some(rustup_home) = std::env::var_os("RUSTUP_HOME")
         .map(PathBuf::from)
         .or_else(|| dirs::home_dir().map(|h| h.join(".rustup")))
@@ -281,6 +288,8 @@ fn cargo_identity(project_dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// The program `Command::new(name)` would start: it searches this process's `PATH`, so the key
+/// must too.
 fn find_in_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))

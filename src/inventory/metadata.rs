@@ -20,11 +20,15 @@ use super::{Graph, Resolution};
 use crate::error::{Error, Result};
 use crate::finding::DependencyKind;
 
-/// Runs `cargo metadata` for the manifest (offline when asked). `Err` carries cargo's reason;
-/// callers fall back to the lockfile alone and say so.
-pub fn run_cargo_metadata(manifest: &Path, offline: bool) -> std::result::Result<Metadata, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+/// Runs `cargo metadata` for the manifest (offline when asked) with `cargo` (the CLI's `CARGO`,
+/// which cargo sets for its subcommands; else `cargo` from `PATH`). `Err` carries cargo's
+/// reason; callers fall back to the lockfile alone and say so.
+pub fn run_cargo_metadata(
+    manifest: &Path,
+    offline: bool,
+    cargo: Option<&Path>,
+) -> std::result::Result<Metadata, String> {
+    let mut cmd = Command::new(cargo.unwrap_or(Path::new("cargo")));
     cmd.arg("metadata")
         .arg("--format-version=1")
         .arg("--locked")

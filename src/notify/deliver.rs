@@ -23,15 +23,14 @@ pub struct Budget {
     attempts: Cell<u32>,
 }
 
+/// A sink's time budget unless `CHAINWARDEN_NOTIFY_BUDGET` says otherwise.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
+
 impl Budget {
-    /// `CHAINWARDEN_NOTIFY_BUDGET` seconds (default 120) from now.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Budget {
-        let secs = env("CHAINWARDEN_NOTIFY_BUDGET")
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0 && *s < 86_400.0)
-            .unwrap_or(120.0);
+    /// `time` from now.
+    pub fn new(time: Duration) -> Budget {
         Budget {
-            end: Instant::now() + Duration::from_secs_f64(secs),
+            end: Instant::now() + time,
             first_backoff: Duration::from_millis(250),
             attempts: Cell::new(0),
         }

@@ -71,16 +71,20 @@ impl Api<'_> {
 pub(super) fn deliver(
     net: &Network,
     budget: &Budget,
-    env: &dyn Fn(&str) -> Option<String>,
+    config: &super::NotifyConfig,
     owner: &str,
     repo: &str,
     batch: &Batch,
     out: &mut Vec<Delivery>,
 ) -> Result<()> {
-    let token = env("GITHUB_TOKEN")
+    let token = config
+        .github_token
+        .as_deref()
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::usage("GITHUB_TOKEN is not set".into()))?;
-    let base = env("GITHUB_API_URL")
+    let base = config
+        .github_api_url
+        .clone()
         .filter(|b| !b.is_empty())
         .unwrap_or_else(|| "https://api.github.com".into());
     crate::net::check_url(&base)?;

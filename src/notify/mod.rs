@@ -19,7 +19,23 @@ use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::policy::Deadlines;
 
-pub use deliver::Budget;
+pub use deliver::{Budget, DEFAULT_BUDGET};
+
+/// What delivering needs besides the sinks: the HTTP settings, each sink's time budget, and
+/// the credentials. Given by the caller (the CLI reads them from its environment); this module
+/// reads no environment. No `Debug`: it holds secrets.
+#[derive(Clone)]
+pub struct NotifyConfig {
+    pub net: crate::net::NetConfig,
+    /// The time one sink may take, all retries included.
+    pub budget: std::time::Duration,
+    /// `GITHUB_TOKEN`: required by `github:` sinks.
+    pub github_token: Option<String>,
+    /// `GITHUB_API_URL` (default `https://api.github.com`).
+    pub github_api_url: Option<String>,
+    /// `CHAINWARDEN_WEBHOOK_SECRET`: the HMAC key of `webhook:` JSON payloads.
+    pub webhook_secret: Option<String>,
+}
 
 /// Where notifications go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,16 +282,16 @@ pub fn notify(
     batch: &Batch,
     format: NotifyFormat,
     net: &Network,
-    env: &dyn Fn(&str) -> Option<String>,
+    config: &NotifyConfig,
 ) -> Vec<Delivery> {
     let mut all = Vec::new();
     for sink in sinks {
-        let budget = Budget::from_env(env);
+        let budget = Budget::new(config.budget);
         let result = match sink {
             Sink::GitHub { owner, repo } => {
-                github::deliver(net, &budget, env, owner, repo, batch, &mut all)
+                github::deliver(net, &budget, config, owner, repo, batch, &mut all)
             }
-            Sink::Webhook { url } => webhook::deliver(net, &budget, env, url, batch, format)
+            Sink::Webhook { url } => webhook::deliver(net, &budget, config, url, batch, format)
                 .map(|d| all.extend(per_finding(d, batch))),
         };
         if let Err(e) = result {
@@ -327,19 +343,19 @@ pub fn parse_sinks(values: &[String], offline: bool) -> Result<Vec<Sink>> {
     values.iter().map(|v| Sink::parse(v)).collect()
 }
 
-/// Delivers `batch` to `sinks` with the process environment and reports every delivery on
-/// stderr; the caller records them and turns a failed one into exit code 2.
+/// Delivers `batch` to `sinks` under `config` and reports every delivery on stderr; the
+/// caller records them and turns a failed one into exit code 2.
 pub fn notify_and_report(
     sinks: &[Sink],
     batch: &Batch,
     format: NotifyFormat,
+    config: &NotifyConfig,
 ) -> Result<Vec<Delivery>> {
     if sinks.is_empty() {
         return Ok(Vec::new());
     }
-    let net = Network::new(crate::net::NetConfig::from_env())?;
-    let env = |name: &str| std::env::var(name).ok();
-    let deliveries = notify(sinks, batch, format, &net, &env);
+    let net = Network::new(config.net.clone())?;
+    let deliveries = notify(sinks, batch, format, &net, config);
     for d in &deliveries {
         crate::output::diag(&format!(
             "notify {} {}: {}{}",

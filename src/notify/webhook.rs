@@ -19,13 +19,13 @@ pub(super) const PAYLOAD_VERSION: u32 = 1;
 pub(super) fn deliver(
     net: &Network,
     budget: &Budget,
-    env: &dyn Fn(&str) -> Option<String>,
+    config: &super::NotifyConfig,
     url: &str,
     batch: &Batch,
     format: NotifyFormat,
 ) -> Result<Delivery> {
-    let secret = env("CHAINWARDEN_WEBHOOK_SECRET").filter(|s| !s.is_empty());
-    if secret.is_none() && format == NotifyFormat::Json {
+    let hmac_key = config.webhook_secret.as_deref().filter(|s| !s.is_empty());
+    if hmac_key.is_none() && format == NotifyFormat::Json {
         return Err(Error::usage(
             "CHAINWARDEN_WEBHOOK_SECRET is not set: webhook notifications are signed".into(),
         ));
@@ -39,7 +39,7 @@ pub(super) fn deliver(
         .to_string(),
         NotifyFormat::Slack => json!({ "text": slack_text(batch) }).to_string(),
     };
-    let signature = secret.map(|s| format!("sha256={}", sign(s.as_bytes(), body.as_bytes())));
+    let signature = hmac_key.map(|s| format!("sha256={}", sign(s.as_bytes(), body.as_bytes())));
     let mut headers = vec![("content-type", "application/json")];
     if let Some(sig) = &signature {
         headers.push(("x-chainwarden-signature", sig.as_str()));

@@ -212,3 +212,63 @@ fn the_default_database_path_says_how_to_get_a_database() {
         "{err}"
     );
 }
+
+/// The environment's settings are read by clap and checked before anything runs: a value that
+/// does not parse is exit 2 naming its variable. Before, garbage was ignored silently, and
+/// seconds that parse as a float but overflow a duration (`inf`, `1e300`) panicked.
+#[test]
+fn a_setting_from_the_environment_that_does_not_parse_is_exit_2_naming_it() {
+    let cache = tempfile::tempdir().unwrap();
+    let lock = crate::common::fixture("evidence/v1/Cargo.lock");
+    let db = cache.path().join("no-db");
+    let audit_online = [
+        "audit",
+        "--db",
+        db.to_str().unwrap(),
+        lock.to_str().unwrap(),
+    ];
+    let notify = ["--notify", "github:acme/app"];
+    let update = ["db", "update", "--url", "http://127.0.0.1:9/x.tar.gz"];
+    let cases: &[(&str, &str, Vec<&str>)] = &[
+        ("CHAINWARDEN_HTTP_TIMEOUT", "inf", update.to_vec()),
+        ("CHAINWARDEN_HTTP_TIMEOUT", "1e300", update.to_vec()),
+        ("CHAINWARDEN_HTTP_ATTEMPTS", "-1", update.to_vec()),
+        ("CHAINWARDEN_DB_MAX_BYTES", "64M", update.to_vec()),
+        ("CHAINWARDEN_YANKED_TIMEOUT", "1e300", audit_online.to_vec()),
+        (
+            "CHAINWARDEN_NOTIFY_BUDGET",
+            "inf",
+            [&audit_online[..], &notify[..]].concat(),
+        ),
+    ];
+    for (variable, value, args) in cases {
+        let out = cw()
+            .env("CHAINWARDEN_CACHE_DIR", cache.path())
+            .env(variable, value)
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{variable}={value}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error: {variable}: `{value}`")),
+            "{variable}={value}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("internal error"),
+            "{variable}={value}: {stderr}"
+        );
+    }
+    // Set but empty is unset, as it always was: the default applies and the command runs on.
+    let out = cw()
+        .env("CHAINWARDEN_CACHE_DIR", cache.path())
+        .env("CHAINWARDEN_HTTP_TIMEOUT", "")
+        .args(["db", "status"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stderr).contains("no cached database at"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -6,7 +6,7 @@ use crate::cli::GlobalArgs;
 use chainwarden::clock::format_rfc3339;
 use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
-use chainwarden::net::{NetConfig, Network};
+use chainwarden::net::Network;
 use chainwarden::verify::checksums::{self, ChecksumOptions, Source};
 
 /// Largest artifact downloaded by default (overridable with --max-bytes).
@@ -55,7 +55,7 @@ pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
             if let Some(keep) = &args.keep {
                 std::fs::create_dir_all(keep).map_err(|e| Error::io(keep, e))?;
             }
-            net = Network::new(NetConfig::from_env())?;
+            net = Network::new(global.env.net_config()?)?;
             Source::Url {
                 base: base.clone(),
                 net: &net,

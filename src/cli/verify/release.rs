@@ -3,14 +3,14 @@
 use std::path::PathBuf;
 
 use crate::cli::{resolve_scope, GlobalArgs};
-use chainwarden::advisories::index::default_index_dir;
+use chainwarden::advisories::index::index_dir;
 use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::audit::{self, AuditRequest, GraphSource};
 use chainwarden::clock::format_rfc3339;
 use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
 use chainwarden::inventory::{Lockfile, ProjectPaths};
-use chainwarden::net::{NetConfig, Network};
+use chainwarden::net::Network;
 use chainwarden::policy::Policy;
 use chainwarden::verify::auditable::{lockfile_at_tag, AuditableRequest};
 use chainwarden::verify::release::verify_release;
@@ -51,12 +51,13 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
                 Some(dir) => (dir.clone(), Vec::new()),
                 None => {
                     let network = (!args.offline)
-                        .then(|| Network::new(NetConfig::from_env()))
+                        .then(|| global.env.net_config().and_then(Network::new))
                         .transpose()?;
-                    crate::cli::audit::default_database(network.as_ref(), &clock)?
+                    crate::cli::audit::default_database(global, network.as_ref(), &clock)?
                 }
             };
-            let mut db = AdvisoryDb::open(&db_dir, default_index_dir().as_deref())?;
+            let index = global.env.cache_root().map(|root| index_dir(&root));
+            let mut db = AdvisoryDb::open(&db_dir, index.as_deref())?;
             let db_meta = meta::metadata(&db_dir);
             let scope = resolve_scope(global, &policy)?;
             let mut audit = |lock: Lockfile, target: Option<String>| {

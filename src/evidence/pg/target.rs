@@ -116,6 +116,9 @@ impl PgTarget {
     /// Parses a `postgres://` or `postgresql://` URL; the password comes from `PGPASSWORD`,
     /// else the pgpass file (`PGPASSFILE`, else `~/.pgpass`).
     pub fn parse(url: &str) -> Result<PgTarget> {
+        // libpq's own variables, read as libpq reads them (so `psql` and chainwarden agree on
+        // one environment), not clap arguments: a password must never be a flag, where `ps`
+        // and shell history would keep it.
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         PgTarget::parse_with(url, &env)
     }

@@ -133,6 +133,7 @@ pub fn run_rebuild(source: &Path, command: &str) -> Result<(tempfile::TempDir, V
     }
     // `--rebuilt` is relative to the copy: a target directory set for the user's own builds
     // would send the rebuild's output elsewhere (and mix it with theirs).
+    // The environment the rebuild's cargo would inherit, not a setting of ours: read directly.
     for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
         if std::env::var_os(var).is_some() {
             notes.push(format!(
