@@ -36,7 +36,7 @@ pub enum Error {
     Usage {
         message: String,
         #[source]
-        source: Option<Cause>,
+        source: Option<ErrorSource>,
     },
     /// A download failed (timeout, size cap, digest mismatch, refused scheme), with its
     /// typed cause.
@@ -47,14 +47,14 @@ pub enum Error {
     Database {
         message: String,
         #[source]
-        source: Option<Cause>,
+        source: Option<ErrorSource>,
     },
     /// The evidence store could not be read or written.
     #[error("evidence store: {message}")]
     Evidence {
         message: String,
         #[source]
-        source: Option<Cause>,
+        source: Option<ErrorSource>,
     },
     /// Several problems found in one validation pass (each on its own line).
     #[error("{}", join_lines(.0))]
@@ -71,7 +71,7 @@ fn join_lines(errors: &[Error]) -> String {
 
 /// The underlying error a [`Error::Usage`], [`Error::Database`] or [`Error::Evidence`] came
 /// from, kept for [`std::error::Error::source`]; the message already quotes it for people.
-pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+pub type ErrorSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
     pub fn usage(message: String) -> Self {
@@ -97,7 +97,7 @@ impl Error {
 
     /// Keeps `cause` as the error's source (usage, database and evidence errors; others are
     /// returned unchanged, as they carry their cause in their own field).
-    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+    pub fn caused_by(mut self, cause: impl Into<ErrorSource>) -> Self {
         if let Error::Usage { source, .. }
         | Error::Database { source, .. }
         | Error::Evidence { source, .. } = &mut self

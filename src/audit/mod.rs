@@ -24,7 +24,7 @@ use crate::inventory::graph_cache::GraphCache;
 use crate::inventory::{metadata, Graph, Inventory, Lockfile, ProjectPaths};
 use crate::policy::AuditPolicy;
 use matching::TargetFilter;
-use model::{AuditReport, DatabaseInfo, GraphMode, LockfileInfo, Scope, Settings};
+use model::{AuditReport, DatabaseInfo, DeclaredScope, GraphMode, LockfileInfo, Settings};
 
 /// How to learn the workspace's real dependency graph.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub struct AuditRequest<'a> {
     pub db: &'a mut AdvisoryDb,
     pub db_meta: DbMeta,
     pub clock: Clock,
-    pub scope: Scope,
+    pub scope: DeclaredScope,
     pub target: Option<String>,
     pub exclude_dev: bool,
     pub graph: GraphSource,

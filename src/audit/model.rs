@@ -117,8 +117,11 @@ impl Finding {
     }
 }
 
+/// The tenant and project a run was asked to run under (`--tenant`/`--project`, else the
+/// policy's `[scope]`), each possibly unset, as the report shows them. Not the evidence key:
+/// [`crate::evidence::Scope`] is what a run is stored under, where unset is `default`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Scope {
+pub struct DeclaredScope {
     pub tenant_id: Option<String>,
     pub project_id: Option<String>,
 }
@@ -190,7 +193,7 @@ pub struct AuditReport {
     pub tool_version: String,
     /// When the audit ran (RFC 3339, UTC).
     pub time: String,
-    pub scope: Scope,
+    pub scope: DeclaredScope,
     pub lockfile: LockfileInfo,
     pub database: DatabaseInfo,
     pub settings: Settings,

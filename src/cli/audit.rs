@@ -209,13 +209,12 @@ pub(crate) fn reports(
 fn last_run(
     global: &GlobalArgs,
     policy: &chainwarden::policy::Policy,
-    scope: &audit::model::Scope,
+    scope: &audit::model::DeclaredScope,
     clock: &chainwarden::clock::Clock,
 ) -> Result<chainwarden::audit::baseline::Baseline> {
     let path = crate::cli::evidence::store_location(global, policy)?;
     let store = chainwarden::evidence::Store::open_at(&path)?;
-    let key =
-        chainwarden::evidence::Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+    let key = chainwarden::evidence::Scope::of(scope);
     let now = chainwarden::clock::format_rfc3339(clock.now());
     let run = store
         .chain(&key)?

@@ -53,7 +53,7 @@ pub enum DbCommand {
 }
 
 #[derive(Serialize)]
-struct Status {
+struct DbStatus {
     path: String,
     commit: Option<String>,
     date: Option<String>,
@@ -112,7 +112,7 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             let loaded = AdvisoryDb::open(&dir, None)?;
             let m = meta::metadata(&dir);
             let reference = m.date.or(m.fetched);
-            let status = Status {
+            let status = DbStatus {
                 path: dir.display().to_string(),
                 commit: m.commit,
                 date: m.date.map(format_rfc3339),
@@ -136,7 +136,7 @@ fn to_json(value: &impl Serialize) -> String {
     s
 }
 
-fn human(s: &Status) -> String {
+fn human(s: &DbStatus) -> String {
     let mut out = String::new();
     let unknown = || "unknown".to_string();
     let _ = writeln!(out, "path:       {}", s.path);

@@ -152,10 +152,7 @@ impl Recorder {
         if self.0.is_none() {
             return Ok(None);
         }
-        let scope = Scope::new(
-            report.scope.tenant_id.as_deref(),
-            report.scope.project_id.as_deref(),
-        );
+        let scope = Scope::of(&report.scope);
         let (lockfile_path, git_commit) = evidence::lockfile_identity(lockfile);
         self.record(|trigger, policy| {
             let context = RunContext {

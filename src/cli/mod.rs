@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use chainwarden::audit::model::Scope;
+use chainwarden::audit::model::DeclaredScope;
 use chainwarden::clock::Clock;
 use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
@@ -89,7 +89,7 @@ impl GlobalArgs {
 
 /// The scope of a run: `--tenant`/`--project` override the policy; ids are validated; a policy
 /// that requires a scope refuses a run without one.
-pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<Scope> {
+pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<DeclaredScope> {
     for (flag, value) in [("--tenant", &global.tenant), ("--project", &global.project)] {
         if let Some(v) = value {
             if !is_valid_scope_id(v) {
@@ -99,7 +99,7 @@ pub fn resolve_scope(global: &GlobalArgs, policy: &Policy) -> Result<Scope> {
             }
         }
     }
-    let scope = Scope {
+    let scope = DeclaredScope {
         tenant_id: global
             .tenant
             .clone()

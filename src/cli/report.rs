@@ -62,7 +62,7 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
             .collect::<Result<Vec<_>>>()?;
         report::render_org(&report::org(&tenant, reports)?, args.format)?
     } else {
-        let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+        let scope = Scope::of(&scope);
         let built = report::build(&store, &scope, quarter, &opts)?;
         report::render(&built, args.format)?
     };

@@ -84,7 +84,7 @@ impl Subject {
 }
 
 /// Every statement of the `--vex` documents (read before the audit: bad input fails early).
-pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<chainwarden::vex::Statement>> {
+pub(crate) fn vex_statements(paths: &[PathBuf]) -> Result<Vec<chainwarden::vex::VexStatement>> {
     let mut all = Vec::new();
     for path in paths {
         all.extend(chainwarden::vex::read::load(path)?);

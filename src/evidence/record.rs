@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::policy::{sha256_hex, PolicyInForce};
-use crate::audit::model::AuditReport;
+use crate::audit::model::{AuditReport, DeclaredScope};
 use crate::policy::scope::is_valid_scope_id;
 use crate::redact::redact;
 use crate::verify::model::VerifyReport;
@@ -30,6 +30,14 @@ impl Scope {
             tenant_id: tenant.unwrap_or(Scope::DEFAULT).to_string(),
             project_id: project.unwrap_or(Scope::DEFAULT).to_string(),
         }
+    }
+
+    /// The key a run declared under `declared` is stored under.
+    pub fn of(declared: &DeclaredScope) -> Scope {
+        Scope::new(
+            declared.tenant_id.as_deref(),
+            declared.project_id.as_deref(),
+        )
     }
 
     /// A scope from untrusted text (an import line): both ids must be valid scope ids.
@@ -297,4 +305,29 @@ pub struct ExportRun {
     pub policy: PolicyInForce,
     pub payload_sha256: String,
     pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_declared_scope_is_stored_with_default_for_what_it_leaves_unset() {
+        let declared = |t: Option<&str>, p: Option<&str>| DeclaredScope {
+            tenant_id: t.map(String::from),
+            project_id: p.map(String::from),
+        };
+        assert_eq!(
+            Scope::of(&declared(None, Some("web"))),
+            Scope {
+                tenant_id: "default".into(),
+                project_id: "web".into()
+            }
+        );
+        assert_eq!(
+            Scope::of(&declared(Some("acme"), Some("api"))),
+            Scope::checked("acme", "api").unwrap()
+        );
+        assert_eq!(Scope::of(&declared(None, None)), Scope::new(None, None));
+    }
 }

@@ -48,9 +48,9 @@ pub struct Product {
     pub subcomponents: Vec<String>,
 }
 
-/// One statement, whatever format it came in.
+/// One VEX statement read from a document, whatever its format (not an in-toto statement).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Statement {
+pub struct VexStatement {
     pub vulnerability: String,
     pub aliases: Vec<String>,
     /// Empty: a CycloneDX VEX without a product, about the listed components only.
@@ -86,7 +86,7 @@ fn same_package(purl: &str, name: &str, version: &str) -> bool {
     parse_cargo(purl).is_some_and(|p| p.name == name && p.version == version)
 }
 
-fn about_finding(s: &Statement, f: &Finding, ours: &[String]) -> bool {
+fn about_finding(s: &VexStatement, f: &Finding, ours: &[String]) -> bool {
     let ids = std::iter::once(&f.advisory_id).chain(&f.aliases);
     let named = ids
         .clone()
@@ -113,7 +113,7 @@ fn about_finding(s: &Statement, f: &Finding, ours: &[String]) -> bool {
 }
 
 /// The statement that decides a finding: the latest; on a tie, the one that keeps failing.
-fn deciding<'a>(statements: &[&'a Statement]) -> Option<&'a Statement> {
+fn deciding<'a>(statements: &[&'a VexStatement]) -> Option<&'a VexStatement> {
     statements.iter().copied().max_by(|a, b| {
         a.timestamp
             .cmp(&b.timestamp)
@@ -123,7 +123,7 @@ fn deciding<'a>(statements: &[&'a Statement]) -> Option<&'a Statement> {
 
 /// Applies statements to a report as triage (see the module comment) and recomputes its
 /// summary and verdict.
-pub fn apply(report: &mut AuditReport, statements: &[Statement]) {
+pub fn apply(report: &mut AuditReport, statements: &[VexStatement]) {
     if statements.is_empty() {
         return;
     }
@@ -133,7 +133,7 @@ pub fn apply(report: &mut AuditReport, statements: &[Statement]) {
     let mut notes = Vec::new();
     let mut triaged = 0;
     for f in &mut report.findings {
-        let relevant: Vec<&Statement> = statements
+        let relevant: Vec<&VexStatement> = statements
             .iter()
             .filter(|s| about_finding(s, f, &ours))
             .collect();

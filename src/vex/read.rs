@@ -1,4 +1,4 @@
-//! Reading OpenVEX (0.2.0) and CycloneDX VEX (1.4 to 1.6 JSON) into [`Statement`]s.
+//! Reading OpenVEX (0.2.0) and CycloneDX VEX (1.4 to 1.6 JSON) into [`VexStatement`]s.
 //!
 //! Strict where it matters: duplicate keys refused, every statement needs a vulnerability, a
 //! known status and a timestamp (its own or the document's), and an unknown justification is
@@ -9,14 +9,14 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Product, Statement, Status};
+use super::{Product, Status, VexStatement};
 use crate::clock::parse_rfc3339;
 use crate::error::{Error, Result};
 use crate::policy::audit::VEX_JUSTIFICATIONS;
 use crate::sbom::read::{read_limited, MAX_SBOM_BYTES};
 
 /// Every statement of one OpenVEX or CycloneDX VEX document.
-pub fn load(path: &Path) -> Result<Vec<Statement>> {
+pub fn load(path: &Path) -> Result<Vec<VexStatement>> {
     let bytes = read_limited(path, MAX_SBOM_BYTES)?;
     let doc = crate::json::parse(&bytes)
         .map_err(|e| Error::at_line(path, e.line(), format!("not valid JSON: {e}")))?;
@@ -40,7 +40,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-fn openvex(path: &Path, doc: &Value) -> Result<Vec<Statement>> {
+fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
     let author = text(doc, "author").unwrap_or_else(|| "unknown author".into());
     let doc_time = text(doc, "timestamp");
     let list = doc["statements"]
@@ -93,7 +93,7 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<Statement>> {
                 bad("no timestamp (neither the statement's nor the document's)".into())
             })?;
         let timestamp = parse_rfc3339(&when).map_err(|e| bad(format!("timestamp: {e}")))?;
-        out.push(Statement {
+        out.push(VexStatement {
             vulnerability,
             aliases,
             products,
@@ -135,7 +135,7 @@ pub(super) fn cdx_justification(j: &str) -> Option<&'static str> {
     })
 }
 
-fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<Statement>> {
+fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
     let doc_time = text(&doc["metadata"], "timestamp");
     let product = text(&doc["metadata"]["component"], "purl");
     let author = doc["metadata"]["authors"][0]["name"]
@@ -197,7 +197,7 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<Statement>> {
             .flatten()
             .filter_map(|r| text(r, "id"))
             .collect();
-        out.push(Statement {
+        out.push(VexStatement {
             vulnerability,
             aliases,
             // Without a product the statement is about the listed components themselves.

@@ -38,7 +38,7 @@ pub struct BundleArgs {
     #[arg(long)]
     pub insecure_skip_tlog: bool,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
 }
 
 /// The signer policy from the flags.

@@ -19,7 +19,7 @@ pub enum Unlisted {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct ChecksumsArgs {
+pub struct VerifyChecksumsArgs {
     /// The checksum manifest (GNU `sha256sum`, BSD `--tag`, GoReleaser `checksums.txt`, or JSON).
     pub manifest: PathBuf,
     /// Directory holding the artifacts (default: the manifest's directory).
@@ -39,13 +39,13 @@ pub struct ChecksumsArgs {
     #[arg(long, value_enum)]
     pub unlisted: Option<Unlisted>,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
 }
 
-pub fn run(args: ChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
+pub fn run(args: VerifyChecksumsArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let net;

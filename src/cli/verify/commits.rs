@@ -17,7 +17,7 @@ pub struct CommitsArgs {
     #[arg(long, value_name = "A..B")]
     pub range: String,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
 }
 
 pub fn run(args: CommitsArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -21,7 +21,7 @@ use chainwarden::verify::render::{render, VerifyFormat};
 #[derive(Debug, Subcommand)]
 pub enum VerifyCommand {
     /// Check artifacts against a checksum manifest (GNU, BSD tag, GoReleaser or JSON).
-    Checksums(checksums::ChecksumsArgs),
+    Checksums(checksums::VerifyChecksumsArgs),
     /// Compare published artifacts with an independent rebuild.
     Rebuild(rebuild::RebuildArgs),
     /// Verify a Sigstore bundle for an artifact (fully offline).
@@ -36,7 +36,7 @@ pub enum VerifyCommand {
 
 /// `--format` and `--output`, the same for every verification.
 #[derive(Debug, clap::Args)]
-pub struct ReportArgs {
+pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = VerifyFormat::Human)]
     pub format: VerifyFormat,
@@ -50,7 +50,7 @@ pub struct ReportArgs {
 /// code.
 pub(crate) fn finish(
     report: &VerifyReport,
-    out: &ReportArgs,
+    out: &OutputArgs,
     global: &GlobalArgs,
     policy: &chainwarden::policy::Policy,
 ) -> Result<Outcome> {
@@ -58,8 +58,7 @@ pub(crate) fn finish(
     output::emit(&Destination::from_arg(out.output.as_deref()), &text)?;
     let recorder = Recorder::new(global, policy)?;
     if !global.no_record {
-        let scope = super::resolve_scope(global, policy)?;
-        let scope = Scope::new(scope.tenant_id.as_deref(), scope.project_id.as_deref());
+        let scope = Scope::of(&super::resolve_scope(global, policy)?);
         recorder.verify(scope, report)?;
     }
     Ok(report.outcome())

@@ -42,7 +42,7 @@ pub struct ProvenanceArgs {
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
 }
 
 pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -25,7 +25,7 @@ pub struct RebuildArgs {
     #[arg(long, value_name = "DIR", requires = "rebuild")]
     pub source: Option<PathBuf>,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
 }
 
 pub fn run(args: RebuildArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -20,7 +20,7 @@ pub struct ReleaseArgs {
     /// The release directory (artifacts, the checksum manifest, bundles, provenance).
     pub dir: PathBuf,
     #[command(flatten)]
-    pub report: super::ReportArgs,
+    pub report: super::OutputArgs,
     /// With release.require_auditable: the release's Cargo.lock is the one at this tag
     /// (refs/tags/TAG) of --repo.
     #[arg(long, value_name = "TAG", conflicts_with = "lockfile")]
