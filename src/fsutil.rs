@@ -235,9 +235,49 @@ pub fn read_to_string(path: &Path) -> Result<String> {
     read_text(path, InputKind::Other)
 }
 
+/// Keeps the `keep` most recently modified files of `dir` whose name `matches`, and removes
+/// the others: the caches' bound on their own size. Best effort: a failure only leaves a file.
+pub fn keep_newest(dir: &Path, keep: usize, matches: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut found: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(&matches))
+        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
+        .collect();
+    if found.len() <= keep {
+        return;
+    }
+    found.sort();
+    for (_, p) in &found[..found.len() - keep] {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keep_newest_removes_the_oldest_matching_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now();
+        for (i, name) in ["a.json", "b.json", "c.json", "d.json"].iter().enumerate() {
+            let f = std::fs::File::create(dir.path().join(name)).unwrap();
+            let age = std::time::Duration::from_secs(100 * (4 - i as u64));
+            f.set_modified(now - age).unwrap();
+        }
+        std::fs::write(dir.path().join("old.txt"), "not a cache entry").unwrap();
+        keep_newest(dir.path(), 2, |n| n.ends_with(".json"));
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["c.json", "d.json", "old.txt"]);
+    }
 
     #[test]
     fn failed_write_leaves_destination_untouched() {

@@ -388,12 +388,12 @@ pub struct HttpRequest<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     pub sensitive: &'a [&'a str],
     pub body: Option<Vec<u8>>,
-    pub max_bytes: u64,
 }
 
 impl Network {
-    /// Sends one request (no retry) and returns the response whatever its status.
-    pub fn send(&self, req: HttpRequest<'_>) -> Result<HttpResponse> {
+    /// Sends one request (no retry; the request stays the caller's, to send again) and returns
+    /// the response whatever its status, its body read up to `max_bytes`.
+    pub fn send(&self, req: &HttpRequest<'_>, max_bytes: u64) -> Result<HttpResponse> {
         check_url(req.url)?;
         let url = req.url;
         let method = reqwest::Method::from_bytes(req.method.as_bytes())
@@ -405,8 +405,8 @@ impl Network {
             value.set_sensitive(req.sensitive.contains(name));
             builder = builder.header(*name, value);
         }
-        if let Some(body) = req.body {
-            builder = builder.body(body);
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
         }
         let response = builder
             .send()
@@ -423,7 +423,7 @@ impl Network {
             })
             .collect();
         let mut body = Vec::new();
-        read_body(url, response, req.max_bytes, &mut |chunk| {
+        read_body(url, response, max_bytes, &mut |chunk| {
             body.extend_from_slice(chunk);
             Ok(())
         })?;

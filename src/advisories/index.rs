@@ -275,25 +275,9 @@ pub fn write(
 
 /// Keeps the newest indexes in the cache's index directory (one per database directory).
 pub fn prune(index_dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(index_dir) else {
-        return;
-    };
-    let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            name.starts_with("advisories-") && name.ends_with(".json")
-        })
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .collect();
-    if found.len() <= MAX_CACHED_INDEXES {
-        return;
-    }
-    found.sort();
-    for (_, p) in &found[..found.len() - MAX_CACHED_INDEXES] {
-        let _ = std::fs::remove_file(p);
-    }
+    crate::fsutil::keep_newest(index_dir, MAX_CACHED_INDEXES, |name| {
+        name.starts_with("advisories-") && name.ends_with(".json")
+    });
 }
 
 /// Where indexes of unmanaged directories live: `<cache root>/index`.

@@ -25,24 +25,13 @@ pub struct PolicyInForce {
     pub stale_warning_days: u32,
     pub cadence: Cadence,
     pub max_gap_days: u32,
-    pub deadlines: DeadlineTable,
+    pub deadlines: Deadlines,
     pub exceptions: Vec<ExceptionRule>,
     pub report: ReportPolicy,
     /// `[subscription]`, when the policy has one (absent otherwise, so that policies without
     /// it keep their digest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subscription: Option<SubscriptionPolicy>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeadlineTable {
-    pub critical: u32,
-    pub high: u32,
-    pub medium: u32,
-    pub low: u32,
-    pub unscored: u32,
-    pub informational: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +48,6 @@ pub struct ExceptionRule {
 
 impl PolicyInForce {
     pub fn from_policy(p: &Policy) -> PolicyInForce {
-        let d = &p.deadlines;
         let mut exceptions: Vec<ExceptionRule> = p
             .audit
             .ignore
@@ -89,14 +77,7 @@ impl PolicyInForce {
             stale_warning_days: p.audit.stale_warning_days,
             cadence: p.evidence.cadence,
             max_gap_days: p.evidence.max_gap_days,
-            deadlines: DeadlineTable {
-                critical: d.critical,
-                high: d.high,
-                medium: d.medium,
-                low: d.low,
-                unscored: d.unscored,
-                informational: d.informational,
-            },
+            deadlines: p.deadlines.clone(),
             exceptions,
             report: p.report.clone(),
             subscription: p.subscription.is_set().then(|| p.subscription.clone()),
@@ -114,16 +95,7 @@ impl PolicyInForce {
 
     /// Days allowed for a finding of this kind and severity.
     pub fn days_for(&self, kind: FindingKind, severity: Option<Severity>) -> u32 {
-        let t = &self.deadlines;
-        Deadlines {
-            critical: t.critical,
-            high: t.high,
-            medium: t.medium,
-            low: t.low,
-            unscored: t.unscored,
-            informational: t.informational,
-        }
-        .days_for(kind, severity)
+        self.deadlines.days_for(kind, severity)
     }
 
     /// The database age over which a scan is flagged.
@@ -135,4 +107,30 @@ impl PolicyInForce {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recorded form is hashed into every run's chain: the deadlines (the policy's own
+    /// `Deadlines`, serialised) keep the names and order they were recorded with.
+    #[test]
+    fn deadlines_are_recorded_in_their_fixed_form() {
+        let recorded = PolicyInForce::from_policy(&Policy::builtin());
+        let json = recorded.canonical();
+        assert!(
+            json.contains(r#""deadlines":{"critical":7,"high":30,"medium":90,"low":180,"unscored":30,"informational":180}"#),
+            "{json}"
+        );
+        let back: PolicyInForce = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, recorded);
+        assert_eq!(
+            recorded.days_for(FindingKind::Vulnerability, Some(Severity::Critical)),
+            7
+        );
+        assert_eq!(recorded.days_for(FindingKind::Yanked, None), 180);
+        let unknown = json.replace(r#""informational":180"#, r#""informational":180,"extra":1"#);
+        assert!(serde_json::from_str::<PolicyInForce>(&unknown).is_err());
+    }
 }

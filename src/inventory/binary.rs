@@ -212,21 +212,14 @@ impl AuditableBinary {
                 line: 1,
             });
         }
-        Ok(Lockfile {
-            path: self.path.clone(),
-            sha256: self.sha256.clone(),
-            // Not a Cargo.lock: 0 says so in every output.
-            format_version: 0,
+        // Not a Cargo.lock: format 0 says so in every output.
+        Ok(Lockfile::assembled(
+            self.path.clone(),
+            self.sha256.clone(),
+            0,
             packages,
-            model: cargo_lock::Lockfile {
-                version: cargo_lock::ResolveVersion::V2,
-                packages: model,
-                root: None,
-                metadata: Default::default(),
-                patch: Default::default(),
-            },
-            fast_path: false,
-        })
+            model,
+        ))
     }
 
     /// The root package (the binary's own crate).

@@ -182,22 +182,7 @@ fn file_digest(path: &Path) -> Option<String> {
 
 /// Keeps the newest [`MAX_ENTRIES`] entries.
 fn prune(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter_map(|p| Some((p.metadata().ok()?.modified().ok()?, p)))
-        .collect();
-    if files.len() <= MAX_ENTRIES {
-        return;
-    }
-    files.sort();
-    for (_, p) in &files[..files.len() - MAX_ENTRIES] {
-        let _ = std::fs::remove_file(p);
-    }
+    crate::fsutil::keep_newest(dir, MAX_ENTRIES, |name| name.ends_with(".json"));
 }
 
 /// Named inputs besides the lockfile and manifests that change what cargo resolves: the

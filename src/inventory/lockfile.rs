@@ -55,7 +55,51 @@ struct RawPackage {
     source: Option<Spanned<String>>,
 }
 
+/// A package of an [`Lockfile::assembled`] model whose dependency edges are not known (an
+/// SBOM's component list, a recorded inventory).
+pub fn without_edges(
+    name: cargo_lock::Name,
+    version: semver::Version,
+    source: Option<cargo_lock::SourceId>,
+) -> cargo_lock::Package {
+    cargo_lock::Package {
+        name,
+        version,
+        source,
+        checksum: None,
+        dependencies: Vec::new(),
+        replace: None,
+    }
+}
+
 impl Lockfile {
+    /// A lockfile put together from a package list read elsewhere (a binary's embedded list,
+    /// an SBOM, a recorded inventory) rather than parsed from a `Cargo.lock`: `packages` for
+    /// the reports, `model` (the same packages) for RustSec's matching and the graph.
+    pub fn assembled(
+        path: PathBuf,
+        sha256: String,
+        format_version: u32,
+        packages: Vec<LockedPackage>,
+        model: Vec<cargo_lock::Package>,
+    ) -> Lockfile {
+        Lockfile {
+            path,
+            sha256,
+            format_version,
+            packages,
+            model: cargo_lock::Lockfile {
+                // Not read: matching and graphs take the packages only.
+                version: cargo_lock::ResolveVersion::V3,
+                packages: model,
+                root: None,
+                metadata: Default::default(),
+                patch: Default::default(),
+            },
+            fast_path: false,
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Lockfile> {
         let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::Lockfile)?;
         Lockfile::parse(path, &text)

@@ -48,11 +48,7 @@ impl Budget {
 
 /// A request as the sinks describe it.
 pub(super) struct Call<'a> {
-    pub method: &'a str,
-    pub url: &'a str,
-    pub headers: &'a [(&'a str, &'a str)],
-    pub sensitive: &'a [&'a str],
-    pub body: Option<Vec<u8>>,
+    pub request: HttpRequest<'a>,
     /// Whether a transport error (no status) may be retried: not for a POST that creates,
     /// which may have been done before the connection broke.
     pub idempotent: bool,
@@ -65,21 +61,15 @@ pub(super) fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<Ht
     loop {
         attempt += 1;
         budget.attempts.set(budget.attempts.get().saturating_add(1));
-        let result = net.send(HttpRequest {
-            method: call.method,
-            url: call.url,
-            headers: call.headers,
-            sensitive: call.sensitive,
-            body: call.body.clone(),
-            max_bytes: MAX_RESPONSE,
-        });
+        let result = net.send(&call.request, MAX_RESPONSE);
         let (wait, why) = match result {
             Ok(r) if (200..300).contains(&r.status) => return Ok(r),
             Ok(r) => match retry_wait(&r, backoff) {
                 Some(wait) => (wait, format!("HTTP {}", r.status)),
                 None => {
-                    let mut e = NetError::new(call.url, Cause::Status(r.status));
-                    e.help = api_message(&r.body).map(|m| format!("{} refused: {m}", call.method));
+                    let mut e = NetError::new(call.request.url, Cause::Status(r.status));
+                    e.help = api_message(&r.body)
+                        .map(|m| format!("{} refused: {m}", call.request.method));
                     return Err(Error::Network(e));
                 }
             },
@@ -90,8 +80,8 @@ pub(super) fn send(net: &Network, budget: &Budget, call: &Call<'_>) -> Result<Ht
         };
         let give_up = |detail: String| {
             Err(Error::Network(NetError::new(
-                call.url,
-                Cause::Transfer(format!("{} {why} ({detail})", call.method)),
+                call.request.url,
+                Cause::Transfer(format!("{} {why} ({detail})", call.request.method)),
             )))
         };
         if attempt >= MAX_ATTEMPTS {

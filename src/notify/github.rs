@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use super::deliver::{self, Budget, Call};
 use super::{Batch, Delivery, Notice};
 use crate::error::{Error, Result};
-use crate::net::{Cause, NetError, Network};
+use crate::net::{Cause, HttpRequest, NetError, Network};
 
 const MARKER: &str = "<!-- chainwarden:finding=";
 const STATUS: &str = "<!-- chainwarden:status=";
@@ -55,11 +55,13 @@ impl Api<'_> {
             self.net,
             self.budget,
             &Call {
-                method,
-                url: &url,
-                headers: &headers,
-                sensitive: &["authorization"],
-                body: body.map(|b| b.to_string().into_bytes()),
+                request: HttpRequest {
+                    method,
+                    url: &url,
+                    headers: &headers,
+                    sensitive: &["authorization"],
+                    body: body.map(|b| b.to_string().into_bytes()),
+                },
                 idempotent,
             },
         )?;
@@ -223,49 +225,51 @@ fn sync_one(
         if notice.status == "ignored" {
             return Ok(("unchanged", Some(n)));
         }
-        comment(
-            api,
-            n,
-            &format!(
-                "Found again in `{}` at {}: reopening.",
-                clean(&batch.lockfile),
-                batch.time
-            ),
-        )?;
-        let body = issue
-            .body
-            .replace(&status_marker(&issue.status), &status_marker(notice.status));
-        api.call(
-            "PATCH",
-            &format!("/issues/{n}"),
-            Some(json!({"state": "open", "body": body})),
-            true,
-        )?;
+        let why = format!(
+            "Found again in `{}` at {}: reopening.",
+            clean(&batch.lockfile),
+            batch.time
+        );
+        update(api, issue, notice.status, &why, Some("open"))?;
         return Ok(("reopened", Some(n)));
     }
     if issue.status == notice.status {
         return Ok(("unchanged", Some(n)));
     }
-    comment(
-        api,
-        n,
-        &format!(
-            "Status changed from `{}` to `{}` at {}.",
-            clean(&issue.status),
-            notice.status,
-            batch.time
-        ),
-    )?;
+    let why = format!(
+        "Status changed from `{}` to `{}` at {}.",
+        clean(&issue.status),
+        notice.status,
+        batch.time
+    );
+    update(api, issue, notice.status, &why, None)?;
+    Ok(("commented", Some(n)))
+}
+
+/// Says why in a comment, then writes `status` into the issue's status marker (so the change
+/// is said once) and, when given, sets its `state`.
+fn update(
+    api: &Api<'_>,
+    issue: &Issue,
+    status: &str,
+    why: &str,
+    state: Option<&str>,
+) -> Result<()> {
+    comment(api, issue.number, why)?;
     let body = issue
         .body
-        .replace(&status_marker(&issue.status), &status_marker(notice.status));
+        .replace(&status_marker(&issue.status), &status_marker(status));
+    let mut patch = json!({ "body": body });
+    if let Some(state) = state {
+        patch["state"] = json!(state);
+    }
     api.call(
         "PATCH",
-        &format!("/issues/{n}"),
-        Some(json!({"body": body})),
+        &format!("/issues/{}", issue.number),
+        Some(patch),
         true,
     )?;
-    Ok(("commented", Some(n)))
+    Ok(())
 }
 
 fn close(api: &Api<'_>, issue: &Issue, batch: &Batch) -> Result<()> {

@@ -358,17 +358,22 @@ pub fn notify_and_report(
     let deliveries = notify(sinks, batch, format, &net, config);
     for d in &deliveries {
         crate::output::diag(&format!(
-            "notify {} {}: {}{}",
-            d.sink,
-            d.finding,
-            d.outcome,
-            d.external_id
-                .as_deref()
-                .map(|id| format!(" ({id})"))
-                .unwrap_or_default()
+            "notify {}",
+            delivery_line(&d.sink, &d.finding, &d.outcome, d.external_id.as_deref())
         ));
     }
     Ok(deliveries)
+}
+
+/// `SINK FINDING: OUTCOME (ID)`, as stderr and the watch report list a delivery.
+pub fn delivery_line(
+    sink: &str,
+    finding: &str,
+    outcome: &str,
+    external_id: Option<&str>,
+) -> String {
+    let id = external_id.map(|id| format!(" ({id})")).unwrap_or_default();
+    format!("{sink} {finding}: {outcome}{id}")
 }
 
 /// The deliveries as evidence rows (redacted there), at `time`.

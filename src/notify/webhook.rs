@@ -11,7 +11,7 @@ use sha2::Sha256;
 use super::deliver::{self, Budget, Call};
 use super::{Batch, Delivery, NotifyFormat};
 use crate::error::{Error, Result};
-use crate::net::Network;
+use crate::net::{HttpRequest, Network};
 
 /// Bumped on an incompatible change of the JSON payload.
 pub(super) const PAYLOAD_VERSION: u32 = 1;
@@ -49,11 +49,13 @@ pub(super) fn deliver(
         net,
         budget,
         &Call {
-            method: "POST",
-            url,
-            headers: &headers,
-            sensitive: &[],
-            body: Some(body.into_bytes()),
+            request: HttpRequest {
+                method: "POST",
+                url,
+                headers: &headers,
+                sensitive: &[],
+                body: Some(body.into_bytes()),
+            },
             idempotent: false,
         },
     )

@@ -1,13 +1,16 @@
 //! `[deadlines]`: days allowed to fix a finding, by severity. The quarterly report measures
 //! time to fix against these.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::Problems;
 use crate::finding::{FindingKind, Severity};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Also the `deadlines` of the recorded policy in force (`evidence::PolicyInForce`): the field
+/// names and their order are its JSON, and so part of every recorded policy's digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Deadlines {
     pub critical: u32,
     pub high: u32,

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::purl::{parse_cargo, CRATES_IO_SOURCE};
 use crate::error::{Error, Result};
-use crate::inventory::lockfile::{LockedPackage, Lockfile};
+use crate::inventory::lockfile::{without_edges, LockedPackage, Lockfile};
 
 /// SBOMs of the largest Rust workspaces are a few MiB.
 pub const MAX_SBOM_BYTES: u64 = 64 * 1024 * 1024;
@@ -89,14 +89,7 @@ pub fn load(path: &Path) -> Result<Lockfile> {
             is_crates_io: parsed.crates_io,
             line: 1,
         });
-        model.push(cargo_lock::Package {
-            name,
-            version,
-            source,
-            checksum: None,
-            dependencies: Vec::new(),
-            replace: None,
-        });
+        model.push(without_edges(name, version, source));
     }
     if packages.is_empty() {
         return Err(Error::input(
@@ -104,21 +97,14 @@ pub fn load(path: &Path) -> Result<Lockfile> {
             "no pkg:cargo component: nothing to audit (is it an SBOM of a Rust project?)",
         ));
     }
-    Ok(Lockfile {
-        path: path.to_path_buf(),
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        // Not a Cargo.lock: 0 says so in every output.
-        format_version: 0,
+    // Not a Cargo.lock: format 0 says so in every output.
+    Ok(Lockfile::assembled(
+        path.to_path_buf(),
+        hex::encode(Sha256::digest(&bytes)),
+        0,
         packages,
-        model: cargo_lock::Lockfile {
-            version: cargo_lock::ResolveVersion::V2,
-            packages: model,
-            root: None,
-            metadata: Default::default(),
-            patch: Default::default(),
-        },
-        fast_path: false,
-    })
+        model,
+    ))
 }
 
 /// (JSON path, purl) of every component, nested ones included (bounded depth).

@@ -23,7 +23,7 @@ use crate::clock::{format_rfc3339, Clock};
 use crate::error::{Error, Result};
 use crate::evidence::subscription::LatestInventory;
 use crate::evidence::{verify_scope, PolicyInForce, Store, VerifiedRun};
-use crate::inventory::lockfile::LockedPackage;
+use crate::inventory::lockfile::{without_edges, LockedPackage};
 use crate::inventory::{Lockfile, ProjectPaths};
 
 /// One scope, evaluated: the watch's audit report (findings marked new or existing) and what
@@ -212,34 +212,19 @@ fn lockfile_of(
             is_crates_io: source.as_ref().is_some_and(|s| s.is_default_registry()),
             line: 1,
         });
-        model.push(cargo_lock::Package {
-            name,
-            version,
-            source,
-            checksum: None,
-            dependencies: Vec::new(),
-            replace: None,
-        });
+        model.push(without_edges(name, version, source));
     }
-    Ok(Lockfile {
-        path: PathBuf::from(
-            latest
-                .lockfile_path
-                .clone()
-                .unwrap_or_else(|| "Cargo.lock".into()),
-        ),
-        sha256: audited.lockfile.sha256.clone(),
-        format_version: audited.lockfile.format_version,
-        packages: locked,
-        model: cargo_lock::Lockfile {
-            version: cargo_lock::ResolveVersion::V3,
-            packages: model,
-            root: None,
-            metadata: Default::default(),
-            patch: Default::default(),
-        },
-        fast_path: false,
-    })
+    let path = latest
+        .lockfile_path
+        .clone()
+        .unwrap_or_else(|| "Cargo.lock".into());
+    Ok(Lockfile::assembled(
+        PathBuf::from(path),
+        audited.lockfile.sha256.clone(),
+        audited.lockfile.format_version,
+        locked,
+        model,
+    ))
 }
 
 /// A new finding, as the watch output lists it.

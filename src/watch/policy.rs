@@ -4,7 +4,7 @@
 use crate::audit::model::{FindingKind, Severity};
 use crate::clock::parse_date;
 use crate::evidence::PolicyInForce;
-use crate::policy::{Deadlines, Ignore, Policy};
+use crate::policy::{Ignore, Policy};
 
 /// A [`Policy`] holding what [`PolicyInForce`] records (kinds, threshold, database age,
 /// deadlines, exceptions, cadence, report roles); the rest is the built-in default. The yanked
@@ -24,15 +24,7 @@ pub fn from_record(p: &PolicyInForce) -> Result<Policy, String> {
     policy.audit.max_database_age_days = p.max_database_age_days;
     policy.audit.stale_warning_days = p.stale_warning_days;
     policy.audit.check_yanked = false;
-    let d = &p.deadlines;
-    policy.deadlines = Deadlines {
-        critical: d.critical,
-        high: d.high,
-        medium: d.medium,
-        low: d.low,
-        unscored: d.unscored,
-        informational: d.informational,
-    };
+    policy.deadlines = p.deadlines.clone();
     policy.audit.ignore = p
         .exceptions
         .iter()

@@ -61,17 +61,13 @@ pub fn human(r: &WatchReport) -> String {
     if !r.deliveries.is_empty() {
         out.push_str("\nnotifications:\n");
         for d in &r.deliveries {
-            out.push_str(&format!(
-                "  {} {} {}: {}{}\n",
-                d.scope,
-                d.sink,
-                d.finding,
-                d.outcome,
-                d.external_id
-                    .as_deref()
-                    .map(|id| format!(" ({id})"))
-                    .unwrap_or_default()
-            ));
+            let line = crate::notify::delivery_line(
+                &d.sink,
+                &d.finding,
+                &d.outcome,
+                d.external_id.as_deref(),
+            );
+            out.push_str(&format!("  {} {line}\n", d.scope));
         }
     }
     out

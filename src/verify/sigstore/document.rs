@@ -16,21 +16,12 @@ use serde_json::Value;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{Bundle, SignatureContent};
 
-/// SHA-256 of everything `reader` yields, in fixed-size chunks (bounded memory).
+/// SHA-256 of everything `reader` yields, in fixed-size chunks (bounded memory): the one
+/// streaming hasher of [`crate::verify::checksums::hash`].
 pub fn sha256_reader(reader: &mut impl Read) -> std::io::Result<String> {
-    use sha2::{Digest, Sha256};
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    use crate::verify::checksums::hash::hash_reader;
+    use crate::verify::checksums::manifest::Algorithm;
+    hash_reader(reader, Algorithm::Sha256, &|_| {}).map(|d| d.hex)
 }
 
 /// Parses one bundle document. `Err` is a message for a failed check (the bundle is bad), not
