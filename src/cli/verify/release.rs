@@ -11,7 +11,7 @@ use chainwarden::error::{Error, Result};
 use chainwarden::exit::Outcome;
 use chainwarden::inventory::{Lockfile, ProjectPaths};
 use chainwarden::net::Network;
-use chainwarden::policy::Policy;
+use chainwarden::policy::ReleasePolicy;
 use chainwarden::verify::auditable::{lockfile_at_tag, AuditableRequest};
 use chainwarden::verify::release::verify_release;
 
@@ -44,7 +44,7 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let policy = global.policy()?;
     let time = format_rfc3339(clock.now());
-    let report = match release_lockfile(&args, &policy)? {
+    let report = match release_lockfile(&args, &policy.release)? {
         None => verify_release(&args.dir, &policy.release, &policy.checksums, time, None)?,
         Some((lockfile, origin)) => {
             let (db_dir, _) = match &args.db {
@@ -100,8 +100,11 @@ pub fn run(args: ReleaseArgs, global: &GlobalArgs) -> Result<Outcome> {
 /// The release's `Cargo.lock` and where it came from, when the policy requires auditable
 /// binaries; `--tag`/`--lockfile` without that requirement are refused (they would check
 /// nothing).
-fn release_lockfile(args: &ReleaseArgs, policy: &Policy) -> Result<Option<(Lockfile, String)>> {
-    if !policy.release.require_auditable {
+fn release_lockfile(
+    args: &ReleaseArgs,
+    release: &ReleasePolicy,
+) -> Result<Option<(Lockfile, String)>> {
+    if !release.require_auditable {
         if args.tag.is_some() || args.lockfile.is_some() {
             return Err(Error::usage(
                 "--tag/--lockfile are for release.require_auditable = true, which the policy does not set".into(),
