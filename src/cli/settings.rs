@@ -15,6 +15,7 @@
 //! (`evidence::pg::target`); redaction reads the whole environment to mask its secrets; the
 //! graph cache hashes cargo's own environment into its key; git calls scrub `GIT_*`.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -41,7 +42,7 @@ pub struct EnvArgs {
         env = "CHAINWARDEN_CACHE_DIR",
         hide_env_values = true
     )]
-    cache_root: Option<String>,
+    cache_root: Option<OsString>,
     /// Advisory database archive URL (default: the public RustSec advisory database).
     #[arg(
         long,
@@ -127,7 +128,7 @@ pub struct EnvArgs {
         env = "CARGO",
         hide_env_values = true
     )]
-    cargo: Option<String>,
+    cargo: Option<OsString>,
     /// The GitHub Actions event of the run (the default trigger).
     #[arg(
         long,
@@ -151,6 +152,11 @@ pub struct EnvArgs {
 /// A set, non-empty value.
 fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
+}
+
+/// A set, non-empty path (any bytes: paths need not be UTF-8).
+fn given_path(value: &Option<OsString>) -> Option<PathBuf> {
+    value.as_ref().filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 /// A number of seconds in (0, one day].
@@ -181,9 +187,7 @@ impl EnvArgs {
     /// Where caches live: `CHAINWARDEN_CACHE_DIR`, else chainwarden in the user's cache
     /// directory (`None` when there is neither).
     pub fn cache_root(&self) -> Option<PathBuf> {
-        given(&self.cache_root)
-            .map(PathBuf::from)
-            .or_else(default_cache_root)
+        given_path(&self.cache_root).or_else(default_cache_root)
     }
 
     pub fn net_config(&self) -> Result<NetConfig> {
@@ -232,7 +236,7 @@ impl EnvArgs {
 
     /// The cargo to run (`None`: cargo in `PATH`).
     pub fn cargo(&self) -> Option<PathBuf> {
-        given(&self.cargo).map(PathBuf::from)
+        given_path(&self.cargo)
     }
 
     /// The CI's event, when the run is in GitHub Actions or GitLab CI.
