@@ -265,3 +265,51 @@ fn rule_ids_survive_redaction_in_json_and_sarif() {
         assert!(!sarif.contains(secret.as_str()) && !json.contains(secret.as_str()));
     }
 }
+
+/// Issue 17: `allow_paths` globs are compiled once with globset when the policy is validated.
+/// A glob that does not compile stops the scan with exit 2 at its file, line and key (before,
+/// it silently matched nothing, so a typo'd allowlist looked like a working one), and the
+/// globset syntax (alternatives, classes) holds end to end.
+#[test]
+fn allow_paths_globs_are_validated_at_their_position_and_applied() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("tree");
+    std::fs::create_dir_all(d.join("certs/dev")).unwrap();
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::write(d.join("certs/dev/a.yml"), format!("token: {}\n", p.github)).unwrap();
+    std::fs::write(d.join("src/b.py"), format!("KEY_ID = \"{}\"\n", p.aws)).unwrap();
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "schema_version = 1\n[secrets]\nallow_paths = [\n  \"certs/**\",\n  \"src/[b-a].py\",\n]\n",
+    )
+    .unwrap();
+    let (code, out) = scan(&d, &["--policy", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let expected = format!(
+        "{}:5:3: secrets.allow_paths[1]: `src/[b-a].py` is not a valid glob",
+        bad.display()
+    );
+    assert!(out.contains(&expected), "{out}");
+    assert!(!out.contains("finding"), "nothing is reported: {out}");
+
+    let good = tmp.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[secrets]\nallow_paths = [\"{certs,keys}/**/*.yml\"]\n",
+    )
+    .unwrap();
+    let (code, json) = scan(
+        &d,
+        &["--format", "json", "--policy", good.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{json}");
+    let left: Vec<String> = rules(&json).into_iter().map(|r| r.1).collect();
+    assert_eq!(left, ["src/b.py"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["allowlisted"],
+        1
+    );
+}
