@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::rules::{self, entropy, is_placeholder, Rule};
 use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::policy::SecretsPolicy;
 
 /// Files larger than this are not scanned (build outputs, data sets).
@@ -168,27 +168,25 @@ fn list_files(root: &Path) -> Result<Vec<String>> {
         files.dedup();
         return Ok(files);
     }
-    let mut files = Vec::new();
-    let mut stack = vec![std::path::PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let abs = root.join(&rel);
-        for entry in std::fs::read_dir(&abs).map_err(|e| Error::io(&abs, e))? {
-            let entry = entry.map_err(|e| Error::io(&abs, e))?;
-            let name = entry.file_name();
-            if name == ".git" || name == "target" || name == "node_modules" {
-                continue;
-            }
-            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-            let child = rel.join(&name);
-            if kind.is_dir() {
-                stack.push(child);
-            } else if kind.is_file() {
-                files.push(child.to_string_lossy().into_owned());
-            }
-        }
+    // Not a checkout: every regular file but build output and vendored packages. Links and
+    // FIFOs are not read (a FIFO would block; a link may lead anywhere).
+    crate::fsutil::walk::Walk::new(root)
+        .skip_dirs(&[".git", "target", "node_modules"])
+        .files()
+}
+
+/// A listed file's bytes, if it is a regular file (after links, checked on the open
+/// descriptor, so a FIFO git lists as a link's target cannot block us) of at most
+/// [`MAX_FILE_BYTES`].
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = crate::fsutil::open_regular(path).ok()?;
+    if file.metadata().ok()?.len() > MAX_FILE_BYTES {
+        return None;
     }
-    files.sort();
-    Ok(files)
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes)
 }
 
 fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<SecretFinding>, usize) {
@@ -214,13 +212,7 @@ pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Resu
             if is_dotenv(rel) {
                 out.push(dotenv_finding(rel, None));
             }
-            let Ok(meta) = std::fs::metadata(&abs) else {
-                return out;
-            };
-            if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-                return out;
-            }
-            let Ok(bytes) = std::fs::read(&abs) else {
+            let Some(bytes) = read_small(&abs) else {
                 return out;
             };
             if bytes[..bytes.len().min(8192)].contains(&0) {
