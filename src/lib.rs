@@ -34,6 +34,7 @@ pub mod policy;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod sarif;
 pub mod sbom;
 pub mod secrets;
 pub mod verify;

@@ -44,10 +44,12 @@ pub struct SecretsReport {
 pub mod render {
     use std::fmt::Write;
 
-    use serde_json::json;
-
     use super::SecretsReport;
     use crate::output::style::{paint, BOLD, DIM, ERROR, OK};
+    use crate::sarif::{
+        self, Driver, Fingerprints, Level, Location, Message, Rule, RuleProperties, Run,
+        SarifResult, Tool,
+    };
 
     #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
     pub enum SecretsFormat {
@@ -96,27 +98,85 @@ pub mod render {
                 );
                 o
             }
-            SecretsFormat::Sarif => {
-                let rules: Vec<serde_json::Value> = crate::secrets::rules::scanned()
-                    .map(|rule| json!({"id": format!("secrets:{}", rule.id), "shortDescription": {"text": rule.description}, "properties": {"security-severity": "8.0", "tags": ["security", "secret"]}}))
-                    .collect();
-                let results: Vec<serde_json::Value> = r
-                    .findings
-                    .iter()
-                    .map(|f| {
-                        json!({
-                            "ruleId": f.code,
-                            "level": "error",
-                            "message": {"text": format!("{} ({}): {}", f.rule, f.commit.as_deref().unwrap_or("working tree"), f.preview)},
-                            "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": f.line, "startColumn": f.column}}}],
-                            "partialFingerprints": {"chainwarden/v1": f.fingerprint},
-                        })
-                    })
-                    .collect();
-                let doc = json!({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-                    "runs": [{"tool": {"driver": {"name": "chainwarden", "version": env!("CARGO_PKG_VERSION"), "rules": rules}}, "results": results}]});
-                serde_json::to_string_pretty(&doc).expect("serialises") + "\n"
-            }
+            SecretsFormat::Sarif => sarif(r),
         }
+    }
+
+    /// Every rule the scanner has, then the file rules (`dotenv-file`), so each result's
+    /// `ruleIndex` points at its rule.
+    fn rules() -> Vec<(String, String)> {
+        crate::secrets::rules::scanned()
+            .map(|rule| (rule.id.to_string(), rule.description.to_string()))
+            .chain(crate::secrets::rules::EXTRA_IDS.iter().map(|id| {
+                let what = match *id {
+                    "dotenv-file" => "A committed .env file (commit .env.example instead)",
+                    other => other,
+                };
+                (id.to_string(), what.to_string())
+            }))
+            .collect()
+    }
+
+    fn sarif(r: &SecretsReport) -> String {
+        let mut rules = rules();
+        let mut results = Vec::with_capacity(r.findings.len());
+        for f in &r.findings {
+            // A finding of a rule the table lacks still points at a rule of its own.
+            let rule_index = match rules.iter().position(|(id, _)| *id == f.rule) {
+                Some(i) => i,
+                None => {
+                    rules.push((f.rule.clone(), f.rule.clone()));
+                    rules.len() - 1
+                }
+            };
+            results.push(SarifResult {
+                rule_id: f.code.clone(),
+                rule_index,
+                level: Level::Error,
+                message: Message::new(format!(
+                    "{} ({}): {}",
+                    f.rule,
+                    f.commit.as_deref().unwrap_or("working tree"),
+                    f.preview
+                )),
+                locations: vec![Location::in_source(&f.path, f.line, Some(f.column))],
+                partial_fingerprints: Fingerprints {
+                    v1: f.fingerprint.clone(),
+                },
+                properties: None,
+                baseline_state: None,
+                suppressions: Vec::new(),
+            });
+        }
+        let rules = rules
+            .into_iter()
+            .map(|(id, description)| Rule {
+                id: format!("secrets:{id}"),
+                name: None,
+                short_description: Message::new(description),
+                full_description: None,
+                help_uri: None,
+                help: None,
+                properties: RuleProperties {
+                    tags: vec!["security".into(), "secret".into()],
+                    code: None,
+                    security_severity: Some("8.0".into()),
+                },
+            })
+            .collect();
+        sarif::Log::new(vec![Run {
+            tool: Tool {
+                driver: Driver {
+                    name: "chainwarden",
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    semantic_version: None,
+                    information_uri: None,
+                    rules,
+                },
+            },
+            automation_details: None,
+            results,
+        }])
+        .to_json()
     }
 }

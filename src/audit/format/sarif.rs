@@ -3,107 +3,122 @@
 //! `partialFingerprints` entry from the finding code, package id and advisory id so alerts do
 //! not churn between runs.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::baseline::BaselineState;
 use crate::audit::model::{AuditReport, Finding, FindingStatus};
+use crate::sarif::{
+    self, AutomationDetails, Driver, Fingerprints, Level, Location, LogicalLocation, Message,
+    MultiformatMessage, Rule, RuleProperties, Run, SarifResult, Suppression, SuppressionKind, Tool,
+};
 
 pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
-    let groups = super::grouped(report);
-    let mut rules: Vec<Value> = Vec::new();
+    let mut rules: Vec<Rule> = Vec::new();
     let mut rule_index = std::collections::BTreeMap::new();
-    for g in &groups {
+    for g in super::grouped(report) {
         let f = g[0];
         let id = rule_id(f);
         if rule_index.contains_key(&id) {
             continue;
         }
         rule_index.insert(id.clone(), rules.len());
-        let mut properties = json!({
-            "tags": ["security", "supply-chain", f.kind.as_str()],
-            "code": f.code,
-        });
-        if let Some(score) = f.cvss_score {
-            properties["security-severity"] = json!(format!("{score:.1}"));
-        }
-        rules.push(json!({
-            "id": id,
-            "name": f.code,
-            "shortDescription": { "text": format!("{}: {}", id, f.title) },
-            "fullDescription": { "text": f.title },
-            "helpUri": f.url,
-            "help": { "text": help_text(f), "markdown": help_text(f) },
-            "properties": properties,
-        }));
+        rules.push(rule(&id, f));
     }
-    let results: Vec<Value> = report
+    let results = report
         .findings
         .iter()
-        .map(|f| {
-            let id = rule_id(f);
-            let level = if f.fails_policy {
-                "error"
-            } else if f.status == FindingStatus::Ignored {
-                "note"
-            } else {
-                "warning"
-            };
-            let mut result = json!({
-                "ruleId": id,
-                "ruleIndex": rule_index[&id],
-                "level": level,
-                "message": { "text": message(f) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": lockfile_uri, "uriBaseId": "%SRCROOT%" },
-                        "region": { "startLine": f.lockfile_line.unwrap_or(1) }
-                    },
-                    "logicalLocations": [{ "name": format!("{} {}", f.package, f.version), "kind": "package" }]
-                }],
-                "partialFingerprints": { "chainwarden/v1": fingerprint(f) },
-                "properties": {
-                    "code": f.code,
-                    "package": f.package,
-                    "version": f.version,
-                    "status": f.status,
-                    "paths_total": f.paths_total,
-                },
-            });
-            if let Some(state) = f.baseline_state {
-                // SARIF 2.1.0 §3.27.24: `new` or `unchanged` against the baseline run.
-                result["baselineState"] = json!(match state {
-                    BaselineState::New => "new",
-                    BaselineState::Existing => "unchanged",
-                });
-            }
-            if f.status == FindingStatus::Ignored {
-                result["suppressions"] = json!([{
-                    "kind": "external",
-                    "justification": f.ignore.as_ref().map(|i| format!("{} (approved by {}, until {})", i.reason, i.approved_by, i.expires)),
-                }]);
-            }
-            result
-        })
+        .map(|f| result(f, rule_index[&rule_id(f)], lockfile_uri))
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "chainwarden",
-                "version": report.tool_version,
-                "semanticVersion": report.tool_version,
-                "informationUri": "https://github.com/chainwarden/chainwarden",
-                "rules": rules,
-            }},
-            "automationDetails": { "id": "chainwarden/audit/" },
-            "results": results,
-        }]
+    sarif::Log::new(vec![Run {
+        tool: Tool {
+            driver: Driver {
+                name: "chainwarden",
+                version: report.tool_version.clone(),
+                semantic_version: Some(report.tool_version.clone()),
+                information_uri: Some("https://github.com/chainwarden/chainwarden"),
+                rules,
+            },
+        },
+        automation_details: Some(AutomationDetails {
+            id: "chainwarden/audit/".into(),
+        }),
+        results,
+    }])
+    .to_json()
+}
+
+/// One rule per advisory: an alert's title is the advisory's.
+fn rule(id: &str, f: &Finding) -> Rule {
+    Rule {
+        id: id.to_string(),
+        name: Some(f.code.clone()),
+        short_description: Message::new(format!("{}: {}", id, f.title)),
+        full_description: Some(Message::new(f.title.clone())),
+        help_uri: f.url.clone(),
+        help: Some(MultiformatMessage {
+            text: help_text(f),
+            markdown: help_text(f),
+        }),
+        properties: RuleProperties {
+            tags: vec![
+                "security".into(),
+                "supply-chain".into(),
+                f.kind.as_str().into(),
+            ],
+            code: Some(f.code.clone()),
+            security_severity: f.cvss_score.map(|score| format!("{score:.1}")),
+        },
+    }
+}
+
+fn result(f: &Finding, rule_index: usize, lockfile_uri: &str) -> SarifResult {
+    let level = if f.fails_policy {
+        Level::Error
+    } else if f.status == FindingStatus::Ignored {
+        Level::Note
+    } else {
+        Level::Warning
+    };
+    let mut location = Location::in_source(lockfile_uri, f.lockfile_line.unwrap_or(1), None);
+    location.logical_locations.push(LogicalLocation {
+        name: format!("{} {}", f.package, f.version),
+        kind: "package".into(),
     });
-    let mut s = serde_json::to_string_pretty(&doc).expect("SARIF serialises");
-    s.push('\n');
-    s
+    let properties = json!({
+        "code": f.code,
+        "package": f.package,
+        "version": f.version,
+        "status": f.status,
+        "paths_total": f.paths_total,
+    });
+    let suppressions = match (&f.status, &f.ignore) {
+        (FindingStatus::Ignored, ignore) => vec![Suppression {
+            kind: SuppressionKind::External,
+            justification: ignore.as_ref().map(|i| {
+                format!(
+                    "{} (approved by {}, until {})",
+                    i.reason, i.approved_by, i.expires
+                )
+            }),
+        }],
+        _ => Vec::new(),
+    };
+    SarifResult {
+        rule_id: rule_id(f),
+        rule_index,
+        level,
+        message: Message::new(message(f)),
+        locations: vec![location],
+        partial_fingerprints: Fingerprints { v1: fingerprint(f) },
+        properties: properties.as_object().cloned(),
+        // SARIF 2.1.0 §3.27.24: `new` or `unchanged` against the baseline run.
+        baseline_state: f.baseline_state.map(|state| match state {
+            BaselineState::New => sarif::BaselineState::New,
+            BaselineState::Existing => sarif::BaselineState::Unchanged,
+        }),
+        suppressions,
+    }
 }
 
 fn rule_id(f: &Finding) -> String {
