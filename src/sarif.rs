@@ -35,9 +35,7 @@ impl Log {
 
     /// Pretty JSON with a final newline, as every document we print.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("SARIF serialises");
-        s.push('\n');
-        s
+        crate::json::document(self)
     }
 }
 

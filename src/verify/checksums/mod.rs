@@ -417,10 +417,9 @@ pub fn write_manifest(
                 d.map(|d| serde_json::json!({"name": name, "sha256": d.hex, "size": d.size}))
             })
             .collect::<Result<_>>()?;
-        out = serde_json::to_string_pretty(&serde_json::json!({ "artifacts": artifacts }))
-            .expect("serialises");
-        out.push('\n');
-        return Ok(out);
+        return Ok(crate::json::document(
+            &serde_json::json!({ "artifacts": artifacts }),
+        ));
     }
     for (name, d) in files.iter().zip(digests) {
         let d = d?;

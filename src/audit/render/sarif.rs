@@ -13,7 +13,12 @@ use crate::sarif::{
     MultiformatMessage, Rule, RuleProperties, Run, SarifResult, Suppression, SuppressionKind, Tool,
 };
 
-pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
+pub(super) fn render(report: &AuditReport, lockfile_uri: &str) -> String {
+    log(report, lockfile_uri).to_json()
+}
+
+/// The SARIF log of one report (several reports' runs make one log: `audit --binary`).
+pub fn log(report: &AuditReport, lockfile_uri: &str) -> sarif::Log {
     let mut rules: Vec<Rule> = Vec::new();
     let mut rule_index = std::collections::BTreeMap::new();
     for g in super::grouped(report) {
@@ -45,7 +50,6 @@ pub fn sarif(report: &AuditReport, lockfile_uri: &str) -> String {
         }),
         results,
     }])
-    .to_json()
 }
 
 /// One rule per advisory: an alert's title is the advisory's.

@@ -17,7 +17,7 @@ pub(super) const WIDTH: usize = 100;
 /// Indentation of a field's value (`  severity: `).
 const FIELD_INDENT: usize = 12;
 
-pub fn human(report: &AuditReport) -> String {
+pub(super) fn render(report: &AuditReport) -> String {
     let mut out = String::new();
     header(&mut out, report);
     if !report.findings.is_empty() {

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use crate::audit::model::{AuditReport, FindingStatus, PolicyVerdict};
 use crate::markdown::cell;
 
-pub fn markdown(report: &AuditReport) -> String {
+pub(super) fn render(report: &AuditReport) -> String {
     let mut out = String::new();
     let s = &report.summary;
     let verdict = match report.verdict {

@@ -1,8 +1,9 @@
-//! The human rendering of a [`WatchReport`] (JSON is its serialisation).
+//! The human rendering of a [`WatchReport`]: per scope its new and fixed findings, then the
+//! scopes not evaluated and the notifications sent.
 
-use super::WatchReport;
+use crate::watch::WatchReport;
 
-pub fn human(r: &WatchReport) -> String {
+pub(super) fn render(r: &WatchReport) -> String {
     let mut out = format!(
         "watch at {}: advisory database {} ({} advisories), {} scope(s)\n",
         r.time,
