@@ -188,3 +188,95 @@ fn fingerprint(f: &Finding) -> String {
     }
     hex::encode(&h.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::model::IgnoreInfo;
+    use crate::finding::FindingKind;
+
+    fn finding() -> Finding {
+        let mut f = Finding::new(
+            FindingKind::Vulnerability,
+            "RUSTSEC-2021-0003",
+            "smallvec",
+            "1.6.0",
+        );
+        f.title = "Buffer overflow in SmallVec::insert_many".into();
+        f.lockfile_line = Some(120);
+        f.paths = vec![vec!["app 0.1.0".into(), "smallvec 1.6.0".into()]];
+        f.paths_total = 1;
+        f
+    }
+
+    #[test]
+    fn the_fingerprint_names_the_finding_not_where_it_is() {
+        let a = finding();
+        let mut moved = finding();
+        moved.lockfile_line = Some(7);
+        moved.paths = vec![vec!["other 1.0.0".into(), "smallvec 1.6.0".into()]];
+        moved.paths_total = 3;
+        let fa = result(&a, 0, "Cargo.lock").partial_fingerprints;
+        assert_eq!(fa, result(&moved, 0, "sub/Cargo.lock").partial_fingerprints);
+        assert_eq!(fa.v1.len(), 32);
+        let mut other_version = finding();
+        other_version.version = "1.6.1".into();
+        assert_ne!(
+            fa,
+            result(&other_version, 0, "Cargo.lock").partial_fingerprints
+        );
+    }
+
+    #[test]
+    fn levels_suppressions_and_baseline_states_follow_the_finding() {
+        let mut f = finding();
+        f.fails_policy = true;
+        f.baseline_state = Some(BaselineState::Existing);
+        let r = result(&f, 2, "Cargo.lock");
+        assert_eq!(r.level, Level::Error);
+        assert_eq!(r.rule_index, 2);
+        assert_eq!(r.baseline_state, Some(sarif::BaselineState::Unchanged));
+        assert!(r.suppressions.is_empty());
+        let region = &r.locations[0].physical_location.region;
+        assert_eq!(region.start_line, 120);
+
+        f.fails_policy = false;
+        f.status = FindingStatus::Ignored;
+        f.ignore = Some(IgnoreInfo {
+            reason: "not reachable".into(),
+            approved_by: "sec@example.org".into(),
+            expires: "2027-01-31".into(),
+        });
+        f.baseline_state = Some(BaselineState::New);
+        let r = result(&f, 0, "Cargo.lock");
+        assert_eq!(r.level, Level::Note);
+        assert_eq!(r.baseline_state, Some(sarif::BaselineState::New));
+        assert_eq!(
+            r.suppressions[0].justification.as_deref(),
+            Some("not reachable (approved by sec@example.org, until 2027-01-31)")
+        );
+
+        f.status = FindingStatus::Open;
+        f.lockfile_line = None;
+        let r = result(&f, 0, "Cargo.lock");
+        assert_eq!(r.level, Level::Warning);
+        assert_eq!(r.locations[0].physical_location.region.start_line, 1);
+    }
+
+    #[test]
+    fn a_rule_without_url_or_score_leaves_them_out() {
+        let f = finding();
+        let value = serde_json::to_value(rule("RUSTSEC-2021-0003", &f)).unwrap();
+        assert!(value.get("helpUri").is_none(), "{value}");
+        assert!(value["properties"].get("security-severity").is_none());
+        let mut scored = finding();
+        scored.cvss_score = Some(9.8);
+        scored.url = Some("https://rustsec.org/advisories/RUSTSEC-2021-0003".into());
+        let value = serde_json::to_value(rule("RUSTSEC-2021-0003", &scored)).unwrap();
+        assert_eq!(value["properties"]["security-severity"], "9.8");
+        assert_eq!(
+            value["helpUri"],
+            "https://rustsec.org/advisories/RUSTSEC-2021-0003"
+        );
+    }
+}

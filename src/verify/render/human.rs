@@ -61,3 +61,75 @@ pub(super) fn render(report: &VerifyReport) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::model::{Check, Code, SubjectResult};
+
+    fn plain(report: &VerifyReport) -> String {
+        anstream::adapter::strip_str(&render(report)).to_string()
+    }
+
+    fn report(subjects: Vec<SubjectResult>, notes: Vec<String>) -> VerifyReport {
+        VerifyReport::new("checksums", "2026-11-25T12:00:00Z".into(), subjects, notes)
+    }
+
+    #[test]
+    fn many_subjects_show_only_what_is_not_verified() {
+        let ok = SubjectResult::new(
+            "a.tar.gz",
+            None,
+            vec![Check::new(
+                Code::Digest,
+                Verdict::Verified,
+                "sha256 matches",
+            )],
+        );
+        let bad = SubjectResult::new(
+            "b.bin",
+            None,
+            vec![
+                Check::new(Code::DigestMismatch, Verdict::Failed, "does not match")
+                    .detail("expected", "aa")
+                    .detail("actual", "bb"),
+            ],
+        );
+        let unknown = SubjectResult::new(
+            "docs",
+            None,
+            vec![Check::new(
+                Code::Unreadable,
+                Verdict::Unverifiable,
+                "not a regular file",
+            )],
+        );
+        let text = plain(&report(vec![ok, bad, unknown], vec!["one note".into()]));
+        assert_eq!(
+            text,
+            "verified a.tar.gz\n\
+             FAILED b.bin\n  fail does not match [verify:digest-mismatch]\n      actual: bb\n      expected: aa\n\
+             unverifiable docs\n  ? not a regular file [verify:unreadable]\n\
+             note: one note\n\
+             FAILED: 1 verified, 1 failed, 1 unverifiable\n"
+        );
+    }
+
+    #[test]
+    fn one_subject_shows_every_check() {
+        let ok = SubjectResult::new(
+            "a.tar.gz",
+            None,
+            vec![Check::new(
+                Code::Digest,
+                Verdict::Verified,
+                "sha256 matches",
+            )],
+        );
+        let text = plain(&report(vec![ok], Vec::new()));
+        assert_eq!(
+            text,
+            "verified a.tar.gz\n  ok sha256 matches [verify:digest]\nverified: 1 verified, 0 failed, 0 unverifiable\n"
+        );
+    }
+}

@@ -43,3 +43,41 @@ pub(super) fn render(report: &VerifyReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::model::{Check, Code, SubjectResult, Verdict};
+
+    #[test]
+    fn one_row_per_check_with_every_cell_escaped() {
+        let subject = SubjectResult::new(
+            "a|b.txt",
+            None,
+            vec![
+                Check::new(Code::Digest, Verdict::Verified, "sha256 matches"),
+                Check::new(Code::Missing, Verdict::Failed, "line one\n| forged | row |"),
+            ],
+        );
+        let report = VerifyReport::new(
+            "checksums",
+            "2026-11-25T12:00:00Z".into(),
+            vec![subject],
+            vec!["a note | with a pipe".into()],
+        );
+        let md = render(&report);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+        assert_eq!(rows.len(), 2, "{md}");
+        for row in &rows {
+            // Five cells: six unescaped pipes, whatever the subject and message hold.
+            let unescaped = row
+                .match_indices('|')
+                .filter(|(i, _)| !row.as_bytes()[..*i].ends_with(b"\\"));
+            assert_eq!(unescaped.count(), 6, "{row}");
+        }
+        assert!(md.contains(
+            "**Verdict: failed** — 0 verified, 1 failed, 0 unverifiable (at 2026-11-25T12:00:00Z"
+        ));
+        assert!(md.contains("\n- a note \\| with a pipe\n"), "{md}");
+    }
+}
