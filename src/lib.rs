@@ -37,6 +37,7 @@ pub mod report;
 pub mod sarif;
 pub mod sbom;
 pub mod secrets;
+pub mod text;
 pub mod verify;
 pub mod vex;
 pub mod watch;

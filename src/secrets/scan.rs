@@ -11,6 +11,7 @@ use super::rules::{self, entropy, is_placeholder, Rule};
 use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
 use crate::error::Result;
 use crate::policy::SecretsPolicy;
+use crate::text::slice;
 
 /// Files larger than this are not scanned (build outputs, data sets).
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -60,14 +61,16 @@ impl Scanner {
     ) -> Vec<SecretFinding> {
         let mut lines_hit: BTreeSet<(usize, usize)> = BTreeSet::new(); // (line start offset, rule)
         for m in self.keywords.find_overlapping_iter(text) {
-            let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+            let start = slice(text, ..m.start()).rfind('\n').map_or(0, |i| i + 1);
             lines_hit.insert((start, self.rule_of[m.pattern().as_usize()]));
         }
         let mut out = Vec::new();
         let mut line_no_cache: Option<(usize, usize)> = None;
         for (start, rule_index) in lines_hit {
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            let line = &text[start..end];
+            let end = slice(text, start..)
+                .find('\n')
+                .map_or(text.len(), |i| start + i);
+            let line = slice(text, start..end);
             let rule = self.rules[rule_index];
             for caps in rule.regex().captures_iter(line) {
                 let Some(&secret) = rule.secrets(&caps).first() else {
@@ -83,16 +86,16 @@ impl Scanner {
                 }
                 // Line number of `start`, counted incrementally (offsets ascend).
                 let (from, count) = line_no_cache.unwrap_or((0, 1));
-                let line_index = count + text[from..start].matches('\n').count();
+                let line_index = count + slice(text, from..start).matches('\n').count();
                 line_no_cache = Some((start, line_index));
                 let Some(line_no) = line_of(line_index) else {
                     continue;
                 };
                 let mut preview = format!(
                     "{}[REDACTED:{}]{}",
-                    &line[..secret.start()],
+                    slice(line, ..secret.start()),
                     rule.id,
-                    &line[secret.end()..]
+                    slice(line, secret.end()..)
                 );
                 if preview.chars().count() > 160 {
                     preview = preview.chars().take(157).collect::<String>() + "...";
@@ -107,7 +110,7 @@ impl Scanner {
                     rule: rule.id.to_string(),
                     path: path.to_string(),
                     line: line_no,
-                    column: line[..secret.start()].chars().count() + 1,
+                    column: slice(line, ..secret.start()).chars().count() + 1,
                     commit: commit.map(str::to_string),
                     preview: preview.trim().to_string(),
                     fingerprint: hex::encode(&h.finalize()[..16]),

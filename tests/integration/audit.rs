@@ -683,8 +683,8 @@ fn bad_input_exits_2_with_a_located_message() {
     let truncated = tmp.path().join("truncated.lock");
     // Cut inside the third package entry, just before its version.
     let third = source.match_indices("[[package]]").nth(2).unwrap().0;
-    let cut = third + source[third..].find("\nversion = ").unwrap();
-    std::fs::write(&truncated, &source[..cut]).unwrap();
+    let cut = third + source.get(third..).unwrap().find("\nversion = ").unwrap();
+    std::fs::write(&truncated, source.get(..cut).unwrap()).unwrap();
     let msg = run(&truncated, &db);
     assert!(
         msg.contains("truncated.lock:") && msg.contains("version"),
@@ -693,11 +693,17 @@ fn bad_input_exits_2_with_a_located_message() {
 
     let bad_version = tmp.path().join("bad-version.lock");
     let first = source.find("[[package]]").unwrap();
-    let at = first + source[first..].find("\nversion = \"").unwrap() + "\nversion = \"".len();
-    let end = at + source[at..].find('"').unwrap();
+    let at = first
+        + source.get(first..).unwrap().find("\nversion = \"").unwrap()
+        + "\nversion = \"".len();
+    let end = at + source.get(at..).unwrap().find('"').unwrap();
     std::fs::write(
         &bad_version,
-        format!("{}one{}", &source[..at], &source[end..]),
+        format!(
+            "{}one{}",
+            source.get(..at).unwrap(),
+            source.get(end..).unwrap()
+        ),
     )
     .unwrap();
     let msg = run(&bad_version, &db);

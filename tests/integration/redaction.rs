@@ -252,7 +252,7 @@ struct Planted {
 
 fn planted() -> Planted {
     Planted {
-        long_password: "Lp9x".repeat(33)[..130].to_string(),
+        long_password: "Lp9x".repeat(33).get(..130).unwrap().to_string(),
         user_token: "f00dfacecafe1234beef".repeat(2),
         slack: format!("xoxb-{}", "2468013579-PlantedSlackValue"),
         aws: format!("AKIA{}", "Q7XR2LMZ8WKD4PNH"),
@@ -265,8 +265,8 @@ impl Planted {
     fn all(&self) -> Vec<String> {
         vec![
             token(),
-            self.long_password[..40].to_string(),
-            self.long_password[90..].to_string(),
+            self.long_password.get(..40).unwrap().to_string(),
+            self.long_password.get(90..).unwrap().to_string(),
             self.user_token.clone(),
             self.slack.clone(),
             self.aws.clone(),
@@ -341,7 +341,7 @@ fn lockfile_sources_with_credentials_never_print_or_store() {
         + &format!(
             "\n[[package]]\nname = \"planted-git\"\nversion = \"0.1.0\"\nsource = \"git+https://{}@github.com/org/repo?rev=v1#{}\"\n",
             p.user_token,
-            &"0123456789abcdef".repeat(3)[..40]
+            "0123456789abcdef".repeat(3).get(..40).unwrap()
         );
     let project = tmp.path().join("project");
     std::fs::create_dir(&project).unwrap();
@@ -413,7 +413,7 @@ fn a_lockfile_parse_error_does_not_echo_a_url_password() {
     };
     let p = planted();
     let tmp = tempfile::tempdir().unwrap();
-    let password = format!("pa/ss{}", &p.long_password[..20]);
+    let password = format!("pa/ss{}", p.long_password.get(..20).unwrap());
     std::fs::write(
         tmp.path().join("Cargo.lock"),
         format!(
@@ -429,7 +429,7 @@ fn a_lockfile_parse_error_does_not_echo_a_url_password() {
         .unwrap();
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(
-        !all.contains(&password[5..]) && !all.contains("pa/ss"),
+        !all.contains(password.get(5..).unwrap()) && !all.contains("pa/ss"),
         "{all}"
     );
     assert_ne!(out.status.code(), Some(101), "{all}");

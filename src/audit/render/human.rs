@@ -61,11 +61,11 @@ fn header(out: &mut String, report: &AuditReport) {
         db.advisory_count,
         db.commit
             .as_deref()
-            .map(|c| &c[..c.len().min(12)])
+            .map(|c| crate::text::prefix(c, 12))
             .unwrap_or("of unknown commit"),
         match (&db.updated, db.age_days) {
             (Some(date), Some(age)) =>
-                format!(" ({}, {})", &date[..10.min(date.len())], plural_days(age)),
+                format!(" ({}, {})", crate::text::prefix(date, 10), plural_days(age)),
             _ => String::new(),
         }
     );

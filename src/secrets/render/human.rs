@@ -15,7 +15,7 @@ pub(super) fn render(r: &SecretsReport) -> String {
                 f.path,
                 f.line,
                 f.column,
-                &c[..c.len().min(12)]
+                crate::text::prefix(c, 12)
             ),
             None => format!("{}:{}:{}", f.path, f.line, f.column),
         };
