@@ -264,7 +264,8 @@ mod tests {
         assert!(err.contains("is a directory"), "{err}");
     }
 
-    fn mkfifo(path: &Path) {
+    /// Also for `walk`'s tests.
+    pub(super) fn mkfifo(path: &Path) {
         let ok = std::process::Command::new("mkfifo")
             .arg(path)
             .status()

@@ -203,16 +203,8 @@ pub fn files(dir: &Path) -> Result<Vec<String>> {
 mod tests {
     use std::os::unix::fs::symlink;
 
+    use super::super::tests::mkfifo;
     use super::*;
-
-    fn mkfifo(path: &Path) {
-        let ok = std::process::Command::new("mkfifo")
-            .arg(path)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "mkfifo");
-    }
 
     /// A tree with a link loop, a link to the root, a link out of it, a FIFO and a socket.
     fn hostile_tree() -> tempfile::TempDir {
