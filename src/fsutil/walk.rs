@@ -263,6 +263,16 @@ mod tests {
     }
 
     #[test]
+    fn a_root_named_like_a_skipped_directory_is_still_walked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("target");
+        std::fs::create_dir_all(root.join("release")).unwrap();
+        std::fs::write(root.join("release/app"), "x").unwrap();
+        let files = Walk::new(&root).skip_dirs(&["target"]).files().unwrap();
+        assert_eq!(files, ["release/app"]);
+    }
+
+    #[test]
     fn a_fixed_depth_walk_lists_only_that_level() {
         let tmp = hostile_tree();
         let at2: Vec<String> = Walk::new(tmp.path())

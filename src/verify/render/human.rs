@@ -75,17 +75,14 @@ mod tests {
         VerifyReport::new("checksums", "2026-11-25T12:00:00Z".into(), subjects, notes)
     }
 
+    fn verified(name: &str) -> SubjectResult {
+        let check = Check::new(Code::Digest, Verdict::Verified, "sha256 matches");
+        SubjectResult::new(name, None, vec![check])
+    }
+
     #[test]
     fn many_subjects_show_only_what_is_not_verified() {
-        let ok = SubjectResult::new(
-            "a.tar.gz",
-            None,
-            vec![Check::new(
-                Code::Digest,
-                Verdict::Verified,
-                "sha256 matches",
-            )],
-        );
+        let ok = verified("a.tar.gz");
         let bad = SubjectResult::new(
             "b.bin",
             None,
@@ -117,15 +114,7 @@ mod tests {
 
     #[test]
     fn one_subject_shows_every_check() {
-        let ok = SubjectResult::new(
-            "a.tar.gz",
-            None,
-            vec![Check::new(
-                Code::Digest,
-                Verdict::Verified,
-                "sha256 matches",
-            )],
-        );
+        let ok = verified("a.tar.gz");
         let text = plain(&report(vec![ok], Vec::new()));
         assert_eq!(
             text,
