@@ -7,6 +7,8 @@
 //! anything that is not a regular file (FIFOs, devices, directories) without blocking, and cap
 //! the size per [`InputKind`], so a hostile path can neither hang us nor exhaust memory.
 
+pub mod walk;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -302,7 +304,8 @@ mod tests {
         assert!(err.contains("is a directory"), "{err}");
     }
 
-    fn mkfifo(path: &Path) {
+    /// Also for `walk`'s tests.
+    pub(super) fn mkfifo(path: &Path) {
         let ok = std::process::Command::new("mkfifo")
             .arg(path)
             .status()

@@ -1,4 +1,5 @@
-//! Strict JSON for security-relevant documents (bundles, provenance, manifests, evidence lines).
+//! Strict JSON for security-relevant documents (bundles, provenance, manifests, evidence lines),
+//! and [`document`], the one way a model is written as a JSON document.
 //!
 //! `serde_json` keeps the *last* of two equal keys in a `Value` and a derived struct takes the
 //! *first* (or errors, depending on the field), so two readers of one document can see two
@@ -14,6 +15,15 @@ use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+/// A JSON document as we print and write every one: pretty, in the model's field order, with
+/// a final newline. Our models are plain data (string keys, no maps that could fail), so
+/// serialising cannot fail.
+pub fn document<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("our models serialise");
+    s.push('\n');
+    s
+}
 
 /// Parses `bytes` as JSON, refusing duplicate object keys at any depth.
 ///

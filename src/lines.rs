@@ -36,7 +36,10 @@ impl<'a> LineIndex<'a> {
         }
         let line = self.line(offset);
         let start = self.starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
+        (
+            line,
+            crate::text::slice(self.text, start..offset).chars().count() + 1,
+        )
     }
 }
 

@@ -27,6 +27,7 @@ use regex::Regex;
 pub mod rules;
 
 use self::rules::Rule;
+use crate::text::slice;
 
 /// What a redacted value is replaced with.
 pub const MASK: &str = "[REDACTED]";
@@ -96,7 +97,7 @@ fn literal_forms(value: &str) -> Vec<String> {
     }
     let mut forms = vec![
         value.to_string(),
-        json[1..json.len() - 1].to_string(),
+        slice(&json, 1..json.len() - 1).to_string(),
         html,
         percent,
     ];
@@ -181,8 +182,8 @@ impl Redactor {
             if m.start() < done_until[r] {
                 continue;
             }
-            let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
-            let end = text[m.start()..]
+            let start = slice(text, ..m.start()).rfind('\n').map_or(0, |i| i + 1);
+            let end = slice(text, m.start()..)
                 .find('\n')
                 .map_or(text.len(), |i| m.start() + i);
             done_until[r] = end.max(m.start() + 1);
@@ -200,7 +201,7 @@ impl Redactor {
 /// The secrets `rule` finds on the line `line` of `text`, as spans of `text`.
 fn rule_spans(rule: &Rule, text: &str, line: Range<usize>, spans: &mut Vec<Range<usize>>) {
     let at = line.start;
-    for caps in rule.regex().captures_iter(&text[line]) {
+    for caps in rule.regex().captures_iter(slice(text, line)) {
         for secret in rule.secrets(&caps) {
             if !secret.is_empty() && !is_program_identifier(secret.as_str()) {
                 spans.push(at + secret.start()..at + secret.end());
@@ -227,7 +228,7 @@ impl PemBlocks {
 
     fn spans(&mut self, rule: &Rule, text: &str, line: Range<usize>, out: &mut Vec<Range<usize>>) {
         let at = line.start;
-        for header in rule.regex().find_iter(&text[line]) {
+        for header in rule.regex().find_iter(slice(text, line)) {
             let start = at + header.start();
             if start < self.covered {
                 continue;
@@ -238,7 +239,7 @@ impl PemBlocks {
             let end = match ends.get(next) {
                 Some(&e) if e - from <= Self::MAX_BLOCK => e,
                 _ => {
-                    from + text[from..]
+                    from + slice(text, from..)
                         .find(|c: char| {
                             !(c.is_ascii_alphanumeric() || " \t\r\n+/=\\:,.-".contains(c))
                         })
@@ -300,7 +301,7 @@ fn escape_around(text: &str, pos: usize) -> Option<Range<usize>> {
         if run % 2 == 0 {
             continue;
         }
-        let next = text[i + 1..].chars().next()?;
+        let next = slice(text, i + 1..).chars().next()?;
         let mut end = i + 1 + next.len_utf8();
         if next == 'u' {
             let hex = bytes[end..]
@@ -319,11 +320,11 @@ fn replace(text: &str, spans: &[Range<usize>]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
     for s in spans {
-        out.push_str(&text[copied..s.start]);
+        out.push_str(slice(text, copied..s.start));
         out.push_str(MASK);
         copied = s.end;
     }
-    out.push_str(&text[copied..]);
+    out.push_str(slice(text, copied..));
     out
 }
 

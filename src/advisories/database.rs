@@ -15,6 +15,7 @@ use rustsec::Collection;
 
 use super::index;
 use crate::error::{Error, Result};
+use crate::fsutil::walk::{Kind, Walk};
 
 /// A loaded database.
 #[derive(Debug)]
@@ -213,28 +214,48 @@ pub(crate) fn advisory_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for collection in ["crates", "rust"] {
         let root = dir.join(collection);
-        let Ok(packages) = std::fs::read_dir(&root) else {
+        if !root.is_dir() {
             continue;
-        };
-        for package in packages {
-            let package = package
-                .map_err(|e| Error::database(format!("{}: {e}", root.display())).caused_by(e))?;
-            if !package.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+        }
+        // `<collection>/<package>/<advisory>`: exactly two levels, links not followed.
+        let entries = Walk::new(&root)
+            .at_depth(2)
+            .entries()
+            .map_err(|e| Error::database(format!("{}: {e}", root.display())).caused_by(e))?;
+        for entry in entries {
+            let name = entry.rel.rsplit('/').next().unwrap_or("");
+            if name.starts_with('.') {
                 continue;
             }
-            let entries = std::fs::read_dir(package.path()).map_err(|e| {
-                Error::database(format!("{}: {e}", package.path().display())).caused_by(e)
-            })?;
-            for entry in entries {
-                let entry = entry.map_err(|e| {
-                    Error::database(format!("{}: {e}", package.path().display())).caused_by(e)
-                })?;
-                let name = entry.file_name();
-                if name.to_string_lossy().starts_with('.') {
-                    continue;
-                }
-                files.push(entry.path());
+            // Reading a FIFO would block: refused here, by kind, before anything opens it.
+            if entry.kind.is_special() {
+                return Err(Error::database(format!(
+                    "{}: {collection}/{} is not a regular file ({}): refused",
+                    dir.display(),
+                    entry.rel,
+                    entry.kind.what()
+                )));
             }
+            let path = root.join(&entry.rel);
+            // A link must reach a regular file: a loop or a dangling link is named here, not
+            // found later as a database that "changed while indexing".
+            if entry.kind == Kind::Link {
+                match std::fs::metadata(&path) {
+                    Ok(m) if m.is_file() => {}
+                    Ok(_) => {
+                        return Err(Error::database(format!(
+                            "{}: {collection}/{} is a link to something other than a file: refused",
+                            dir.display(),
+                            entry.rel
+                        )))
+                    }
+                    Err(e) => {
+                        let named = crate::fsutil::path_error(&path, e);
+                        return Err(Error::database(format!("{}: {named}", dir.display())));
+                    }
+                }
+            }
+            files.push(path);
         }
     }
     files.sort();
@@ -272,7 +293,9 @@ fn parse_one(dir: &Path, path: &Path) -> Result<Option<Advisory>> {
     if path.extension().and_then(|e| e.to_str()) != Some("md") {
         return Err(broken("expected a .md advisory".into()));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| broken(e.to_string()))?;
+    // Bounded and never blocking, like every input (a link may lead to a FIFO).
+    let text = crate::fsutil::read_text(path, crate::fsutil::InputKind::Other)
+        .map_err(|e| broken(e.to_string()))?;
     let mut advisory: Advisory = text
         .parse()
         .map_err(|e: rustsec::Error| broken(error_chain(&e)))?;

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::fsutil::walk::{Kind, Walk};
 
 /// Bump when the stored shape changes; includes the versions that shaped it.
 const FORMAT: &str = concat!(
@@ -140,16 +141,9 @@ pub fn directory_key(dir: &Path) -> Result<(String, String)> {
     let mut key = format!("{location}|crates:{}", time(&canonical.join("crates")));
     let rust = canonical.join("rust");
     key.push_str(&format!("|rust:{}", time(&rust)));
-    if let Ok(entries) = std::fs::read_dir(&rust) {
-        let mut subdirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        subdirs.sort();
-        for d in subdirs {
-            let name = d
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            key.push_str(&format!("|rust/{name}:{}", time(&d)));
+    if let Ok(entries) = Walk::new(&rust).at_depth(1).entries() {
+        for e in entries {
+            key.push_str(&format!("|rust/{}:{}", e.rel, time(&rust.join(&e.rel))));
         }
     }
     Ok((location, key))
@@ -159,11 +153,13 @@ pub fn directory_key(dir: &Path) -> Result<(String, String)> {
 pub fn stamps(dir: &Path, files: &[PathBuf]) -> Result<BTreeMap<String, DirStamp>> {
     let crates = dir.join("crates");
     let mut by_dir: BTreeMap<String, Vec<&Path>> = BTreeMap::new();
-    let packages = std::fs::read_dir(&crates)
+    let packages = Walk::new(&crates)
+        .at_depth(1)
+        .entries()
         .map_err(|e| Error::database(format!("{}: {e}", crates.display())).caused_by(e))?;
-    for p in packages.flatten() {
-        if p.file_type().is_ok_and(|t| t.is_dir()) {
-            by_dir.insert(p.file_name().to_string_lossy().into_owned(), Vec::new());
+    for p in packages {
+        if p.kind == Kind::Dir {
+            by_dir.insert(p.rel, Vec::new());
         }
     }
     for f in files {

@@ -3,15 +3,15 @@
 //! Flow: [`crate::inventory`] reads the lockfile (and `cargo metadata` when it can) →
 //! [`matching`] finds the advisories that apply with RustSec's semantics → [`yanked`] adds
 //! yanked crates when online → [`evaluate`] applies the policy (ignores, kinds, severities,
-//! database age) → an [`model::AuditReport`], which [`format`] renders.
+//! database age) → an [`model::AuditReport`], which [`render`] renders.
 
 pub mod baseline;
 pub mod evaluate;
 pub mod fix;
-pub mod format;
 pub mod matching;
 pub mod model;
 pub mod paths;
+pub mod render;
 pub mod yanked;
 
 use std::path::PathBuf;

@@ -15,7 +15,7 @@ use chainwarden::net::Network;
 use chainwarden::output::{self, Destination};
 use chainwarden::policy::Policy;
 
-pub use chainwarden::audit::format::AuditFormat;
+pub use chainwarden::audit::render::AuditFormat;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {

@@ -77,7 +77,7 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
             let updated = cache::update(&options, &net, &clock)
                 .map_err(|e| chainwarden::net::with_help(e, cache::DOWNLOAD_HELP))?;
             let doc = match format {
-                DbFormat::Json => to_json(&updated),
+                DbFormat::Json => chainwarden::json::document(&updated),
                 DbFormat::Human => format!(
                     "updated {}: {} advisories, commit {}, archive sha256:{} ({} bytes)\n",
                     updated.path,
@@ -121,19 +121,13 @@ pub fn run(cmd: DbCommand, global: &GlobalArgs) -> Result<Outcome> {
                 age_days: reference.map(|d| (clock.now() - d).whole_days()),
             };
             let doc = match format {
-                DbFormat::Json => to_json(&status),
+                DbFormat::Json => chainwarden::json::document(&status),
                 DbFormat::Human => human(&status),
             };
             output::emit(&Destination::Stdout, &doc)?;
             Ok(Outcome::Pass)
         }
     }
-}
-
-fn to_json(value: &impl Serialize) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("serialises");
-    s.push('\n');
-    s
 }
 
 fn human(s: &DbStatus) -> String {

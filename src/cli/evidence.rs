@@ -281,65 +281,71 @@ pub fn run(cmd: EvidenceCommand, global: &GlobalArgs) -> Result<Outcome> {
         EvidenceCommand::Verify => {
             let store = open_existing(&path)?;
             let scopes = scope_filter(&store)?;
-            let mut text = String::new();
-            let mut broken = 0;
-            for check in evidence::verify_all(&store, &scopes)? {
-                let name = format!("{}/{}", check.scope.tenant_id, check.scope.project_id);
-                match check.breaks.first() {
-                    None => text.push_str(&format!(
-                        "ok      {name}: {} run(s), chain head #{} {}\n",
-                        check.stored,
-                        check.head.as_ref().map_or(0, |h| h.0),
-                        check.head.as_ref().map_or("-", |h| h.1.as_str())
-                    )),
-                    Some(b) => {
-                        broken += 1;
-                        text.push_str(&format!(
-                            "BROKEN  {name}: first bad run {} (#{}, {}): {}; {} problem(s)\n",
-                            b.run_id,
-                            b.seq.map_or("-".into(), |s| s.to_string()),
-                            b.time,
-                            b.problem,
-                            check.breaks.len()
-                        ));
-                        for b in &check.breaks[1..] {
-                            text.push_str(&format!(
-                                "        run {} (#{}, {}): {}\n",
-                                b.run_id,
-                                b.seq.map_or("-".into(), |s| s.to_string()),
-                                b.time,
-                                b.problem
-                            ));
-                        }
-                    }
-                }
-                let deliveries = evidence::subscription::verify_deliveries(&store, &check)?;
-                if !deliveries.deliveries.is_empty() || !deliveries.breaks.is_empty() {
-                    text.push_str(&format!(
-                        "{}{name}: {} notification deliveries verified\n",
-                        if deliveries.breaks.is_empty() {
-                            "ok      "
-                        } else {
-                            "BROKEN  "
-                        },
-                        deliveries.deliveries.len()
-                    ));
-                }
-                if !deliveries.breaks.is_empty() {
-                    broken += 1;
-                    for b in &deliveries.breaks {
-                        text.push_str(&format!("        {b}\n"));
-                    }
-                }
-            }
-            output::emit(&Destination::Stdout, &text)?;
-            Ok(if broken == 0 {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            })
+            verify_chains(&store, &scopes)
         }
     }
+}
+
+/// `evidence verify`: each scope's run chain and delivery chain, one line per scope (and one
+/// per further problem); fails when any chain is broken.
+fn verify_chains(store: &Store, scopes: &[Scope]) -> Result<Outcome> {
+    let mut text = String::new();
+    let mut broken = 0;
+    for check in evidence::verify_all(store, scopes)? {
+        let name = format!("{}/{}", check.scope.tenant_id, check.scope.project_id);
+        match check.breaks.first() {
+            None => text.push_str(&format!(
+                "ok      {name}: {} run(s), chain head #{} {}\n",
+                check.stored,
+                check.head.as_ref().map_or(0, |h| h.0),
+                check.head.as_ref().map_or("-", |h| h.1.as_str())
+            )),
+            Some(b) => {
+                broken += 1;
+                text.push_str(&format!(
+                    "BROKEN  {name}: first bad run {} (#{}, {}): {}; {} problem(s)\n",
+                    b.run_id,
+                    b.seq.map_or("-".into(), |s| s.to_string()),
+                    b.time,
+                    b.problem,
+                    check.breaks.len()
+                ));
+                for b in &check.breaks[1..] {
+                    text.push_str(&format!(
+                        "        run {} (#{}, {}): {}\n",
+                        b.run_id,
+                        b.seq.map_or("-".into(), |s| s.to_string()),
+                        b.time,
+                        b.problem
+                    ));
+                }
+            }
+        }
+        let deliveries = evidence::subscription::verify_deliveries(store, &check)?;
+        if !deliveries.deliveries.is_empty() || !deliveries.breaks.is_empty() {
+            text.push_str(&format!(
+                "{}{name}: {} notification deliveries verified\n",
+                if deliveries.breaks.is_empty() {
+                    "ok      "
+                } else {
+                    "BROKEN  "
+                },
+                deliveries.deliveries.len()
+            ));
+        }
+        if !deliveries.breaks.is_empty() {
+            broken += 1;
+            for b in &deliveries.breaks {
+                text.push_str(&format!("        {b}\n"));
+            }
+        }
+    }
+    output::emit(&Destination::Stdout, &text)?;
+    Ok(if broken == 0 {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    })
 }
 
 fn migrate_summary(copies: &[evidence::migrate::ScopeCopy], to: &Location) -> String {

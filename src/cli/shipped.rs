@@ -3,11 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::cli::audit::{sarif_uri, AuditArgs, AuditFormat};
-use chainwarden::audit::format;
 use chainwarden::audit::model::{AuditReport, FindingKind};
+use chainwarden::audit::render;
 use chainwarden::error::{Error, Result};
 use chainwarden::inventory::binary::{self, AuditableBinary, Embedded};
 use chainwarden::inventory::{Lockfile, ProjectPaths};
@@ -205,7 +203,7 @@ fn reachability_hints(bin: &AuditableBinary, report: &AuditReport) -> Vec<String
 /// a JSON array, one SARIF log with a run each, or the human/Markdown texts one after another.
 pub(crate) fn render(reports: &[(Subject, AuditReport)], fmt: AuditFormat) -> String {
     let one = |(subject, report): &(Subject, AuditReport)| {
-        format::render(report, fmt, &sarif_uri(&subject.project.lockfile))
+        render::render(report, fmt, &sarif_uri(&subject.project.lockfile))
     };
     if reports.len() == 1 {
         return one(&reports[0]);
@@ -216,25 +214,16 @@ pub(crate) fn render(reports: &[(Subject, AuditReport)], fmt: AuditFormat) -> St
         }
         AuditFormat::Json => {
             let all: Vec<&AuditReport> = reports.iter().map(|(_, r)| r).collect();
-            let mut s = serde_json::to_string_pretty(&all).expect("reports serialise");
-            s.push('\n');
-            s
+            chainwarden::json::document(&all)
         }
         AuditFormat::Sarif => {
-            let mut logs = reports
+            let runs = reports
                 .iter()
-                .map(|r| serde_json::from_str::<Value>(&one(r)).expect("our SARIF is JSON"));
-            let mut merged = logs.next().expect("several reports");
-            for log in logs {
-                if let (Some(runs), Value::Array(more)) =
-                    (merged["runs"].as_array_mut(), log["runs"].clone())
-                {
-                    runs.extend(more);
-                }
-            }
-            let mut s = serde_json::to_string_pretty(&merged).expect("serialises");
-            s.push('\n');
-            s
+                .flat_map(|(subject, report)| {
+                    render::sarif::log(report, &sarif_uri(&subject.project.lockfile)).runs
+                })
+                .collect();
+            chainwarden::sarif::Log::new(runs).to_json()
         }
     }
 }

@@ -16,13 +16,8 @@ use chainwarden::exit::Outcome;
 use chainwarden::net::Network;
 use chainwarden::notify::{self, Batch, Delivery, NotifyConfig, NotifyFormat, Sink};
 use chainwarden::output::{self, Destination};
+use chainwarden::watch::render::WatchFormat;
 use chainwarden::watch::{self, DeliveryResult, ScopeError, ScopeResult, ScopeWatch, WatchReport};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum WatchFormat {
-    Human,
-    Json,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
@@ -119,12 +114,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
             }),
         }
     }
-    let document = match args.format {
-        WatchFormat::Human => watch::render::human(&report),
-        WatchFormat::Json => {
-            serde_json::to_string_pretty(&report).expect("watch report serialises") + "\n"
-        }
-    };
+    let document = watch::render::render(&report, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
     let failed_delivery = report
         .deliveries

@@ -10,7 +10,10 @@ fn r(text: &str) -> String {
 }
 
 fn ghp(seed: &str) -> String {
-    format!("ghp_{}", &seed.repeat(40 / seed.len() + 1)[..36])
+    format!(
+        "ghp_{}",
+        seed.repeat(40 / seed.len() + 1).get(..36).unwrap()
+    )
 }
 
 fn aws() -> String {
@@ -82,14 +85,14 @@ fn short_secrets_in_secret_named_fields_are_masked() {
 /// token printed the token (the URL rule shortened the text, the token rule sliced stale).
 #[test]
 fn long_url_password_then_token_both_masked() {
-    let password: String = "pA5s".repeat(33)[..130].to_string();
+    let password: String = "pA5s".repeat(33).get(..130).unwrap().to_string();
     let token = ghp("Zq8rT2mLx9Wv");
     let text = format!(
         "[[package]]\nsource = \"git+https://ci:{password}@git.example.org/x.git#abc\"\n\n[[package]]\nsource = \"registry+https://{token}@r.example.org/index\"\nnote = \"{token}\"\n"
     );
     let out = r(&text);
     assert!(
-        !out.contains(&password[..20]) && !out.contains(&token[4..]),
+        !out.contains(password.get(..20).unwrap()) && !out.contains(token.get(4..).unwrap()),
         "{out}"
     );
 }
@@ -157,7 +160,7 @@ fn multibyte_text_after_a_shrinking_rule_does_not_panic() {
 /// Issue 9 item 6: a token as a URL's user name; an unencoded `/` in a URL password.
 #[test]
 fn url_user_tokens_and_slashes_in_passwords() {
-    let hex40 = "0123456789abcdef".repeat(3)[..40].to_string();
+    let hex40 = "0123456789abcdef".repeat(3).get(..40).unwrap().to_string();
     let out = r(&format!("git+https://{hex40}@github.com/org/repo?rev=1"));
     assert_eq!(out, "git+https://[REDACTED]@github.com/org/repo?rev=1");
     let out = r(&format!("https://{hex40}:x-oauth-basic@github.com/x"));
@@ -406,7 +409,7 @@ proptest! {
         for secret in planted.iter().flat_map(|p| &p.secrets) {
             let escaped = serde_json::to_string(secret).unwrap();
             prop_assert!(!out.contains(secret.as_str()), "{secret:?} survives in {out}");
-            prop_assert!(!out.contains(&escaped[1..escaped.len() - 1]), "{escaped} survives in {out}");
+            prop_assert!(!out.contains(escaped.get(1..escaped.len() - 1).unwrap()), "{escaped} survives in {out}");
         }
     }
 

@@ -29,20 +29,14 @@ pub fn render(report: &model::QuarterReport, format: ReportFormat) -> Result<Str
     match format {
         ReportFormat::Markdown => Ok(markdown::render(report)),
         ReportFormat::Html => html::render(report),
-        ReportFormat::Json => Ok(json(report)),
+        ReportFormat::Json => Ok(crate::json::document(report)),
     }
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).expect("report serialises");
-    s.push('\n');
-    s
 }
 
 /// The organisation view: a table of the tenant's projects, then each project's report.
 pub fn render_org(report: &model::OrgReport, format: ReportFormat) -> Result<String> {
     match format {
-        ReportFormat::Json => Ok(json(report)),
+        ReportFormat::Json => Ok(crate::json::document(report)),
         ReportFormat::Markdown => Ok(markdown::render_org(report)),
         ReportFormat::Html => html::render_org(report),
     }

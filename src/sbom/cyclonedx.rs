@@ -157,9 +157,7 @@ pub fn render(sbom: &Sbom) -> String {
         components,
         dependencies,
     };
-    let mut s = serde_json::to_string_pretty(&bom).expect("the BOM serialises");
-    s.push('\n');
-    s
+    crate::json::document(&bom)
 }
 
 fn component(p: &SbomPackage, bom_ref: String) -> Component {

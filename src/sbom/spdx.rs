@@ -133,9 +133,7 @@ pub fn render(sbom: &Sbom) -> String {
             .collect(),
         relationships,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("the document serialises");
-    s.push('\n');
-    s
+    crate::json::document(&doc)
 }
 
 fn package(p: &SbomPackage, spdx_id: String) -> Package {

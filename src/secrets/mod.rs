@@ -6,6 +6,7 @@
 //! stable, so a reviewed false positive can be allowlisted in the policy.
 
 pub use crate::redact::rules;
+pub mod render;
 pub mod scan;
 
 use serde::Serialize;
@@ -39,84 +40,4 @@ pub struct SecretsReport {
     pub findings: Vec<SecretFinding>,
     /// Findings an allowlist entry of the policy suppressed.
     pub allowlisted: usize,
-}
-
-pub mod render {
-    use std::fmt::Write;
-
-    use serde_json::json;
-
-    use super::SecretsReport;
-    use crate::output::style::{paint, BOLD, DIM, ERROR, OK};
-
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-    pub enum SecretsFormat {
-        Human,
-        Json,
-        Sarif,
-    }
-
-    pub fn render(r: &SecretsReport, format: SecretsFormat) -> String {
-        match format {
-            SecretsFormat::Json => serde_json::to_string_pretty(r).expect("serialises") + "\n",
-            SecretsFormat::Human => {
-                let mut o = String::new();
-                for f in &r.findings {
-                    let at = match &f.commit {
-                        Some(c) => format!(
-                            "{}:{}:{} (commit {})",
-                            f.path,
-                            f.line,
-                            f.column,
-                            &c[..c.len().min(12)]
-                        ),
-                        None => format!("{}:{}:{}", f.path, f.line, f.column),
-                    };
-                    let _ = writeln!(
-                        o,
-                        "{} {} {}",
-                        paint(ERROR, &format!("secret[{}]", f.rule)),
-                        paint(BOLD, &at),
-                        paint(DIM, &format!("fingerprint {}", f.fingerprint))
-                    );
-                    let _ = writeln!(o, "    {}", f.preview);
-                }
-                let verdict = if r.findings.is_empty() {
-                    paint(OK, "clean")
-                } else {
-                    paint(ERROR, "SECRETS FOUND")
-                };
-                let _ = writeln!(
-                    o,
-                    "{verdict}: {} finding(s) in {} file(s) and {} commit(s); {} allowlisted",
-                    r.findings.len(),
-                    r.files_scanned,
-                    r.commits_scanned,
-                    r.allowlisted
-                );
-                o
-            }
-            SecretsFormat::Sarif => {
-                let rules: Vec<serde_json::Value> = crate::secrets::rules::scanned()
-                    .map(|rule| json!({"id": format!("secrets:{}", rule.id), "shortDescription": {"text": rule.description}, "properties": {"security-severity": "8.0", "tags": ["security", "secret"]}}))
-                    .collect();
-                let results: Vec<serde_json::Value> = r
-                    .findings
-                    .iter()
-                    .map(|f| {
-                        json!({
-                            "ruleId": f.code,
-                            "level": "error",
-                            "message": {"text": format!("{} ({}): {}", f.rule, f.commit.as_deref().unwrap_or("working tree"), f.preview)},
-                            "locations": [{"physicalLocation": {"artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"}, "region": {"startLine": f.line, "startColumn": f.column}}}],
-                            "partialFingerprints": {"chainwarden/v1": f.fingerprint},
-                        })
-                    })
-                    .collect();
-                let doc = json!({"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-                    "runs": [{"tool": {"driver": {"name": "chainwarden", "version": env!("CARGO_PKG_VERSION"), "rules": rules}}, "results": results}]});
-                serde_json::to_string_pretty(&doc).expect("serialises") + "\n"
-            }
-        }
-    }
 }

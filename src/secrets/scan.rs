@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use super::rules::{self, entropy, is_placeholder, Rule};
 use super::{SecretFinding, SecretsReport, SCHEMA_VERSION};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::policy::SecretsPolicy;
+use crate::text::slice;
 
 /// Files larger than this are not scanned (build outputs, data sets).
 const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
@@ -60,14 +61,16 @@ impl Scanner {
     ) -> Vec<SecretFinding> {
         let mut lines_hit: BTreeSet<(usize, usize)> = BTreeSet::new(); // (line start offset, rule)
         for m in self.keywords.find_overlapping_iter(text) {
-            let start = text[..m.start()].rfind('\n').map_or(0, |i| i + 1);
+            let start = slice(text, ..m.start()).rfind('\n').map_or(0, |i| i + 1);
             lines_hit.insert((start, self.rule_of[m.pattern().as_usize()]));
         }
         let mut out = Vec::new();
         let mut line_no_cache: Option<(usize, usize)> = None;
         for (start, rule_index) in lines_hit {
-            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            let line = &text[start..end];
+            let end = slice(text, start..)
+                .find('\n')
+                .map_or(text.len(), |i| start + i);
+            let line = slice(text, start..end);
             let rule = self.rules[rule_index];
             for caps in rule.regex().captures_iter(line) {
                 let Some(&secret) = rule.secrets(&caps).first() else {
@@ -83,16 +86,16 @@ impl Scanner {
                 }
                 // Line number of `start`, counted incrementally (offsets ascend).
                 let (from, count) = line_no_cache.unwrap_or((0, 1));
-                let line_index = count + text[from..start].matches('\n').count();
+                let line_index = count + slice(text, from..start).matches('\n').count();
                 line_no_cache = Some((start, line_index));
                 let Some(line_no) = line_of(line_index) else {
                     continue;
                 };
                 let mut preview = format!(
                     "{}[REDACTED:{}]{}",
-                    &line[..secret.start()],
+                    slice(line, ..secret.start()),
                     rule.id,
-                    &line[secret.end()..]
+                    slice(line, secret.end()..)
                 );
                 if preview.chars().count() > 160 {
                     preview = preview.chars().take(157).collect::<String>() + "...";
@@ -107,7 +110,7 @@ impl Scanner {
                     rule: rule.id.to_string(),
                     path: path.to_string(),
                     line: line_no,
-                    column: line[..secret.start()].chars().count() + 1,
+                    column: slice(line, ..secret.start()).chars().count() + 1,
                     commit: commit.map(str::to_string),
                     preview: preview.trim().to_string(),
                     fingerprint: hex::encode(&h.finalize()[..16]),
@@ -168,27 +171,25 @@ fn list_files(root: &Path) -> Result<Vec<String>> {
         files.dedup();
         return Ok(files);
     }
-    let mut files = Vec::new();
-    let mut stack = vec![std::path::PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let abs = root.join(&rel);
-        for entry in std::fs::read_dir(&abs).map_err(|e| Error::io(&abs, e))? {
-            let entry = entry.map_err(|e| Error::io(&abs, e))?;
-            let name = entry.file_name();
-            if name == ".git" || name == "target" || name == "node_modules" {
-                continue;
-            }
-            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-            let child = rel.join(&name);
-            if kind.is_dir() {
-                stack.push(child);
-            } else if kind.is_file() {
-                files.push(child.to_string_lossy().into_owned());
-            }
-        }
+    // Not a checkout: every regular file but build output and vendored packages. Links and
+    // FIFOs are not read (a FIFO would block; a link may lead anywhere).
+    crate::fsutil::walk::Walk::new(root)
+        .skip_dirs(&[".git", "target", "node_modules"])
+        .files()
+}
+
+/// A listed file's bytes, if it is a regular file (after links, checked on the open
+/// descriptor, so a FIFO git lists as a link's target cannot block us) of at most
+/// [`MAX_FILE_BYTES`].
+fn read_small(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = crate::fsutil::open_regular(path).ok()?;
+    if file.metadata().ok()?.len() > MAX_FILE_BYTES {
+        return None;
     }
-    files.sort();
-    Ok(files)
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= MAX_FILE_BYTES).then_some(bytes)
 }
 
 fn allowlist(findings: Vec<SecretFinding>, policy: &SecretsPolicy) -> (Vec<SecretFinding>, usize) {
@@ -214,13 +215,7 @@ pub fn scan_tree(scanner: &Scanner, root: &Path, policy: &SecretsPolicy) -> Resu
             if is_dotenv(rel) {
                 out.push(dotenv_finding(rel, None));
             }
-            let Ok(meta) = std::fs::metadata(&abs) else {
-                return out;
-            };
-            if !meta.is_file() || meta.len() > MAX_FILE_BYTES {
-                return out;
-            }
-            let Ok(bytes) = std::fs::read(&abs) else {
+            let Some(bytes) = read_small(&abs) else {
                 return out;
             };
             if bytes[..bytes.len().min(8192)].contains(&0) {

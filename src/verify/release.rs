@@ -178,7 +178,7 @@ pub fn verify_release(
             check.message
         ));
     }
-    let provenance_files: Vec<PathBuf> = checksums::walk(dir)?
+    let provenance_files: Vec<PathBuf> = crate::fsutil::walk::files(dir)?
         .into_iter()
         .filter(|n| PROVENANCE_SUFFIXES.iter().any(|s| n.ends_with(s)))
         .map(|n| dir.join(n))

@@ -176,7 +176,7 @@ pub fn openvex(report: &AuditReport, entries: &[Entry], author: &str) -> String 
         "tooling": format!("chainwarden {}", env!("CARGO_PKG_VERSION")),
         "statements": statements,
     });
-    pretty(&doc)
+    crate::json::document(&doc)
 }
 
 fn vulnerability(e: &Entry) -> Value {
@@ -232,7 +232,7 @@ pub fn cyclonedx(report: &AuditReport, entries: &[Entry], author: &str) -> Strin
         "components": crates.iter().map(|c| json!({"type": "library", "bom-ref": c, "name": c, "purl": c})).collect::<Vec<_>>(),
         "vulnerabilities": vulnerabilities,
     });
-    pretty(&doc)
+    crate::json::document(&doc)
 }
 
 fn cdx_state(s: Status) -> &'static str {
@@ -252,10 +252,4 @@ fn cdx_justification(j: &str) -> &'static str {
         "vulnerable_code_cannot_be_controlled_by_adversary" => "requires_environment",
         _ => "protected_by_mitigating_control",
     }
-}
-
-fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("serialises");
-    s.push('\n');
-    s
 }

@@ -397,6 +397,98 @@ fn sarif_output_points_at_lockfile_lines() {
     insta::assert_snapshot!("sarif_real_ripgrep_2019", doc);
 }
 
+/// Issue 17: the audit's SARIF is built from the typed model (`chainwarden::sarif`) and
+/// validates against the official SARIF 2.1.0 schema for every shared lockfile, and with the
+/// optional parts on: a suppression (a policy ignore) and baseline states.
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let Some(lockfiles) = data("lockfiles") else {
+        return;
+    };
+    let db = data("advisory-db").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let sarif = |lockfile: &Path, extra: &[&str], out: &Path| {
+        let o = cw()
+            .args(["audit", "--offline", "--lockfile-only", "--now", NOW])
+            .args(["--format", "sarif", "--output"])
+            .arg(out)
+            .arg("--db")
+            .arg(&db)
+            .args(extra)
+            .arg(lockfile)
+            .output()
+            .unwrap();
+        assert!(o.status.code() != Some(2), "{}", text(&o.stderr));
+    };
+    let mut docs = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&lockfiles)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("Cargo.lock").is_file())
+        .collect();
+    dirs.sort();
+    assert_eq!(dirs.len(), 13);
+    for dir in &dirs {
+        let out = tmp.path().join(format!(
+            "{}.sarif",
+            dir.file_name().unwrap().to_string_lossy()
+        ));
+        sarif(&dir.join("Cargo.lock"), &[], &out);
+        docs.push(out);
+    }
+
+    // Suppressed and baselined: ignore the first vulnerability, and compare with a baseline
+    // that lacks the second finding (so it is `new`, the rest `unchanged`).
+    let ripgrep = data("lockfiles/real-ripgrep-2019").unwrap();
+    let (_, plain) = audit_json(&ripgrep, &["--lockfile-only"]);
+    let findings = plain["findings"].as_array().unwrap();
+    assert!(findings.len() > 2);
+    let policy = write_policy(
+        tmp.path(),
+        &format!(
+            "schema_version = 1\n[[audit.ignore]]\nid = \"{}\"\nreason = \"not reachable\"\napproved_by = \"sec@example.org\"\nexpires = 2027-01-31\n",
+            findings[0]["advisory_id"].as_str().unwrap()
+        ),
+    );
+    let mut baseline = plain.clone();
+    baseline["findings"].as_array_mut().unwrap().remove(1);
+    let baseline_path = tmp.path().join("baseline.json");
+    std::fs::write(&baseline_path, serde_json::to_vec(&baseline).unwrap()).unwrap();
+    let full = tmp.path().join("suppressed-baselined.sarif");
+    sarif(
+        &ripgrep.join("Cargo.lock"),
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "--baseline",
+            baseline_path.to_str().unwrap(),
+        ],
+        &full,
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&full).unwrap()).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_some())
+        .collect();
+    assert!(!suppressed.is_empty());
+    for r in &suppressed {
+        assert_eq!(r["level"], "note");
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+        assert!(r["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .starts_with("not reachable (approved by sec@example.org, until 2027-01-31)"));
+    }
+    let states: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["baselineState"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, BTreeSet::from(["new", "unchanged"]));
+    docs.push(full);
+    crate::sbom::validate("sarif-schema-2.1.0.json", &docs);
+}
+
 fn write_policy(dir: &Path, body: &str) -> PathBuf {
     let p = dir.join("policy.toml");
     std::fs::write(&p, body).unwrap();
@@ -591,8 +683,8 @@ fn bad_input_exits_2_with_a_located_message() {
     let truncated = tmp.path().join("truncated.lock");
     // Cut inside the third package entry, just before its version.
     let third = source.match_indices("[[package]]").nth(2).unwrap().0;
-    let cut = third + source[third..].find("\nversion = ").unwrap();
-    std::fs::write(&truncated, &source[..cut]).unwrap();
+    let cut = third + source.get(third..).unwrap().find("\nversion = ").unwrap();
+    std::fs::write(&truncated, source.get(..cut).unwrap()).unwrap();
     let msg = run(&truncated, &db);
     assert!(
         msg.contains("truncated.lock:") && msg.contains("version"),
@@ -601,11 +693,17 @@ fn bad_input_exits_2_with_a_located_message() {
 
     let bad_version = tmp.path().join("bad-version.lock");
     let first = source.find("[[package]]").unwrap();
-    let at = first + source[first..].find("\nversion = \"").unwrap() + "\nversion = \"".len();
-    let end = at + source[at..].find('"').unwrap();
+    let at = first
+        + source.get(first..).unwrap().find("\nversion = \"").unwrap()
+        + "\nversion = \"".len();
+    let end = at + source.get(at..).unwrap().find('"').unwrap();
     std::fs::write(
         &bad_version,
-        format!("{}one{}", &source[..at], &source[end..]),
+        format!(
+            "{}one{}",
+            source.get(..at).unwrap(),
+            source.get(end..).unwrap()
+        ),
     )
     .unwrap();
     let msg = run(&bad_version, &db);

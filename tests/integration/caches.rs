@@ -178,11 +178,11 @@ fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
     let template =
         std::fs::read_to_string(db_copy.join("crates/smallvec/RUSTSEC-2021-0003.md")).unwrap();
     let versions = template.find("[versions]").unwrap();
-    let end = template[versions..].find("\n\n").unwrap() + versions;
+    let end = template.get(versions..).unwrap().find("\n\n").unwrap() + versions;
     let advisory = format!(
         "{}[versions]\npatched = []{}",
-        &template[..versions],
-        &template[end..]
+        template.get(..versions).unwrap(),
+        template.get(end..).unwrap()
     )
     .replace("RUSTSEC-2021-0003", "RUSTSEC-2099-0001")
     .replace("package = \"smallvec\"", "package = \"fnv\"")

@@ -161,7 +161,7 @@ fn only_commits_signed_by_trusted_keys_pass() {
         .iter()
         .map(|s| {
             (
-                s["name"].as_str().unwrap()[13..].to_string(),
+                s["name"].as_str().unwrap().get(13..).unwrap().to_string(),
                 s["checks"][0]["code"].as_str().unwrap().to_string(),
             )
         })

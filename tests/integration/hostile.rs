@@ -251,3 +251,4 @@ mod git;
 mod lockfile;
 mod policy;
 mod provenance;
+mod walk;

@@ -15,6 +15,7 @@ mod caches;
 mod commits;
 mod db;
 mod evidence_postgres;
+mod formats;
 mod help;
 mod hostile;
 mod inventory;

@@ -33,45 +33,65 @@ fn assert_dir_clean(dir: &Path) {
     }
 }
 
-#[test]
-fn planted_secrets_reach_no_output() {
-    let Some(db) = data("advisory-db") else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
-    let store = t.join("evidence.db");
-    let out_dir = t.join("out");
-    std::fs::create_dir(&out_dir).unwrap();
+/// Every command run over the planted inputs: a temp dir with an evidence store, a project
+/// whose lockfile carries a credential, a policy with secrets in an ignore.
+struct Scene {
+    _tmp: tempfile::TempDir,
+    t: std::path::PathBuf,
+    store: std::path::PathBuf,
+    out_dir: std::path::PathBuf,
+    policy: std::path::PathBuf,
+    project: String,
+    db: String,
+}
 
-    // A lockfile whose private registry URL carries credentials.
-    let lock = std::fs::read_to_string(data("lockfiles/real-ripgrep/Cargo.lock").unwrap()).unwrap();
-    let private = format!("registry+https://ci:{}@registry.example.org/index", token());
-    let planted_lock = lock.replacen(
-        "registry+https://github.com/rust-lang/crates.io-index",
-        &private,
-        3,
-    );
-    let project = t.join("project");
-    std::fs::create_dir(&project).unwrap();
-    std::fs::write(project.join("Cargo.lock"), planted_lock).unwrap();
+impl Scene {
+    fn new(db: &Path) -> Scene {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path().to_path_buf();
+        let out_dir = t.join("out");
+        std::fs::create_dir(&out_dir).unwrap();
 
-    // A policy with secrets in an ignore's reason and approver.
-    let policy = t.join("policy.toml");
-    std::fs::write(
-        &policy,
-        format!(
-            "[scope]\ntenant_id = \"acme\"\nproject_id = \"app\"\n\n[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"see https://ops:hunter2hunter2@wiki.example.org/x token={}\"\napproved_by = \"bot password={}\"\nexpires = 2030-01-01\n",
-            token(),
-            env_secret()
-        ),
-    )
-    .unwrap();
+        // A lockfile whose private registry URL carries credentials.
+        let lock =
+            std::fs::read_to_string(data("lockfiles/real-ripgrep/Cargo.lock").unwrap()).unwrap();
+        let private = format!("registry+https://ci:{}@registry.example.org/index", token());
+        let planted_lock = lock.replacen(
+            "registry+https://github.com/rust-lang/crates.io-index",
+            &private,
+            3,
+        );
+        let project = t.join("project");
+        std::fs::create_dir(&project).unwrap();
+        std::fs::write(project.join("Cargo.lock"), planted_lock).unwrap();
 
-    let run = |args: &[&str]| {
+        // A policy with secrets in an ignore's reason and approver.
+        let policy = t.join("policy.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[scope]\ntenant_id = \"acme\"\nproject_id = \"app\"\n\n[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"see https://ops:hunter2hunter2@wiki.example.org/x token={}\"\napproved_by = \"bot password={}\"\nexpires = 2030-01-01\n",
+                token(),
+                env_secret()
+            ),
+        )
+        .unwrap();
+        Scene {
+            store: t.join("evidence.db"),
+            out_dir,
+            policy,
+            project: project.to_str().unwrap().to_string(),
+            db: db.to_str().unwrap().to_string(),
+            t,
+            _tmp: tmp,
+        }
+    }
+
+    /// Runs a command with secrets in its environment; its stdout and stderr must be clean.
+    fn run(&self, args: &[&str]) -> std::process::Output {
         let out = cw()
             .env_remove("CHAINWARDEN_NO_RECORD")
-            .env("CHAINWARDEN_EVIDENCE", &store)
+            .env("CHAINWARDEN_EVIDENCE", &self.store)
             .env("DEPLOY_API_TOKEN", env_secret())
             .env("GITHUB_TOKEN", token())
             .env("CHAINWARDEN_HTTP_ATTEMPTS", "1")
@@ -81,158 +101,149 @@ fn planted_secrets_reach_no_output() {
                 format!("http://user:{}@127.0.0.1:9/", env_secret()),
             )
             .args(["--policy"])
-            .arg(&policy)
+            .arg(&self.policy)
             .args(args)
             .output()
             .unwrap();
         assert_clean(&format!("stdout of {args:?}"), &out.stdout);
         assert_clean(&format!("stderr of {args:?}"), &out.stderr);
         out
-    };
-    let db_arg = db.to_str().unwrap();
-    let p = project.to_str().unwrap();
-    for format in ["human", "json", "sarif", "markdown"] {
-        let file = out_dir.join(format!("audit.{format}"));
-        run(&[
-            "audit",
-            "--offline",
-            "--lockfile-only",
-            "--db",
-            db_arg,
-            "--format",
-            format,
-            p,
-        ]);
-        run(&[
-            "audit",
-            "--offline",
-            "--lockfile-only",
-            "--db",
-            db_arg,
-            "--format",
-            format,
-            "--output",
-            file.to_str().unwrap(),
-            p,
-        ]);
     }
-    // Online (yanked check against an index URL with credentials that refuses the connection).
-    run(&["audit", "--lockfile-only", "--db", db_arg, p]);
-    // A database URL with credentials that fails to download: the error names the URL, masked.
-    let base = serve(|_| (500, Vec::new()));
-    let with_creds = base.replacen("http://", &format!("http://bot:{}@", env_secret()), 1);
-    let out = run(&[
-        "db",
-        "update",
-        "--url",
-        &format!("{with_creds}/db.tar.gz"),
-        "--cache-dir",
-        t.join("cache").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("[REDACTED]"),
-        "{}",
-        text(&out.stderr)
-    );
 
-    // A manifest and a release URL with credentials; an artifact name that is a token.
-    let rel = t.join("release");
-    std::fs::create_dir(&rel).unwrap();
-    std::fs::write(rel.join("app.tar.gz"), b"bytes").unwrap();
-    std::fs::write(
-        rel.join("SHA256SUMS"),
-        format!(
+    /// Every audit format, printed and written; online, with an index URL that refuses.
+    fn audits(&self) {
+        let (db, p) = (self.db.as_str(), self.project.as_str());
+        for format in ["human", "json", "sarif", "markdown"] {
+            let file = self.out_dir.join(format!("audit.{format}"));
+            let offline = ["audit", "--offline", "--lockfile-only", "--db", db];
+            self.run(&[&offline[..], &["--format", format, p]].concat());
+            let output = ["--output", file.to_str().unwrap(), p];
+            self.run(&[&offline[..], &["--format", format], &output[..]].concat());
+        }
+        // Online (yanked check against an index URL with credentials that refuses the
+        // connection).
+        self.run(&["audit", "--lockfile-only", "--db", db, p]);
+    }
+
+    /// A database URL with credentials that fails to download: the error names the URL,
+    /// masked. Returns that URL's base for the release download below.
+    fn failed_download(&self) -> String {
+        let base = serve(|_| (500, Vec::new()));
+        let with_creds = base.replacen("http://", &format!("http://bot:{}@", env_secret()), 1);
+        let out = self.run(&[
+            "db",
+            "update",
+            "--url",
+            &format!("{with_creds}/db.tar.gz"),
+            "--cache-dir",
+            self.t.join("cache").to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("[REDACTED]"),
+            "{}",
+            text(&out.stderr)
+        );
+        with_creds
+    }
+
+    /// A manifest and a release URL with credentials; an artifact name that is a token; a
+    /// bundle path and identity flags carrying secrets.
+    fn verifies(&self, with_creds: &str) {
+        let rel = self.t.join("release");
+        std::fs::create_dir(&rel).unwrap();
+        std::fs::write(rel.join("app.tar.gz"), b"bytes").unwrap();
+        let manifest = format!(
             "{}  app.tar.gz\n{}  {}.txt\n",
             "0".repeat(64),
             "1".repeat(64),
             token()
-        ),
-    )
-    .unwrap();
-    run(&[
-        "verify",
-        "checksums",
-        rel.join("SHA256SUMS").to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    run(&[
-        "verify",
-        "checksums",
-        rel.join("SHA256SUMS").to_str().unwrap(),
-        "--base-url",
-        &format!("{with_creds}/rel"),
-    ]);
-    // A bundle path and identity flags carrying secrets.
-    let bundle = t.join(format!("{}.sigstore.json", token()));
-    std::fs::write(
-        &bundle,
-        format!("{{\"mediaType\": \"x\", \"note\": \"{}\"}}", token()),
-    )
-    .unwrap();
-    run(&[
-        "verify",
-        "bundle",
-        rel.join("app.tar.gz").to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--certificate-identity",
-        &token(),
-        "--certificate-oidc-issuer",
-        "https://issuer.example.org",
-    ]);
-    // Error paths: a policy error quoting the secret, a missing file named by a token.
-    let bad = t.join("bad.toml");
-    std::fs::write(&bad, format!("[scope]\ntenant_id = \"{}\"\n", token())).unwrap();
-    let out = cw()
-        .env("GITHUB_TOKEN", token())
-        .arg("--policy")
-        .arg(&bad)
-        .args(["audit", p])
-        .output()
+        );
+        std::fs::write(rel.join("SHA256SUMS"), manifest).unwrap();
+        let sums = rel.join("SHA256SUMS");
+        let sums = sums.to_str().unwrap();
+        self.run(&["verify", "checksums", sums, "--format", "json"]);
+        let base_url = format!("{with_creds}/rel");
+        self.run(&["verify", "checksums", sums, "--base-url", &base_url]);
+        let bundle = self.t.join(format!("{}.sigstore.json", token()));
+        std::fs::write(
+            &bundle,
+            format!("{{\"mediaType\": \"x\", \"note\": \"{}\"}}", token()),
+        )
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_clean("policy error", &out.stderr);
-    run(&[
-        "audit",
-        "--offline",
-        "--db",
-        db_arg,
-        &format!("/nonexistent/{}/Cargo.lock", token()),
-    ]);
-
-    // Evidence: the store, its export and the reports.
-    run(&[
-        "evidence",
-        "export",
-        "--output",
-        out_dir.join("export.jsonl").to_str().unwrap(),
-    ]);
-    for format in ["json", "markdown", "html"] {
-        run(&[
-            "report",
-            "--quarter",
-            "2026-Q4",
-            "--now",
-            "2026-12-31",
-            "--format",
-            format,
-            "--output",
-            out_dir.join(format!("report.{format}")).to_str().unwrap(),
+        self.run(&[
+            "verify",
+            "bundle",
+            rel.join("app.tar.gz").to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--certificate-identity",
+            &token(),
+            "--certificate-oidc-issuer",
+            "https://issuer.example.org",
         ]);
     }
-    assert_dir_clean(&out_dir);
-    for f in std::fs::read_dir(t).unwrap() {
-        let p = f.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("evidence.db")
-        {
-            assert_clean("the evidence store", &std::fs::read(&p).unwrap());
+
+    /// Error paths: a policy error quoting the secret, a missing file named by a token.
+    fn errors(&self) {
+        let bad = self.t.join("bad.toml");
+        std::fs::write(&bad, format!("[scope]\ntenant_id = \"{}\"\n", token())).unwrap();
+        let out = cw()
+            .env("GITHUB_TOKEN", token())
+            .arg("--policy")
+            .arg(&bad)
+            .args(["audit", &self.project])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert_clean("policy error", &out.stderr);
+        let missing = format!("/nonexistent/{}/Cargo.lock", token());
+        self.run(&["audit", "--offline", "--db", &self.db, &missing]);
+    }
+
+    /// Evidence: the store, its export and the reports, every written file clean.
+    fn evidence(&self) {
+        let export = self.out_dir.join("export.jsonl");
+        self.run(&["evidence", "export", "--output", export.to_str().unwrap()]);
+        for format in ["json", "markdown", "html"] {
+            let file = self.out_dir.join(format!("report.{format}"));
+            self.run(&[
+                "report",
+                "--quarter",
+                "2026-Q4",
+                "--now",
+                "2026-12-31",
+                "--format",
+                format,
+                "--output",
+                file.to_str().unwrap(),
+            ]);
+        }
+        assert_dir_clean(&self.out_dir);
+        for f in std::fs::read_dir(&self.t).unwrap() {
+            let p = f.unwrap().path();
+            if p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("evidence.db")
+            {
+                assert_clean("the evidence store", &std::fs::read(&p).unwrap());
+            }
         }
     }
+}
+
+#[test]
+fn planted_secrets_reach_no_output() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let scene = Scene::new(&db);
+    scene.audits();
+    let with_creds = scene.failed_download();
+    scene.verifies(&with_creds);
+    scene.errors();
+    scene.evidence();
 }
 
 // ---- Issue 9 items 5-7: each leak and panic seen, as a test -------------------------------
@@ -252,7 +263,7 @@ struct Planted {
 
 fn planted() -> Planted {
     Planted {
-        long_password: "Lp9x".repeat(33)[..130].to_string(),
+        long_password: "Lp9x".repeat(33).get(..130).unwrap().to_string(),
         user_token: "f00dfacecafe1234beef".repeat(2),
         slack: format!("xoxb-{}", "2468013579-PlantedSlackValue"),
         aws: format!("AKIA{}", "Q7XR2LMZ8WKD4PNH"),
@@ -265,8 +276,8 @@ impl Planted {
     fn all(&self) -> Vec<String> {
         vec![
             token(),
-            self.long_password[..40].to_string(),
-            self.long_password[90..].to_string(),
+            self.long_password.get(..40).unwrap().to_string(),
+            self.long_password.get(90..).unwrap().to_string(),
             self.user_token.clone(),
             self.slack.clone(),
             self.aws.clone(),
@@ -341,7 +352,7 @@ fn lockfile_sources_with_credentials_never_print_or_store() {
         + &format!(
             "\n[[package]]\nname = \"planted-git\"\nversion = \"0.1.0\"\nsource = \"git+https://{}@github.com/org/repo?rev=v1#{}\"\n",
             p.user_token,
-            &"0123456789abcdef".repeat(3)[..40]
+            "0123456789abcdef".repeat(3).get(..40).unwrap()
         );
     let project = tmp.path().join("project");
     std::fs::create_dir(&project).unwrap();
@@ -413,7 +424,7 @@ fn a_lockfile_parse_error_does_not_echo_a_url_password() {
     };
     let p = planted();
     let tmp = tempfile::tempdir().unwrap();
-    let password = format!("pa/ss{}", &p.long_password[..20]);
+    let password = format!("pa/ss{}", p.long_password.get(..20).unwrap());
     std::fs::write(
         tmp.path().join("Cargo.lock"),
         format!(
@@ -429,7 +440,7 @@ fn a_lockfile_parse_error_does_not_echo_a_url_password() {
         .unwrap();
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(
-        !all.contains(&password[5..]) && !all.contains("pa/ss"),
+        !all.contains(password.get(5..).unwrap()) && !all.contains("pa/ss"),
         "{all}"
     );
     assert_ne!(out.status.code(), Some(101), "{all}");

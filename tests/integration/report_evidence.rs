@@ -91,7 +91,9 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
     // Stock OpenSSH checks a line: the signature covers the exact bytes of its `run`.
     let trusted = allowed(tmp.path(), "auditor@acme", &key);
     let v: Value = serde_json::from_str(&lines[0]).unwrap();
-    let run = &lines[0]["{\"run\":".len()..lines[0].rfind(",\"signature\":").unwrap()];
+    let run = lines[0]
+        .get("{\"run\":".len()..lines[0].rfind(",\"signature\":").unwrap())
+        .unwrap();
     std::fs::write(
         tmp.path().join("line.sig"),
         v["signature"].as_str().unwrap(),

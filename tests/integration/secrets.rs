@@ -265,3 +265,124 @@ fn rule_ids_survive_redaction_in_json_and_sarif() {
         assert!(!sarif.contains(secret.as_str()) && !json.contains(secret.as_str()));
     }
 }
+
+/// Issue 17: `allow_paths` globs are compiled once with globset when the policy is validated.
+/// A glob that does not compile stops the scan with exit 2 at its file, line and key (before,
+/// it silently matched nothing, so a typo'd allowlist looked like a working one), and the
+/// globset syntax (alternatives, classes) holds end to end.
+#[test]
+fn allow_paths_globs_are_validated_at_their_position_and_applied() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("tree");
+    std::fs::create_dir_all(d.join("certs/dev")).unwrap();
+    std::fs::create_dir_all(d.join("src")).unwrap();
+    std::fs::write(d.join("certs/dev/a.yml"), format!("token: {}\n", p.github)).unwrap();
+    std::fs::write(d.join("src/b.py"), format!("KEY_ID = \"{}\"\n", p.aws)).unwrap();
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "schema_version = 1\n[secrets]\nallow_paths = [\n  \"certs/**\",\n  \"src/[b-a].py\",\n]\n",
+    )
+    .unwrap();
+    let (code, out) = scan(&d, &["--policy", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let expected = format!(
+        "{}:5:3: secrets.allow_paths[1]: `src/[b-a].py` is not a valid glob",
+        bad.display()
+    );
+    assert!(out.contains(&expected), "{out}");
+    assert!(!out.contains("finding"), "nothing is reported: {out}");
+
+    let good = tmp.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[secrets]\nallow_paths = [\"{certs,keys}/**/*.yml\"]\n",
+    )
+    .unwrap();
+    let (code, json) = scan(
+        &d,
+        &["--format", "json", "--policy", good.to_str().unwrap()],
+    );
+    assert_eq!(code, 1, "{json}");
+    let left: Vec<String> = rules(&json).into_iter().map(|r| r.1).collect();
+    assert_eq!(left, ["src/b.py"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["allowlisted"],
+        1
+    );
+}
+
+/// Issue 17: the secrets scan's SARIF is built from the same typed model as the audit's and
+/// validates against the official SARIF 2.1.0 schema, for a tree and for a history range.
+/// Every result's `ruleIndex` points at its rule (the `.env` file rule included), and its
+/// fingerprint is the finding's, the allowlist key.
+#[test]
+fn sarif_validates_against_the_official_schema_and_indexes_its_rules() {
+    let p = planted();
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("repo");
+    std::fs::create_dir_all(&d).unwrap();
+    git(&d, &["init", "-q"]);
+    std::fs::write(d.join("README.md"), "demo\n").unwrap();
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-qm", "init"]);
+    let base = git(&d, &["rev-parse", "HEAD"]);
+    std::fs::write(d.join("a.yml"), format!("token: {}\n", p.github)).unwrap();
+    std::fs::write(d.join(".env"), "DEBUG=1\n").unwrap();
+    git(&d, &["add", "-A"]);
+    git(&d, &["commit", "-qm", "leak"]);
+    std::fs::write(d.join("b.py"), format!("KEY_ID = \"{}\"\n", p.aws)).unwrap();
+
+    let (_, json) = scan(&d, &["--format", "json"]);
+    let fingerprints: Vec<String> = serde_json::from_str::<Value>(&json).unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+        .collect();
+    let mut docs = Vec::new();
+    for (name, extra) in [
+        ("tree.sarif", vec![]),
+        (
+            "history.sarif",
+            vec!["--git-range".to_string(), format!("{base}..HEAD")],
+        ),
+    ] {
+        let mut args = vec!["--format".to_string(), "sarif".to_string()];
+        args.extend(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, sarif) = scan(&d, &args);
+        assert_eq!(code, 1, "{sarif}");
+        let v: Value = serde_json::from_str(&sarif).unwrap();
+        let run = &v["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        let results = run["results"].as_array().unwrap();
+        let mut ids = Vec::new();
+        for r in results {
+            let rule = &rules[r["ruleIndex"].as_u64().unwrap() as usize];
+            assert_eq!(rule["id"], r["ruleId"], "{r}");
+            ids.push(r["ruleId"].as_str().unwrap());
+            assert_eq!(r["level"], "error");
+            let location = &r["locations"][0]["physicalLocation"];
+            assert!(location["region"]["startColumn"].as_u64().unwrap() >= 1);
+        }
+        assert!(ids.contains(&"secrets:dotenv-file"), "{ids:?}");
+        assert!(ids.contains(&"secrets:github-token"), "{ids:?}");
+        if name == "tree.sarif" {
+            let in_sarif: Vec<&str> = results
+                .iter()
+                .map(|r| r["partialFingerprints"]["chainwarden/v1"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                in_sarif, fingerprints,
+                "the allowlist key is the fingerprint"
+            );
+        }
+        let path = tmp.path().join(name);
+        std::fs::write(&path, &sarif).unwrap();
+        docs.push(path);
+    }
+    crate::sbom::validate("sarif-schema-2.1.0.json", &docs);
+}

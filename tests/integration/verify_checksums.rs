@@ -250,22 +250,19 @@ fn unsafe_names_are_refused_with_their_line() {
     assert!(stderr.contains("SUMS:2:1: not a checksum line"), "{stderr}");
 }
 
-#[test]
-fn releases_stream_from_a_url_and_bad_servers_are_unverifiable() {
-    let rel = release();
-    let p = rel.path().to_path_buf();
-    let manifest = system_manifest(&p, &["sha256sum"], "SHA256SUMS");
-    let root = p.clone();
-    let base = serve_raw(move |path| {
-        let ok = |body: &[u8]| {
-            let mut r = format!(
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            )
-            .into_bytes();
-            r.extend_from_slice(body);
-            r
-        };
+/// An HTTP/1.1 200 response that claims `length` bytes and sends `body`.
+fn response(length: usize, body: &[u8]) -> Vec<u8> {
+    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n")
+        .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+/// Serves the files of `root` under `/MODE/NAME`: `good`, `truncate` (claims the full length,
+/// sends half), `lie` (says the body is shorter than it is), `stall` (5 s before answering);
+/// anything else is a 404.
+fn release_server(root: PathBuf) -> String {
+    serve_raw(move |path| {
         let (mode, rest) = path
             .trim_start_matches('/')
             .split_once('/')
@@ -273,36 +270,26 @@ fn releases_stream_from_a_url_and_bad_servers_are_unverifiable() {
         let name = rest.replace("%20", " ");
         let body = std::fs::read(root.join(&name)).unwrap_or_default();
         match mode {
-            "good" => ok(&body),
-            // Claims the full length, sends half.
-            "truncate" => {
-                let mut r = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                )
-                .into_bytes();
-                r.extend_from_slice(&body[..body.len() / 2]);
-                r
-            }
-            // Says the body is shorter than it is.
-            "lie" => {
-                let mut r = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len() / 2
-                )
-                .into_bytes();
-                r.extend_from_slice(&body);
-                r
-            }
+            "good" => response(body.len(), &body),
+            "truncate" => response(body.len(), &body[..body.len() / 2]),
+            "lie" => response(body.len() / 2, &body),
             "stall" => {
                 std::thread::sleep(std::time::Duration::from_secs(5));
-                ok(&body)
+                response(body.len(), &body)
             }
             _ => {
                 b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
             }
         }
-    });
+    })
+}
+
+#[test]
+fn releases_stream_from_a_url_and_bad_servers_are_unverifiable() {
+    let rel = release();
+    let p = rel.path().to_path_buf();
+    let manifest = system_manifest(&p, &["sha256sum"], "SHA256SUMS");
+    let base = release_server(p.clone());
     let keep = tempfile::tempdir().unwrap();
     let run = |mode: &str, extra: &[&str]| {
         let out = cw()
@@ -415,7 +402,13 @@ fn every_form_sha256sum_accepts_verifies_as_it_does() {
             (format!("{}  f", hf.to_ascii_uppercase()), "f"),
         ]
     };
-    let bad = |h: &str| format!("{}{}", if h.starts_with('0') { '1' } else { '0' }, &h[1..]);
+    let bad = |h: &str| {
+        format!(
+            "{}{}",
+            if h.starts_with('0') { '1' } else { '0' },
+            h.get(1..).unwrap()
+        )
+    };
     for ((line, name), (tampered, _)) in
         forms(&hf, &ha).into_iter().zip(forms(&bad(&hf), &bad(&ha)))
     {

@@ -176,8 +176,10 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
     };
     assert!(delivery_line.starts_with("{\"delivery\":"), "{text_in}");
     let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
-    let run_member = &run_line["{\"run\":".len()..run_line.len() - 1];
-    let delivery_member = &delivery_line["{\"delivery\":".len()..delivery_line.len() - 1];
+    let run_member = run_line.get("{\"run\":".len()..run_line.len() - 1).unwrap();
+    let delivery_member = delivery_line
+        .get("{\"delivery\":".len()..delivery_line.len() - 1)
+        .unwrap();
     let cases = [
         (
             format!("{{\"run\":{run_member},\"delivery\":{delivery_member}}}"),

@@ -142,8 +142,7 @@ fn parse_bsd(line: &str) -> Option<Parsed> {
         return None;
     }
     let algorithm = Algorithm::from_tag(tag)?;
-    let close = rest.rfind(')')?;
-    let (name, after) = (&rest[..close], &rest[close + 1..]);
+    let (name, after) = rest.rsplit_once(')')?;
     let after = after.strip_prefix(' ').unwrap_or(after);
     let digest = after.strip_prefix('=')?;
     let digest = digest.strip_prefix(' ').unwrap_or(digest);

@@ -20,6 +20,7 @@ use self::hash::{hash_file, FileDigest, Hasher};
 use self::manifest::{Algorithm, Entry};
 use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
+use crate::fsutil::walk::{Kind, Walk};
 use crate::net::Network;
 
 /// Where the artifacts come from.
@@ -93,23 +94,27 @@ pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<Verify
         let listed: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         let mut unlisted = unlisted_files(dir, manifest_path, &listed)?;
         if opts.ignore_companions {
-            unlisted.retain(|n| !is_companion(n));
+            unlisted.retain(|(n, _)| !is_companion(n));
         }
         if !unlisted.is_empty() {
             if opts.fail_unlisted {
-                for name in unlisted {
-                    let check = Check::new(
-                        Code::Unlisted,
-                        Verdict::Failed,
-                        "in the directory but not listed in the manifest",
-                    );
+                for (name, kind) in unlisted {
+                    let message = match kind {
+                        Kind::File => "in the directory but not listed in the manifest".to_string(),
+                        _ => format!(
+                            "{} in the directory, not listed in the manifest",
+                            kind.what()
+                        ),
+                    };
+                    let check = Check::new(Code::Unlisted, Verdict::Failed, message);
                     subjects.push(SubjectResult::new(name, None, vec![check]));
                 }
             } else {
+                let names: Vec<&str> = unlisted.iter().map(|(n, _)| n.as_str()).collect();
                 notes.push(format!(
                     "{} file(s) in the directory are not listed in the manifest (allowed by policy): {}",
                     unlisted.len(),
-                    unlisted.join(", ")
+                    names.join(", ")
                 ));
             }
         }
@@ -357,40 +362,26 @@ fn artifact_url(base: &str, name: &str) -> String {
     url
 }
 
-/// Regular files under `dir` (relative, `/`-separated) that the manifest does not list.
-fn unlisted_files(dir: &Path, manifest: &Path, listed: &BTreeSet<&str>) -> Result<Vec<String>> {
+/// Entries under `dir` (relative, `/`-separated) that the manifest does not list: regular
+/// files, and FIFOs, sockets and devices (never opened; in a release directory they are as
+/// unexpected as an unlisted file), with what each is. Links are not followed and not listed
+/// here: a listed link is checked where it leads when its entry is hashed.
+fn unlisted_files(
+    dir: &Path,
+    manifest: &Path,
+    listed: &BTreeSet<&str>,
+) -> Result<Vec<(String, Kind)>> {
     let manifest = manifest.canonicalize().ok();
     let mut out = Vec::new();
-    for rel in walk(dir)? {
-        if listed.contains(rel.as_str())
-            || manifest.as_deref() == dir.join(&rel).canonicalize().ok().as_deref()
+    for entry in Walk::new(dir).entries()? {
+        if !(entry.kind == Kind::File || entry.kind.is_special())
+            || listed.contains(entry.rel.as_str())
+            || manifest.as_deref() == dir.join(&entry.rel).canonicalize().ok().as_deref()
         {
             continue;
         }
-        out.push(rel);
+        out.push((entry.rel, entry.kind));
     }
-    Ok(out)
-}
-
-/// Every regular file under `dir`, relative and `/`-separated, sorted. Links are not followed.
-pub fn walk(dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        let abs = dir.join(&rel);
-        let entries = std::fs::read_dir(&abs).map_err(|e| Error::io(&abs, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&abs, e))?;
-            let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-            let child = rel.join(entry.file_name());
-            if kind.is_dir() {
-                stack.push(child);
-            } else if kind.is_file() {
-                out.push(child.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
     Ok(out)
 }
 
@@ -403,7 +394,9 @@ pub fn write_manifest(
     exclude: Option<&Path>,
 ) -> Result<String> {
     let exclude = exclude.and_then(|p| p.canonicalize().ok());
-    let files: Vec<String> = walk(dir)?
+    // A manifest that silently left out a FIFO would describe a directory it did not.
+    let files: Vec<String> = Walk::new(dir)
+        .files_refusing_special()?
         .into_iter()
         .filter(|rel| exclude.is_none() || dir.join(rel).canonicalize().ok() != exclude)
         .collect();
@@ -424,10 +417,9 @@ pub fn write_manifest(
                 d.map(|d| serde_json::json!({"name": name, "sha256": d.hex, "size": d.size}))
             })
             .collect::<Result<_>>()?;
-        out = serde_json::to_string_pretty(&serde_json::json!({ "artifacts": artifacts }))
-            .expect("serialises");
-        out.push('\n');
-        return Ok(out);
+        return Ok(crate::json::document(
+            &serde_json::json!({ "artifacts": artifacts }),
+        ));
     }
     for (name, d) in files.iter().zip(digests) {
         let d = d?;

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 
 use super::checksums::hash::hash_file;
 use super::checksums::manifest::{self, Algorithm};
-use super::checksums::walk;
 use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
 use crate::error::{Error, Result};
+use crate::fsutil::walk::{Kind, Walk};
 
 /// One side of the comparison: name → (sha256 hex, file when we have the bytes).
 pub struct Side {
@@ -31,7 +31,8 @@ impl Side {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let mut artifacts = BTreeMap::new();
         if meta.is_dir() {
-            let files = walk(path)?;
+            // Every artifact is compared: a FIFO among them is refused, not skipped.
+            let files = Walk::new(path).files_refusing_special()?;
             let digests: Vec<Result<String>> = files
                 .par_iter()
                 .map(|rel| {
@@ -198,27 +199,95 @@ pub fn failure_excerpt(stderr: &str) -> String {
     out
 }
 
-/// Copies a source tree, leaving out build output (`target/`) but keeping `.git` so the
-/// rebuild sees the same commit.
+/// Copies a source tree, leaving out build output (`target/` at any depth) but keeping `.git`
+/// so the rebuild sees the same commit. Links are copied as links (never followed); a FIFO,
+/// socket or device in the tree is refused (copying a FIFO would block on it).
 fn copy_tree(from: &Path, to: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
-        let entry = entry.map_err(|e| Error::io(from, e))?;
-        let name = entry.file_name();
-        if name == "target" {
-            continue;
-        }
-        let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
-        let dest = to.join(&name);
-        if kind.is_dir() {
-            std::fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
-            copy_tree(&entry.path(), &dest)?;
-        } else if kind.is_symlink() {
-            let target =
-                std::fs::read_link(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-            std::os::unix::fs::symlink(target, &dest).map_err(|e| Error::io(&dest, e))?;
-        } else {
-            std::fs::copy(entry.path(), &dest).map_err(|e| Error::io(&dest, e))?;
+    for entry in Walk::new(from).skip_dirs(&["target"]).entries()? {
+        let src = from.join(&entry.rel);
+        let dest = to.join(&entry.rel);
+        match entry.kind {
+            Kind::Dir => std::fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?,
+            Kind::Link => {
+                let target = std::fs::read_link(&src).map_err(|e| Error::io(&src, e))?;
+                std::os::unix::fs::symlink(target, &dest).map_err(|e| Error::io(&dest, e))?;
+            }
+            Kind::File => copy_file(&src, &dest)?,
+            special => {
+                return Err(Error::input(
+                    &src,
+                    format!("is not a regular file ({}): refused", special.what()),
+                ))
+            }
         }
     }
     Ok(())
+}
+
+/// Copies one regular file with its permissions, opened without blocking (a file swapped
+/// for a FIFO after the walk is refused, not waited on).
+fn copy_file(src: &Path, dest: &Path) -> Result<()> {
+    let mut input = crate::fsutil::open_regular(src)?;
+    let mode = input
+        .metadata()
+        .map_err(|e| Error::io(src, e))?
+        .permissions();
+    let mut output = std::fs::File::create(dest).map_err(|e| Error::io(dest, e))?;
+    std::io::copy(&mut input, &mut output).map_err(|e| Error::io(dest, e))?;
+    output.set_permissions(mode).map_err(|e| Error::io(dest, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::symlink;
+
+    use super::*;
+
+    #[test]
+    fn the_source_copy_keeps_links_as_links_skips_target_and_refuses_a_fifo() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        std::fs::create_dir_all(src.join(".git")).unwrap();
+        std::fs::create_dir_all(src.join("crate/target/debug")).unwrap();
+        std::fs::write(src.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::write(src.join("crate/lib.rs"), "fn f() {}\n").unwrap();
+        std::fs::write(src.join("crate/target/debug/out"), "built").unwrap();
+        symlink("loop2", src.join("loop1")).unwrap();
+        symlink("loop1", src.join("loop2")).unwrap();
+        symlink("..", src.join("crate/up")).unwrap();
+        let copy = tmp.path().join("copy");
+        std::fs::create_dir(&copy).unwrap();
+        copy_tree(&src, &copy).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(copy.join("crate/lib.rs")).unwrap(),
+            "fn f() {}\n"
+        );
+        assert!(copy.join(".git/HEAD").is_file());
+        assert!(
+            !copy.join("crate/target").exists(),
+            "build output is left out"
+        );
+        assert_eq!(
+            std::fs::read_link(copy.join("loop1")).unwrap(),
+            Path::new("loop2")
+        );
+        assert_eq!(
+            std::fs::read_link(copy.join("crate/up")).unwrap(),
+            Path::new("..")
+        );
+
+        let ok = std::process::Command::new("mkfifo")
+            .arg(src.join("crate/pipe"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let again = tmp.path().join("again");
+        std::fs::create_dir(&again).unwrap();
+        let err = copy_tree(&src, &again).unwrap_err().to_string();
+        assert!(
+            err.ends_with("crate/pipe: is not a regular file (a FIFO): refused"),
+            "{err}"
+        );
+    }
 }

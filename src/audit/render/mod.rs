@@ -1,14 +1,15 @@
 //! Renderers for [`AuditReport`]: each takes the report and returns the document; none prints.
+//!
+//! The naming every capability follows (audit, verify, secrets, watch, report, sbom): a
+//! module per format (`human`, `markdown`, `sarif`, `html`, ...) whose entry is
+//! `pub fn render`, and one `render(report, format)` that dispatches on the command's
+//! `--format`. JSON is the model itself, written by [`crate::json::document`].
 
 mod human;
 mod markdown;
-mod sarif;
+pub mod sarif;
 
 use super::model::AuditReport;
-
-pub use human::human;
-pub use markdown::markdown;
-pub use sarif::sarif;
 
 /// The `--format` of the commands that print audit reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,20 +20,14 @@ pub enum AuditFormat {
     Markdown,
 }
 
+/// The document for `format`; SARIF locates findings in the lockfile at `lockfile_uri`.
 pub fn render(report: &AuditReport, format: AuditFormat, lockfile_uri: &str) -> String {
     match format {
-        AuditFormat::Human => human(report),
-        AuditFormat::Json => json(report),
-        AuditFormat::Sarif => sarif(report, lockfile_uri),
-        AuditFormat::Markdown => markdown(report),
+        AuditFormat::Human => human::render(report),
+        AuditFormat::Json => crate::json::document(report),
+        AuditFormat::Sarif => sarif::render(report, lockfile_uri),
+        AuditFormat::Markdown => markdown::render(report),
     }
-}
-
-/// The JSON document: the report model as is (its field order is the schema's).
-pub fn json(report: &AuditReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("report serialises");
-    s.push('\n');
-    s
 }
 
 /// Findings grouped per advisory (same id, several packages or versions), in report order.

@@ -17,7 +17,7 @@ pub(super) const WIDTH: usize = 100;
 /// Indentation of a field's value (`  severity: `).
 const FIELD_INDENT: usize = 12;
 
-pub fn human(report: &AuditReport) -> String {
+pub(super) fn render(report: &AuditReport) -> String {
     let mut out = String::new();
     header(&mut out, report);
     if !report.findings.is_empty() {
@@ -61,11 +61,11 @@ fn header(out: &mut String, report: &AuditReport) {
         db.advisory_count,
         db.commit
             .as_deref()
-            .map(|c| &c[..c.len().min(12)])
+            .map(|c| crate::text::prefix(c, 12))
             .unwrap_or("of unknown commit"),
         match (&db.updated, db.age_days) {
             (Some(date), Some(age)) =>
-                format!(" ({}, {})", &date[..10.min(date.len())], plural_days(age)),
+                format!(" ({}, {})", crate::text::prefix(date, 10), plural_days(age)),
             _ => String::new(),
         }
     );
