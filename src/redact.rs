@@ -187,6 +187,11 @@ impl Redactor {
                 .find('\n')
                 .map_or(text.len(), |i| m.start() + i);
             done_until[r] = end.max(m.start() + 1);
+            if let Some(byte) = rules[r].needs_after {
+                if !text.as_bytes()[m.end()..end].contains(&byte) {
+                    continue;
+                }
+            }
             if rules[r].pem_block {
                 pem.spans(&rules[r], text, start..end, &mut spans);
                 done_until[r] = done_until[r].max(pem.covered);

@@ -20,8 +20,10 @@ impl Graph {
         let model = &lock.model.packages;
         // Keyed by name and version (what `Dependency::matches` compares): keyed by name alone,
         // a lockfile listing thousands of versions of one crate made this quadratic.
-        let mut by_name: std::collections::HashMap<(&str, &semver::Version), Vec<usize>> =
-            Default::default();
+        // foldhash (randomly seeded): SipHash of a `semver::Version` per dependency was a
+        // twentieth of a lockfile audit.
+        let mut by_name: foldhash::HashMap<(&str, &semver::Version), Vec<usize>> =
+            foldhash::HashMap::with_capacity_and_hasher(model.len(), Default::default());
         for (i, p) in model.iter().enumerate() {
             by_name
                 .entry((p.name.as_str(), &p.version))
