@@ -43,6 +43,7 @@ timed() {
   local server0 server1
   server0=$(server_cpu)
   /usr/bin/time -f '%e %U %S' -o "$work/time" "$@"
+  sleep 0.5 # the postmaster reaps the last client's backend
   server1=$(server_cpu)
   read -r WALL user sys <"$work/time"
   CPU=$(echo "$user + $sys" | bc)
