@@ -305,6 +305,12 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     let p = policy(tmp.path(), "p.toml", "");
     let app = tmp.path().join("app");
     daily(&store, &p, &app, day(2026, Month::October, 1), 12, |_| "v1");
+    // Two intact projects beside it, one sorting before and one after (one run each: the
+    // edits below name seq 5 and 9, which only acme/app has).
+    for project in ["api", "web"] {
+        let d = day(2026, Month::October, 2);
+        audit(&store, &p, ("acme", project), &app, d, "schedule");
+    }
     // Flip a failing run to a clean one the way a SQL user would: as the store's owner
     // (the file's; on PostgreSQL the tables' owner, with psql), no chainwarden involved.
     let findings = match backend {
@@ -371,6 +377,41 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     );
     assert!(md.contains("**BROKEN EVIDENCE.**"), "{md}");
     assert!(md.contains("broken-evidence"), "{md}");
+    // The organisation view, built several projects at a time, refuses for the same run; when
+    // allowed, it still lists every project in order, only app's chain broken.
+    let all = |extra: &[&str]| {
+        cw().env("CHAINWARDEN_EVIDENCE", &store)
+            .args([
+                "--tenant",
+                "acme",
+                "report",
+                "--all-projects",
+                "--quarter",
+                "2026-Q4",
+            ])
+            .args(["--now", "2027-01-05", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = all(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(&run_id), "{}", text(&out.stderr));
+    let out = all(&["--allow-broken-evidence"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<(&str, bool)> = org["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["project_id"].as_str().unwrap(),
+                p["chain_intact"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("api", true), ("app", false), ("web", true)]);
     // Deleting a run breaks the chain too.
     as_owner(backend, &store, "DELETE FROM {runs} WHERE seq = 9");
     let out = cw()
