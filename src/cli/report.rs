@@ -2,10 +2,12 @@
 //! --format markdown|html|json [--sign-key KEY]`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::cli::{resolve_scope, GlobalArgs};
 use chainwarden::error::{Error, Result};
-use chainwarden::evidence::{sign, PolicyInForce, Scope};
+use chainwarden::evidence::{sign, Location, PolicyInForce, Scope, Store};
 use chainwarden::exit::Outcome;
 use chainwarden::output::{self, Destination};
 use chainwarden::report::{self, Options, Quarter, ReportFormat};
@@ -33,6 +35,58 @@ pub struct ReportArgs {
     pub sign_key: Option<PathBuf>,
 }
 
+/// Every project's report, several at once: one worker per core, each with its own connection
+/// to the store (a SQLite connection or a PostgreSQL client serves one thread), taking the
+/// next project until none is left. Reports keep the projects' order; the first project that
+/// fails (in that order) is the error, as when they were built one after another.
+fn build_all(
+    location: &Location,
+    store: Store,
+    scopes: &[Scope],
+    quarter: Quarter,
+    opts: &Options<'_>,
+) -> Result<Vec<report::model::QuarterReport>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, scopes.len().max(1));
+    let next = AtomicUsize::new(0);
+    let first = Mutex::new(Some(store));
+    let results: Mutex<Vec<Option<Result<report::model::QuarterReport>>>> =
+        Mutex::new((0..scopes.len()).map(|_| None).collect());
+    let opened: Vec<Result<()>> = std::thread::scope(|threads| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                threads.spawn(|| -> Result<()> {
+                    let taken = first.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    let store = match taken {
+                        Some(s) => s,
+                        None => Store::open_at(location)?,
+                    };
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(scope) = scopes.get(i) else {
+                            return Ok(());
+                        };
+                        let built = report::build(&store, scope, quarter, opts);
+                        results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(built);
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    opened.into_iter().collect::<Result<()>>()?;
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every project was taken by a worker"))
+        .collect()
+}
+
 pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
     let clock = global.clock()?;
     let given = match &global.policy {
@@ -55,11 +109,8 @@ pub fn run(args: ReportArgs, global: &GlobalArgs) -> Result<Outcome> {
         let tenant = scope.tenant_id.clone().ok_or_else(|| {
             Error::usage("--all-projects needs a tenant (--tenant or the policy's scope)".into())
         })?;
-        let reports = store
-            .scopes(Some(&tenant))?
-            .iter()
-            .map(|s| report::build(&store, s, quarter, &opts))
-            .collect::<Result<Vec<_>>>()?;
+        let scopes = store.scopes(Some(&tenant))?;
+        let reports = build_all(&location, store, &scopes, quarter, &opts)?;
         report::render_org(&report::org(&tenant, reports)?, args.format)?
     } else {
         let scope = Scope::of(&scope);

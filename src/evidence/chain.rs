@@ -4,7 +4,9 @@
 //! holding the reports parsed from the verified bytes. The report never reads anything else.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::policy::{sha256_hex, PolicyInForce};
@@ -139,7 +141,7 @@ pub struct VerifiedRun {
     pub policy: PolicyInForce,
     pub content: Content,
     payload: String,
-    inventory: Option<String>,
+    inventory: Option<Arc<str>>,
 }
 
 impl VerifiedRun {
@@ -221,29 +223,52 @@ impl ChainCheck {
     }
 }
 
+/// The policies and inventories a scope's runs name, each checked against its digest and
+/// (policies) parsed once, however many runs share it: a quarter of daily runs shares a few.
+#[derive(Default)]
+struct Contents {
+    policies: HashMap<String, std::result::Result<PolicyInForce, String>>,
+    inventories: HashMap<String, bool>,
+}
+
+impl Contents {
+    fn of(stored: &[StoredRun]) -> Contents {
+        let mut c = Contents::default();
+        for s in stored {
+            if let Some(sha) = &s.policy_sha256 {
+                c.policies.entry(sha.clone()).or_insert_with(|| {
+                    let text = s.policy.as_deref().ok_or("its policy is missing")?;
+                    if sha256_hex(text.as_bytes()) != *sha {
+                        return Err("its policy does not match the policy digest".into());
+                    }
+                    crate::json::read(text).map_err(|e| format!("its policy is not readable: {e}"))
+                });
+            }
+            if let Some(sha) = &s.inventory_sha256 {
+                c.inventories.entry(sha.clone()).or_insert_with(|| {
+                    s.inventory
+                        .as_deref()
+                        .is_some_and(|i| sha256_hex(i.as_bytes()) == *sha)
+                });
+            }
+        }
+        c
+    }
+}
+
 /// Checks one stored run on its own; returns it verified, or what is wrong.
 fn check_run(
-    s: &StoredRun,
+    s: StoredRun,
     seq: i64,
-    inventories: &mut HashMap<String, bool>,
+    contents: &Contents,
 ) -> std::result::Result<VerifiedRun, String> {
     let policy_sha256 = s
         .policy_sha256
         .clone()
         .ok_or("no policy recorded (run stored before the chain existed)")?;
-    let policy_text = s.policy.as_deref().ok_or("its policy is missing")?;
-    if sha256_hex(policy_text.as_bytes()) != policy_sha256 {
-        return Err("its policy does not match the policy digest".into());
-    }
-    let policy: PolicyInForce = crate::json::from_slice(policy_text.as_bytes())
-        .map_err(|e| format!("its policy is not readable: {e}"))?;
+    let policy = contents.policies[&policy_sha256].clone()?;
     if let Some(sha) = &s.inventory_sha256 {
-        let ok = *inventories.entry(sha.clone()).or_insert_with(|| {
-            s.inventory
-                .as_deref()
-                .is_some_and(|i| sha256_hex(i.as_bytes()) == *sha)
-        });
-        if !ok {
+        if !contents.inventories[sha] {
             return Err("its inventory does not match the inventory digest".into());
         }
     }
@@ -271,9 +296,11 @@ fn check_run(
     if Some(header.hash()) != s.record_hash {
         return Err("its record hash does not match its content (edited in the store?)".into());
     }
+    // Read straight from the verified bytes (duplicate keys refused, no intermediate tree):
+    // this parse is most of the report's cost.
     let content = match s.kind.as_str() {
         "audit" | "watch" => {
-            let a: AuditReport = crate::json::from_slice(s.payload.as_bytes())
+            let a: AuditReport = crate::json::read(&s.payload)
                 .map_err(|e| format!("its payload is not an audit report: {e}"))?;
             if a.time != s.time || Some(&a.lockfile.sha256) != s.lockfile_sha256.as_ref() {
                 return Err("its header disagrees with its payload".into());
@@ -281,7 +308,7 @@ fn check_run(
             Content::Audit(Box::new(a))
         }
         "verify" => {
-            let v: VerifyReport = crate::json::from_slice(s.payload.as_bytes())
+            let v: VerifyReport = crate::json::read(&s.payload)
                 .map_err(|e| format!("its payload is not a verification report: {e}"))?;
             if v.time != s.time {
                 return Err("its header disagrees with its payload".into());
@@ -291,69 +318,97 @@ fn check_run(
         other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(VerifiedRun {
-        scope: s.scope.clone(),
+        scope: s.scope,
         seq,
-        run_id: s.run_id.clone(),
-        kind: s.kind.clone(),
-        command: s.command.clone(),
-        time: s.time.clone(),
-        tool_version: s.tool_version.clone(),
-        git_commit: s.git_commit.clone(),
-        lockfile_path: s.lockfile_path.clone(),
-        trigger: s.trigger.clone(),
-        origin: s.origin.clone(),
-        record_hash: s.record_hash.clone().unwrap_or_default(),
+        run_id: s.run_id,
+        kind: s.kind,
+        command: s.command,
+        time: s.time,
+        tool_version: s.tool_version,
+        git_commit: s.git_commit,
+        lockfile_path: s.lockfile_path,
+        trigger: s.trigger,
+        origin: s.origin,
+        record_hash: s.record_hash.unwrap_or_default(),
         policy_sha256,
         policy,
         content,
-        payload: s.payload.clone(),
-        inventory: s.inventory.clone(),
+        payload: s.payload,
+        inventory: s.inventory,
     })
 }
 
-/// Reads and checks every run of `scope`.
+/// Reads and checks every run of `scope`: the links in chain order, then each run's own
+/// content (digests, record hash, typed payload) on every core, results kept in chain order.
 pub fn verify_scope(store: &Store, scope: &Scope) -> Result<ChainCheck> {
     let stored = store.chain(scope)?;
-    let mut runs = Vec::with_capacity(stored.len());
-    let mut breaks = Vec::new();
-    let mut previous: Option<String> = None;
+    let count = stored.len();
+    let contents = Contents::of(&stored);
+    // Each run's link problem (or None), and its seq when it is chained.
+    let mut links: Vec<(Option<i64>, Option<String>)> = Vec::with_capacity(count);
+    let mut previous: Option<&str> = None;
     let mut expected_seq = 1;
-    let mut inventories = HashMap::new();
     let mut head = None;
     for s in &stored {
-        let mut problem = |p: String| {
-            breaks.push(Break {
-                run_id: s.run_id.clone(),
-                seq: s.seq,
-                time: s.time.clone(),
-                problem: p,
-            })
-        };
         let Some(seq) = s.seq else {
-            problem("not chained (recorded before the chain existed)".into());
+            links.push((
+                None,
+                Some("not chained (recorded before the chain existed)".into()),
+            ));
             continue;
         };
-        if seq != expected_seq {
-            problem(format!(
-                "runs {expected_seq} to {} of the chain are missing (deleted?)",
-                seq - 1
-            ));
-        } else if s.prev_hash != previous {
-            problem("its link to the previous run is broken (a run was edited or removed)".into());
-        }
-        match check_run(s, seq, &mut inventories) {
-            Ok(run) => runs.push(run),
-            Err(p) => problem(p),
-        }
-        previous = s.record_hash.clone();
+        links.push((
+            Some(seq),
+            if seq != expected_seq {
+                Some(format!(
+                    "runs {expected_seq} to {} of the chain are missing (deleted?)",
+                    seq - 1
+                ))
+            } else if s.prev_hash.as_deref() != previous {
+                Some("its link to the previous run is broken (a run was edited or removed)".into())
+            } else {
+                None
+            },
+        ));
+        previous = s.record_hash.as_deref();
         expected_seq = seq + 1;
         head = Some((seq, s.record_hash.clone().unwrap_or_default()));
+    }
+    let checked: Vec<(Option<VerifiedRun>, Vec<Break>)> = stored
+        .into_par_iter()
+        .zip(links)
+        .map(|(s, (seq, link))| {
+            let (run_id, stored_seq, time) = (s.run_id.clone(), s.seq, s.time.clone());
+            let at = |problem: String| Break {
+                run_id: run_id.clone(),
+                seq: stored_seq,
+                time: time.clone(),
+                problem,
+            };
+            let mut breaks: Vec<Break> = link.map(at).into_iter().collect();
+            let Some(seq) = seq else {
+                return (None, breaks);
+            };
+            match check_run(s, seq, &contents) {
+                Ok(run) => (Some(run), breaks),
+                Err(problem) => {
+                    breaks.push(at(problem));
+                    (None, breaks)
+                }
+            }
+        })
+        .collect();
+    let mut runs = Vec::with_capacity(count);
+    let mut breaks = Vec::new();
+    for (run, b) in checked {
+        runs.extend(run);
+        breaks.extend(b);
     }
     Ok(ChainCheck {
         scope: scope.clone(),
         runs,
         breaks,
         head,
-        stored: stored.len(),
+        stored: count,
     })
 }

@@ -153,12 +153,15 @@ pub fn import(
     let mut records = Vec::new();
     let mut deliveries = Vec::new();
     let mut counts = Imported::default();
+    let mut redactions = record::Redactions::default();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let at = |m: String| Error::at_line(path, i + 1, m);
-        crate::json::parse(line.as_bytes()).map_err(|e| Error::Located {
+        // The whole line, strictly (duplicate keys refused at any depth), without building its
+        // tree: the run inside is then read from these bytes once, into its types.
+        crate::json::check(line).map_err(|e| Error::Located {
             path: path.to_path_buf(),
             line: i + 1,
             column: e.column(),
@@ -167,13 +170,13 @@ pub fn import(
         let parsed: Line<'_> = serde_json::from_str(line)
             .map_err(|e| at(format!("not an evidence export line: {e}")))?;
         let message = match (parsed.run, parsed.delivery) {
-            (Some(m), None) | (None, Some(m)) => m.get().as_bytes(),
+            (Some(m), None) | (None, Some(m)) => m.get(),
             _ => return Err(at("expected exactly one of `run` and `delivery`".into())),
         };
         let origin = match (opts.trusted, &parsed.signature) {
             (Some(trusted), Some(sig)) => {
                 let who = trusted
-                    .verify(sign::EVIDENCE_NAMESPACE, message, sig)
+                    .verify(sign::EVIDENCE_NAMESPACE, message.as_bytes(), sig)
                     .map_err(|e| at(format!("signature refused: {e}")))?;
                 format!("imported (signed by {who})")
             }
@@ -185,7 +188,7 @@ pub fn import(
             (None, _) => "imported (unsigned)".into(),
         };
         if parsed.delivery.is_some() {
-            let d: subscription::ExportDelivery = crate::json::from_slice(message)
+            let d: subscription::ExportDelivery = crate::json::from_slice(message.as_bytes())
                 .map_err(|e| at(format!("not an evidence delivery: {e}")))?;
             let (scope, record) = d.to_record().map_err(at)?;
             let wanted = opts.tenant.is_none_or(|t| t == scope.tenant_id)
@@ -195,8 +198,8 @@ pub fn import(
             }
             continue;
         }
-        let run: ExportRun = crate::json::from_slice(message)
-            .map_err(|e| at(format!("not an evidence run: {e}")))?;
+        let run: ExportRun<&serde_json::value::RawValue> =
+            serde_json::from_str(message).map_err(|e| at(format!("not an evidence run: {e}")))?;
         if run.format != record::EXPORT_FORMAT {
             return Err(at(format!(
                 "export format {} is not supported (expected {})",
@@ -204,7 +207,7 @@ pub fn import(
                 record::EXPORT_FORMAT
             )));
         }
-        let record = RunRecord::from_export(&run, origin).map_err(at)?;
+        let record = RunRecord::from_export(run, origin, &mut redactions).map_err(at)?;
         let wanted = opts.tenant.is_none_or(|t| t == record.scope.tenant_id)
             && opts.project.is_none_or(|p| p == record.scope.project_id);
         if !wanted {
@@ -228,13 +231,8 @@ pub fn import(
             ));
         }
     }
-    for record in &records {
-        if store.record(record)? {
-            counts.new += 1;
-        } else {
-            counts.known += 1;
-        }
-    }
+    counts.new = store.record_all(&records)?;
+    counts.known = records.len() - counts.new;
     // Deliveries after the runs they belong to; each must name a run of its scope.
     for (line, scope, run_id, d) in deliveries {
         if store.has_delivery(&scope, &run_id, &d)? {

@@ -6,6 +6,8 @@
 //! commit). An audit's inventory is kept apart, once per distinct inventory, keyed by its own
 //! SHA-256: a quarter of daily audits of an unchanged lockfile stores it once.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::policy::{sha256_hex, PolicyInForce};
@@ -151,6 +153,59 @@ fn verdict_text<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// Redacted inventories, by the digest of their text before redaction, for one process: an
+/// import of a quarter of daily runs of one lockfile redacts that inventory once, not 92 times
+/// (redaction depends only on the text and on this process's environment, which is fixed).
+#[derive(Default)]
+pub struct Redactions {
+    inventories: HashMap<String, String>,
+}
+
+impl Redactions {
+    fn inventory(&mut self, text: String) -> String {
+        self.inventories
+            .entry(sha256_hex(text.as_bytes()))
+            .or_insert_with(|| clean(&text))
+            .clone()
+    }
+}
+
+/// An audit's record: the inventory taken out of the report, both redacted.
+fn audit_record(
+    scope: Scope,
+    mut report: AuditReport,
+    context: RunContext,
+    policy: PolicyInForce,
+    redactions: Option<&mut Redactions>,
+) -> RunRecord {
+    let inventory = std::mem::take(&mut report.inventory);
+    let inventory = serde_json::to_string(&inventory).expect("inventory serialises");
+    let inventory = match redactions {
+        Some(r) => r.inventory(inventory),
+        None => clean(&inventory),
+    };
+    let payload = clean(&serde_json::to_string(&report).expect("report serialises"));
+    RunRecord {
+        run_id: new_run_id(),
+        scope,
+        kind: "audit".into(),
+        command: "audit".into(),
+        git_commit: context.git_commit.map(|c| clean(&c)),
+        lockfile_path: context.lockfile_path.map(|p| clean(&p)),
+        lockfile_sha256: Some(report.lockfile.sha256.clone()),
+        db_commit: report.database.commit.clone(),
+        db_age_days: report.database.age_days,
+        trigger: clean(&context.trigger),
+        origin: "recorded".into(),
+        verdict: verdict_text(&report.verdict),
+        policy: clean_policy(policy),
+        payload,
+        inventory: Some(inventory),
+        time: report.time,
+        tool_version: report.tool_version,
+    }
+}
+
 impl RunRecord {
     pub fn from_audit(
         scope: Scope,
@@ -158,29 +213,7 @@ impl RunRecord {
         context: RunContext,
         policy: PolicyInForce,
     ) -> RunRecord {
-        let mut report = report.clone();
-        let inventory = std::mem::take(&mut report.inventory);
-        let inventory = clean(&serde_json::to_string(&inventory).expect("inventory serialises"));
-        let payload = clean(&serde_json::to_string(&report).expect("report serialises"));
-        RunRecord {
-            run_id: new_run_id(),
-            scope,
-            kind: "audit".into(),
-            command: "audit".into(),
-            time: report.time.clone(),
-            tool_version: report.tool_version.clone(),
-            git_commit: context.git_commit.map(|c| clean(&c)),
-            lockfile_path: context.lockfile_path.map(|p| clean(&p)),
-            lockfile_sha256: Some(report.lockfile.sha256.clone()),
-            db_commit: report.database.commit.clone(),
-            db_age_days: report.database.age_days,
-            trigger: clean(&context.trigger),
-            origin: "recorded".into(),
-            verdict: verdict_text(&report.verdict),
-            policy: clean_policy(policy),
-            payload,
-            inventory: Some(inventory),
-        }
+        audit_record(scope, report.clone(), context, policy, None)
     }
 
     /// A `watch` run: the recorded inventory of a scope audited again against a newer
@@ -226,15 +259,20 @@ impl RunRecord {
         }
     }
 
-    /// Rebuilds a record from an export line's run (import). The payload is parsed into the
-    /// typed report, so a line whose payload is not a report of its kind is refused.
-    pub fn from_export(run: &ExportRun, origin: String) -> std::result::Result<RunRecord, String> {
+    /// Rebuilds a record from an export line's run (import). The payload is read into the
+    /// typed report, so a line whose payload is not a report of its kind is refused. The
+    /// caller has checked the whole line (syntax, duplicate keys: [`crate::json::check`]).
+    pub fn from_export(
+        run: ExportRun<&serde_json::value::RawValue>,
+        origin: String,
+        redactions: &mut Redactions,
+    ) -> std::result::Result<RunRecord, String> {
         let scope = Scope::checked(&run.tenant_id, &run.project_id)?;
         if !is_valid_trigger(&run.trigger) {
             return Err(format!("trigger {:?} is not a valid trigger", run.trigger));
         }
-        let payload_text = run.payload.to_string();
-        if sha256_hex(payload_text.as_bytes()) != run.payload_sha256 {
+        let payload = run.payload.get();
+        if !payload_digest_matches(payload, &run.payload_sha256) {
             return Err(format!(
                 "run {}: payload_sha256 does not match its payload (edited after export?)",
                 run.run_id
@@ -248,27 +286,28 @@ impl RunRecord {
             lockfile_path: run.lockfile_path.clone(),
             git_commit: run.git_commit.clone(),
         };
+        let time_of = |time: &str| {
+            crate::clock::parse_rfc3339(time)
+                .map(|_| ())
+                .map_err(|e| format!("payload time: {e}"))
+        };
         let mut record = match run.kind.as_str() {
-            "audit" => {
-                let report: AuditReport = serde_json::from_value(run.payload.clone())
-                    .map_err(|e| format!("audit payload: {e}"))?;
-                crate::clock::parse_rfc3339(&report.time)
-                    .map_err(|e| format!("payload time: {e}"))?;
-                RunRecord::from_audit(scope, &report, context, run.policy.clone())
-            }
-            "watch" => {
-                let report: AuditReport = serde_json::from_value(run.payload.clone())
-                    .map_err(|e| format!("watch payload: {e}"))?;
-                crate::clock::parse_rfc3339(&report.time)
-                    .map_err(|e| format!("payload time: {e}"))?;
-                RunRecord::from_watch(scope, &report, context, run.policy.clone())
+            "audit" | "watch" => {
+                let report: AuditReport = serde_json::from_str(payload)
+                    .map_err(|e| format!("{} payload: {e}", run.kind))?;
+                time_of(&report.time)?;
+                let mut record = audit_record(scope, report, context, run.policy, Some(redactions));
+                if run.kind == "watch" {
+                    record.kind = "watch".into();
+                    record.command = "watch".into();
+                }
+                record
             }
             "verify" => {
-                let report: VerifyReport = serde_json::from_value(run.payload.clone())
-                    .map_err(|e| format!("verify payload: {e}"))?;
-                crate::clock::parse_rfc3339(&report.time)
-                    .map_err(|e| format!("payload time: {e}"))?;
-                RunRecord::from_verify(scope, &report, context, run.policy.clone())
+                let report: VerifyReport =
+                    serde_json::from_str(payload).map_err(|e| format!("verify payload: {e}"))?;
+                time_of(&report.time)?;
+                RunRecord::from_verify(scope, &report, context, run.policy)
             }
             other => return Err(format!("unknown run kind `{other}`")),
         };
@@ -284,14 +323,25 @@ impl RunRecord {
     }
 }
 
+/// Whether `digest` is the SHA-256 of the payload: of its bytes as they appear in the line
+/// (chainwarden's exports write the payload as compact JSON, the form the digest is taken of,
+/// so that is one hash and no re-serialisation), else of its compact form (a line written by
+/// another tool, with other spacing or escapes).
+fn payload_digest_matches(payload: &str, digest: &str) -> bool {
+    sha256_hex(payload.as_bytes()) == digest
+        || serde_json::from_str::<serde_json::Value>(payload)
+            .is_ok_and(|v| sha256_hex(v.to_string().as_bytes()) == digest)
+}
+
 pub const EXPORT_FORMAT: u32 = 2;
 
 /// The run of one `chainwarden evidence export` line. The line is `{"run": RUN}` or, signed,
 /// `{"run": RUN, "signature": "-----BEGIN SSH SIGNATURE-----..."}` where the signature covers
-/// the exact bytes of RUN as they appear in the line.
+/// the exact bytes of RUN as they appear in the line. Written with the payload as a tree;
+/// read with it as the line's bytes (`ExportRun<&RawValue>`), parsed once, into its type.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExportRun {
+pub struct ExportRun<P = serde_json::Value> {
     pub format: u32,
     pub run_id: String,
     pub tenant_id: String,
@@ -304,7 +354,7 @@ pub struct ExportRun {
     pub git_commit: Option<String>,
     pub policy: PolicyInForce,
     pub payload_sha256: String,
-    pub payload: serde_json::Value,
+    pub payload: P,
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@
 //! [`Scope`]; runs of a scope form a hash chain (`seq`, `prev_hash`, `record_hash`, see
 //! [`super::chain`]) appended under the write lock, so concurrent writers never fork it.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::config::DbConfig;
@@ -86,6 +88,8 @@ const MIGRATIONS: &[&str] = &[
 
 pub struct SqliteStore {
     pub(super) conn: Connection,
+    /// Digests of the inventories this connection stored (committed): not sent again.
+    inventories: HashSet<String>,
 }
 
 /// A stored run with everything needed to check it against the chain.
@@ -105,9 +109,11 @@ pub struct StoredRun {
     pub origin: String,
     pub verdict: String,
     pub policy_sha256: Option<String>,
-    pub policy: Option<String>,
+    /// Shared by every run of the scope with the same policy (read once).
+    pub policy: Option<Arc<str>>,
     pub inventory_sha256: Option<String>,
-    pub inventory: Option<String>,
+    /// Shared by every run of the scope with the same inventory (read once).
+    pub inventory: Option<Arc<str>>,
     pub payload: String,
     pub prev_hash: Option<String>,
     pub record_hash: Option<String>,
@@ -116,11 +122,12 @@ pub struct StoredRun {
     pub db_age_days: Option<i64>,
 }
 
+/// A run's own columns; its policy and inventory texts are read once per scope (see
+/// [`attach_contents`]), not once per run.
 const RUN_COLUMNS: &str = "r.tenant_id, r.project_id, r.seq, r.run_id, r.kind, r.command, r.time, r.tool_version,
-    r.git_commit, r.lockfile_path, r.lockfile_sha256, r.trigger, r.origin, r.verdict, r.policy_sha256, p.content,
-    r.inventory_sha256, i.packages, r.payload, r.prev_hash, r.record_hash, r.db_commit, r.db_age_days
-    FROM runs r LEFT JOIN policies p ON p.sha256 = r.policy_sha256
-    LEFT JOIN inventories i ON i.sha256 = r.inventory_sha256";
+    r.git_commit, r.lockfile_path, r.lockfile_sha256, r.trigger, r.origin, r.verdict, r.policy_sha256,
+    r.inventory_sha256, r.payload, r.prev_hash, r.record_hash, r.db_commit, r.db_age_days
+    FROM runs r";
 
 fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
     Ok(StoredRun {
@@ -141,15 +148,35 @@ fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
         origin: r.get(12)?,
         verdict: r.get(13)?,
         policy_sha256: r.get(14)?,
-        policy: r.get(15)?,
-        inventory_sha256: r.get(16)?,
-        inventory: r.get(17)?,
-        payload: r.get(18)?,
-        prev_hash: r.get(19)?,
-        record_hash: r.get(20)?,
-        db_commit: r.get(21)?,
-        db_age_days: r.get(22)?,
+        policy: None,
+        inventory_sha256: r.get(15)?,
+        inventory: None,
+        payload: r.get(16)?,
+        prev_hash: r.get(17)?,
+        record_hash: r.get(18)?,
+        db_commit: r.get(19)?,
+        db_age_days: r.get(20)?,
     })
+}
+
+/// Gives each run the stored text of its policy and inventory (digest -> text, one shared
+/// copy per distinct content); a digest with no stored text stays `None` (the chain check
+/// names it).
+pub(super) fn attach_contents(
+    runs: &mut [StoredRun],
+    policies: &HashMap<String, Arc<str>>,
+    inventories: &HashMap<String, Arc<str>>,
+) {
+    for r in runs {
+        r.policy = r
+            .policy_sha256
+            .as_ref()
+            .and_then(|s| policies.get(s).cloned());
+        r.inventory = r
+            .inventory_sha256
+            .as_ref()
+            .and_then(|s| inventories.get(s).cloned());
+    }
 }
 
 fn db_err(e: rusqlite::Error) -> Error {
@@ -209,7 +236,10 @@ impl SqliteStore {
         // SQLite reader sees its content; a copy of the store must include `-wal`.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(err)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore {
+            conn,
+            inventories: HashSet::new(),
+        };
         store.migrate().map_err(err)?;
         Ok(store)
     }
@@ -235,26 +265,22 @@ impl SqliteStore {
             .map_err(db_err)
     }
 
-    /// Appends one run to its scope's chain in one transaction; a run already stored (same
-    /// id) is left as is. Returns whether it was new.
-    pub fn record(&mut self, run: &RunRecord) -> Result<bool> {
+    /// See [`Backend::record_batch`].
+    pub fn record_batch(&mut self, runs: &[&RunRecord]) -> Result<usize> {
+        let Some(first) = runs.first() else {
+            return Ok(0);
+        };
+        let scope = &first.scope;
+        assert!(
+            runs.iter().all(|r| r.scope == *scope),
+            "one scope per batch"
+        );
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_err)?;
-        let known = tx
-            .query_row(
-                "SELECT 1 FROM runs WHERE run_id = ?1",
-                [&run.run_id],
-                |_| Ok(()),
-            )
-            .optional()
-            .map_err(db_err)?;
-        if known.is_some() {
-            return Ok(false);
-        }
-        let (t, p) = (&run.scope.tenant_id, &run.scope.project_id);
-        let head: Option<(i64, Option<String>)> = tx
+        let (t, p) = (&scope.tenant_id, &scope.project_id);
+        let mut head: Option<(i64, Option<String>)> = tx
             .query_row(
                 "SELECT seq, record_hash FROM runs WHERE tenant_id = ?1 AND project_id = ?2 AND seq IS NOT NULL
                  ORDER BY seq DESC LIMIT 1",
@@ -263,44 +289,68 @@ impl SqliteStore {
             )
             .optional()
             .map_err(db_err)?;
-        let prepared = chain::Prepared::new(run);
-        let link = prepared.link(head);
-        insert_contents(
-            &tx,
-            &prepared.policy_sha256,
-            &prepared.policy,
-            prepared.inventory_sha256.as_deref(),
-            run.inventory.as_deref(),
-        )?;
-        tx.execute(
-            INSERT_RUN,
-            params![
-                run.run_id,
-                t,
-                p,
-                run.kind,
-                run.command,
-                run.time,
-                run.tool_version,
-                run.git_commit,
-                run.lockfile_sha256,
-                run.db_commit,
-                run.db_age_days,
-                run.verdict,
-                run.payload,
-                link.seq,
-                run.lockfile_path,
-                run.trigger,
-                run.origin,
-                prepared.policy_sha256,
-                prepared.inventory_sha256,
-                link.prev_hash,
-                link.record_hash
-            ],
-        )
-        .map_err(db_err)?;
+        let mut new = 0;
+        let mut inserted: Vec<String> = Vec::new();
+        for run in runs {
+            let known = tx
+                .query_row(
+                    "SELECT 1 FROM runs WHERE run_id = ?1",
+                    [&run.run_id],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(db_err)?;
+            if known.is_some() {
+                continue;
+            }
+            let prepared = chain::Prepared::new(run);
+            let link = prepared.link(head.take());
+            // An inventory this connection already stored is not sent again.
+            let inventory = prepared
+                .inventory_sha256
+                .as_ref()
+                .filter(|sha| !self.inventories.contains(*sha) && !inserted.contains(sha));
+            insert_contents(
+                &tx,
+                &prepared.policy_sha256,
+                &prepared.policy,
+                inventory.map(String::as_str),
+                run.inventory.as_deref(),
+            )?;
+            inserted.extend(inventory.cloned());
+            tx.execute(
+                INSERT_RUN,
+                params![
+                    run.run_id,
+                    t,
+                    p,
+                    run.kind,
+                    run.command,
+                    run.time,
+                    run.tool_version,
+                    run.git_commit,
+                    run.lockfile_sha256,
+                    run.db_commit,
+                    run.db_age_days,
+                    run.verdict,
+                    run.payload,
+                    link.seq,
+                    run.lockfile_path,
+                    run.trigger,
+                    run.origin,
+                    prepared.policy_sha256,
+                    prepared.inventory_sha256,
+                    link.prev_hash,
+                    link.record_hash
+                ],
+            )
+            .map_err(db_err)?;
+            head = Some((link.seq, Some(link.record_hash)));
+            new += 1;
+        }
         tx.commit().map_err(db_err)?;
-        Ok(true)
+        self.inventories.extend(inserted);
+        Ok(new)
     }
 
     /// See [`Backend::copy_run`].
@@ -373,11 +423,33 @@ impl SqliteStore {
             "SELECT {RUN_COLUMNS} WHERE r.tenant_id = ?1 AND r.project_id = ?2
              ORDER BY r.seq IS NOT NULL, r.seq, r.time, r.run_id"
         );
-        let mut stmt = self.conn.prepare(&sql).map_err(db_err)?;
+        // One snapshot (a read transaction) for the runs and their contents.
+        let tx = self.conn.unchecked_transaction().map_err(db_err)?;
+        let mut stmt = tx.prepare(&sql).map_err(db_err)?;
         let rows = stmt
             .query_map(params![scope.tenant_id, scope.project_id], stored_run)
             .map_err(db_err)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
+        let mut runs = rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)?;
+        drop(stmt);
+        let contents =
+            |table: &str, column: &str, key: &str| -> Result<HashMap<String, Arc<str>>> {
+                let sql = format!(
+                    "SELECT sha256, {column} FROM {table} WHERE sha256 IN
+                 (SELECT {key} FROM runs WHERE tenant_id = ?1 AND project_id = ?2)"
+                );
+                let mut stmt = tx.prepare(&sql).map_err(db_err)?;
+                let rows = stmt
+                    .query_map(params![scope.tenant_id, scope.project_id], |r| {
+                        Ok((r.get::<_, String>(0)?, Arc::from(r.get::<_, String>(1)?)))
+                    })
+                    .map_err(db_err)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db_err)
+            };
+        let policies = contents("policies", "content", "policy_sha256")?;
+        let inventories = contents("inventories", "packages", "inventory_sha256")?;
+        tx.finish().map_err(db_err)?;
+        attach_contents(&mut runs, &policies, &inventories);
+        Ok(runs)
     }
 
     /// Every scope with runs, sorted; `tenant` restricts to one tenant.
@@ -414,8 +486,8 @@ impl SqliteStore {
 }
 
 impl Backend for SqliteStore {
-    fn record(&mut self, run: &RunRecord) -> Result<bool> {
-        SqliteStore::record(self, run)
+    fn record_batch(&mut self, runs: &[&RunRecord]) -> Result<usize> {
+        SqliteStore::record_batch(self, runs)
     }
 
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {

@@ -140,12 +140,21 @@ pub fn build(
         until,
         last: until.previous_day().unwrap_or(start).max(start),
     };
-    let runs: Vec<VerifiedRun> = check
-        .runs
-        .iter()
-        .filter(|r| day_of(&r.time).is_some_and(|d| d < span.until))
-        .cloned()
-        .collect();
+    // The runs up to the report's last day: a prefix of the time-sorted runs (borrowed, not
+    // copied: each holds a parsed report), unless a time that does not parse breaks the order.
+    let in_span = |r: &VerifiedRun| day_of(&r.time).is_some_and(|d| d < span.until);
+    let prefix = check.runs.iter().take_while(|r| in_span(r)).count();
+    let runs: std::borrow::Cow<'_, [VerifiedRun]> = if check.runs[prefix..].iter().any(in_span) {
+        check
+            .runs
+            .iter()
+            .filter(|r| in_span(r))
+            .cloned()
+            .collect::<Vec<_>>()
+            .into()
+    } else {
+        (&check.runs[..prefix]).into()
+    };
     let in_period = |r: &&VerifiedRun| day_of(&r.time).is_some_and(|d| d >= span.start);
     if !runs.iter().any(|r| in_period(&r)) && runs.is_empty() {
         return Err(Error::evidence(format!(

@@ -258,6 +258,18 @@ pub fn postgres() -> Option<String> {
     }
 }
 
+/// The CA that signed the test server's TLS certificate (`CHAINWARDEN_TEST_POSTGRES_CA`, set
+/// by `scripts/pg-cluster.sh` when openssl is installed). `None` after [`skip`] when unset.
+pub fn postgres_ca() -> Option<PathBuf> {
+    match std::env::var_os("CHAINWARDEN_TEST_POSTGRES_CA") {
+        Some(ca) if !ca.is_empty() => Some(PathBuf::from(ca)),
+        _ => {
+            skip("no TLS on the test PostgreSQL server (CHAINWARDEN_TEST_POSTGRES_CA unset; scripts/pg-cluster.sh sets it when openssl is installed)");
+            None
+        }
+    }
+}
+
 /// `url` with its database name replaced.
 pub fn postgres_url_of(url: &str, db: &str) -> String {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));

@@ -1,11 +1,12 @@
 //! The PostgreSQL evidence store as an organisation runs it: tenant isolation proved with
 //! psql itself under the roles `evidence setup-postgres` grants, 32 concurrent writers, a
-//! SQLite store migrated hash by hash, and no password ever taken from (or shown in) a URL.
+//! SQLite store migrated hash by hash, no password ever taken from (or shown in) a URL, and
+//! TLS against a real server: verified, or no connection.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{cw, postgres_database, postgres_url_of, text};
+use crate::common::{cw, postgres_ca, postgres_database, postgres_url_of, text};
 use crate::report::cwe;
 
 /// A release directory with a checksum manifest: `verify checksums` on it records a run
@@ -353,4 +354,93 @@ fn a_database_that_was_not_set_up_is_named_not_written() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// A CA of our own that signed nothing the server presents.
+fn other_ca(dir: &Path) -> std::path::PathBuf {
+    let (key, cert) = (dir.join("other-ca.key"), dir.join("other-ca.crt"));
+    let out = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=not the server's CA", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        .output()
+        .expect("openssl runs (apt-get install openssl)");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    cert
+}
+
+#[test]
+fn tls_verify_full_records_and_a_wrong_root_or_host_fails_closed() {
+    let Some((_, admin)) = postgres_database() else {
+        return;
+    };
+    let Some(ca) = postgres_ca() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sums = release(tmp.path());
+    let wrong_ca = other_ca(tmp.path());
+    // The admin URL is postgres://postgres@127.0.0.1:PORT/DB?sslmode=disable.
+    let base = admin.split_once('?').unwrap().0.to_string();
+    let with = |query: String| format!("{base}?{query}");
+    let root = |ca: &Path| format!("sslrootcert={}", ca.display());
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+    let mut runs = || -> i64 {
+        client
+            .query_one("SELECT count(*) FROM chainwarden.runs", &[])
+            .unwrap()
+            .get(0)
+    };
+
+    // The server's certificate, checked against the CA that signed it, for the name asked.
+    let out = record(
+        &with(format!("sslmode=verify-full&{}", root(&ca))),
+        None,
+        ("acme", "app"),
+        &sums,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(runs(), 1);
+
+    let wrong_host = with(format!(
+        "sslmode=verify-full&{}&hostaddr=127.0.0.1",
+        root(&ca)
+    ))
+    .replacen("@127.0.0.1:", "@db.wrong.example:", 1);
+    for (what, url) in [
+        (
+            "verify-full, another CA",
+            with(format!("sslmode=verify-full&{}", root(&wrong_ca))),
+        ),
+        (
+            "require, another CA: require verifies too",
+            with(format!("sslmode=require&{}", root(&wrong_ca))),
+        ),
+        (
+            "require, the system's roots (which do not hold the test CA)",
+            with("sslmode=require".into()),
+        ),
+        (
+            "no sslmode (prefer): a server offering TLS is verified, never fallen back from",
+            base.clone(),
+        ),
+        ("verify-full, the right CA, another host name", wrong_host),
+    ] {
+        let out = record(&url, None, ("acme", "app"), &sums);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+        // Refused in the handshake, for the reason the case is about.
+        let why = if what.contains("host name") {
+            "certificate not valid for name \"db.wrong.example\""
+        } else {
+            "invalid peer certificate: UnknownIssuer"
+        };
+        assert!(err.contains(why), "{what}: {err}");
+        assert_eq!(runs(), 1, "{what}: nothing written");
+    }
 }

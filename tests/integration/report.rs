@@ -103,12 +103,8 @@ pub struct Quarter {
     pub app: PathBuf,
 }
 
-/// Backfills 2026-Q4 for acme/app (and a baseline on 2026-09-30), in a SQLite store.
-pub fn backfill() -> Quarter {
-    backfill_on(Backend::Sqlite).expect("SQLite needs no server")
-}
-
-/// [`backfill`] into a store of `backend` (`None`: no server, skipped).
+/// Backfills 2026-Q4 for acme/app (and a baseline on 2026-09-30) into a store of `backend`
+/// (`None`: no server, skipped).
 pub fn backfill_on(backend: Backend) -> Option<Quarter> {
     let tmp = tempfile::tempdir().unwrap();
     let store = evidence_store(backend, tmp.path())?;

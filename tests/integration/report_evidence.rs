@@ -339,6 +339,89 @@ fn eight_identical_concurrent_runs_are_eight_runs(backend: Backend) {
     );
 }
 
+crate::on_both_backends!(
+    an_import_of_interleaved_scopes_chains_each_in_order_and_stores_each_inventory_once
+);
+
+/// An import appends in batches (one transaction per scope and up to 64 runs) and sends an
+/// inventory once per connection: the chains must still follow the file's order, overlaps
+/// must be skipped run by run, and each tenant must get its own inventory rows.
+fn an_import_of_interleaved_scopes_chains_each_in_order_and_stores_each_inventory_once(
+    backend: Backend,
+) {
+    if data("advisory-db").is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("source.db");
+    let policy = tmp.path().join("p.toml");
+    std::fs::write(&policy, crate::report::POLICY).unwrap();
+    let app = tmp.path().join("app");
+    // acme/app and acme/api alternate day by day (two lockfile versions: two inventories);
+    // beta/web audits the same first version (the same inventory digest, another tenant).
+    for i in 0..6 {
+        stage(&app, if i < 3 { "v2" } else { "v3" });
+        let project = if i % 2 == 0 { "app" } else { "api" };
+        let d = day(2026, Month::October, 1) + Duration::days(i);
+        audit(&source, &policy, ("acme", project), &app, d, "schedule");
+        if i == 0 {
+            audit(&source, &policy, ("beta", "web"), &app, d, "schedule");
+        }
+    }
+    let export = |store: &Path| {
+        let out = cwe(store).args(["evidence", "export"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let all = export(&source);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines.len(), 7);
+    let (part, whole) = (tmp.path().join("part.jsonl"), tmp.path().join("all.jsonl"));
+    std::fs::write(&part, format!("{}\n{}\n", lines[0], lines[1])).unwrap();
+    std::fs::write(&whole, &all).unwrap();
+    let Some(target) = evidence_store(backend, &tmp.path().join("target")) else {
+        return;
+    };
+    for (file, said) in [
+        (&part, "imported 2 run(s), 0 already present"),
+        (&whole, "imported 5 run(s), 2 already present"),
+        (&whole, "imported 0 run(s), 7 already present"),
+    ] {
+        let out = import(&target, file, &["--allow-unsigned"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(said), "{}", text(&out.stderr));
+    }
+    // The same runs in the same chain positions with the same hashes: the same export.
+    assert_eq!(export(&target), all);
+    let out = cwe(&target).args(["evidence", "verify"]).output().unwrap();
+    let listed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{listed}");
+    for scope in [
+        "acme/api: 3 run(s)",
+        "acme/app: 3 run(s)",
+        "beta/web: 1 run(s)",
+    ] {
+        assert!(listed.contains(&format!("ok      {scope}")), "{listed}");
+    }
+    // Two distinct inventories; on PostgreSQL rows are per tenant, so beta has its own.
+    let rows = match backend {
+        Backend::Sqlite => rusqlite::Connection::open(&target)
+            .unwrap()
+            .query_row("SELECT count(*) FROM inventories", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap(),
+        Backend::Postgres => {
+            let mut c =
+                postgres::Client::connect(target.to_str().unwrap(), postgres::NoTls).unwrap();
+            c.query_one("SELECT count(*) FROM chainwarden.inventories", &[])
+                .unwrap()
+                .get(0)
+        }
+    };
+    assert_eq!(rows, if backend == Backend::Sqlite { 2 } else { 3 });
+}
+
 #[test]
 fn audit_records_outside_the_project_by_default() {
     let Some(db) = data("advisory-db") else {

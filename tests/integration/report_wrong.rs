@@ -1,9 +1,9 @@
 //! Each situation the quarterly report once judged wrongly (issue 10, reproduced on
-//! 7ae2371), as a test.
+//! 7ae2371), as a test, on both evidence backends (SQLite and PostgreSQL).
 
 use std::path::Path;
 
-use crate::common::{cw, data, text};
+use crate::common::{cw, data, evidence_store, text, Backend};
 use crate::report::{audit, day, report, report_json, report_with, stage};
 use serde_json::Value;
 use time::{Duration, Month};
@@ -36,6 +36,48 @@ fn daily(
     }
 }
 
+crate::on_both_backends!(
+    report_time_policy_does_not_rejudge_the_quarter,
+    a_finding_excepted_for_its_whole_life_is_not_missed,
+    a_renewed_exception_shows_its_history_and_is_not_expired,
+    another_lockfile_never_resolves_a_finding,
+    an_edited_store_is_refused_naming_the_run,
+    single_missed_days_are_listed_and_zero_tolerance_is_accepted,
+    counts_reconcile_with_the_tables,
+    the_commit_is_recorded_only_when_git_tracks_the_lockfile,
+);
+
+/// Runs one SQL statement on the store as its owner, outside chainwarden: rusqlite on the
+/// SQLite file; psql on PostgreSQL with the test's URL (the superuser who applied the schema,
+/// so row-level security and the missing UPDATE/DELETE grants do not stop it). `{runs}` names
+/// the runs table. Returns the first column of the rows, one per line.
+fn as_owner(backend: Backend, store: &Path, sql: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            let sql = sql.replace("{runs}", "runs");
+            let conn = rusqlite::Connection::open(store).unwrap();
+            let mut stmt = conn.prepare(&sql).unwrap();
+            if stmt.column_count() == 0 {
+                stmt.execute([]).unwrap();
+                return String::new();
+            }
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        }
+        Backend::Postgres => {
+            let sql = sql.replace("{runs}", "chainwarden.runs");
+            let out = std::process::Command::new("psql")
+                .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+                .arg(store)
+                .args(["-c", &sql])
+                .output()
+                .expect("psql runs (apt-get install postgresql-client)");
+            assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
+            text(&out.stdout).trim().to_string()
+        }
+    }
+}
+
 fn finding<'a>(r: &'a Value, advisory: &str) -> &'a Value {
     r["findings"]
         .as_array()
@@ -45,13 +87,14 @@ fn finding<'a>(r: &'a Value, advisory: &str) -> &'a Value {
         .unwrap()
 }
 
-#[test]
-fn report_time_policy_does_not_rejudge_the_quarter() {
+fn report_time_policy_does_not_rejudge_the_quarter(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let recorded = policy(tmp.path(), "p.toml", "[evidence]\nmax_gap_days = 1\n");
     let app = tmp.path().join("app");
     // smallvec (critical, 7 days) open for 20 days, and a 3-day gap.
@@ -123,13 +166,14 @@ fn report_time_policy_does_not_rejudge_the_quarter() {
     );
 }
 
-#[test]
-fn a_finding_excepted_for_its_whole_life_is_not_missed() {
+fn a_finding_excepted_for_its_whole_life_is_not_missed(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let p = policy(
         tmp.path(),
         "p.toml",
@@ -153,13 +197,14 @@ fn a_finding_excepted_for_its_whole_life_is_not_missed() {
     assert_eq!(r["summary"]["sla_breaches"], 0);
 }
 
-#[test]
-fn a_renewed_exception_shows_its_history_and_is_not_expired() {
+fn a_renewed_exception_shows_its_history_and_is_not_expired(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let ignore = |expires: &str, reason: &str| {
         format!("[[audit.ignore]]\nid = \"RUSTSEC-2021-0003\"\nreason = \"{reason}\"\nrequested_by = \"dev\"\napproved_by = \"lead\"\nexpires = {expires}\n")
     };
@@ -204,13 +249,14 @@ fn a_renewed_exception_shows_its_history_and_is_not_expired() {
     );
 }
 
-#[test]
-fn another_lockfile_never_resolves_a_finding() {
+fn another_lockfile_never_resolves_a_finding(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let p = policy(tmp.path(), "p.toml", "");
     let (app, tools) = (tmp.path().join("app"), tmp.path().join("tools"));
     stage(&app, "v1");
@@ -248,31 +294,43 @@ fn another_lockfile_never_resolves_a_finding() {
     assert_eq!(r["coverage"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn an_edited_store_is_refused_naming_the_run() {
+fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let p = policy(tmp.path(), "p.toml", "");
     let app = tmp.path().join("app");
     daily(&store, &p, &app, day(2026, Month::October, 1), 12, |_| "v1");
-    // Flip a failing run to a clean one the way a SQL user would.
-    let conn = rusqlite::Connection::open(&store).unwrap();
-    let (run_id, payload): (String, String) = conn
-        .query_row("SELECT run_id, payload FROM runs WHERE seq = 5", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .unwrap();
-    let mut v: Value = serde_json::from_str(&payload).unwrap();
-    v["findings"] = serde_json::json!([]);
-    conn.execute(
-        "UPDATE runs SET payload = ?1 WHERE run_id = ?2",
-        rusqlite::params![v.to_string(), run_id],
-    )
-    .unwrap();
-    drop(conn);
+    // Two intact projects beside it, one sorting before and one after (one run each: the
+    // edits below name seq 5 and 9, which only acme/app has).
+    for project in ["api", "web"] {
+        let d = day(2026, Month::October, 2);
+        audit(&store, &p, ("acme", project), &app, d, "schedule");
+    }
+    // Flip a failing run to a clean one the way a SQL user would: as the store's owner
+    // (the file's; on PostgreSQL the tables' owner, with psql), no chainwarden involved.
+    let findings = match backend {
+        Backend::Sqlite => "json_array_length(payload, '$.findings')",
+        Backend::Postgres => "json_array_length(payload::json -> 'findings')",
+    };
+    let run_id = as_owner(
+        backend,
+        &store,
+        &format!("SELECT run_id FROM {{runs}} WHERE seq = 5 AND {findings} > 0"),
+    );
+    assert_eq!(run_id.len(), 32, "run #5 has findings: {run_id:?}");
+    as_owner(
+        backend,
+        &store,
+        match backend {
+            Backend::Sqlite => "UPDATE runs SET payload = json_set(payload, '$.findings', json('[]')) WHERE seq = 5",
+            Backend::Postgres => "UPDATE {runs} SET payload = jsonb_set(payload::jsonb, '{findings}', '[]')::text WHERE seq = 5",
+        },
+    );
     let out = cw()
         .env("CHAINWARDEN_EVIDENCE", &store)
         .args([
@@ -319,10 +377,43 @@ fn an_edited_store_is_refused_naming_the_run() {
     );
     assert!(md.contains("**BROKEN EVIDENCE.**"), "{md}");
     assert!(md.contains("broken-evidence"), "{md}");
+    // The organisation view, built several projects at a time, refuses for the same run; when
+    // allowed, it still lists every project in order, only app's chain broken.
+    let all = |extra: &[&str]| {
+        cw().env("CHAINWARDEN_EVIDENCE", &store)
+            .args([
+                "--tenant",
+                "acme",
+                "report",
+                "--all-projects",
+                "--quarter",
+                "2026-Q4",
+            ])
+            .args(["--now", "2027-01-05", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = all(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains(&run_id), "{}", text(&out.stderr));
+    let out = all(&["--allow-broken-evidence"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<(&str, bool)> = org["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["project_id"].as_str().unwrap(),
+                p["chain_intact"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("api", true), ("app", false), ("web", true)]);
     // Deleting a run breaks the chain too.
-    let conn = rusqlite::Connection::open(&store).unwrap();
-    conn.execute("DELETE FROM runs WHERE seq = 9", []).unwrap();
-    drop(conn);
+    as_owner(backend, &store, "DELETE FROM {runs} WHERE seq = 9");
     let out = cw()
         .env("CHAINWARDEN_EVIDENCE", &store)
         .args(["evidence", "verify"])
@@ -335,13 +426,14 @@ fn an_edited_store_is_refused_naming_the_run() {
     );
 }
 
-#[test]
-fn single_missed_days_are_listed_and_zero_tolerance_is_accepted() {
+fn single_missed_days_are_listed_and_zero_tolerance_is_accepted(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let p = policy(
         tmp.path(),
         "p.toml",
@@ -387,12 +479,13 @@ fn single_missed_days_are_listed_and_zero_tolerance_is_accepted() {
     assert_eq!(r["deviation_counts"]["missed-scan"], 1);
 }
 
-#[test]
-fn counts_reconcile_with_the_tables() {
+fn counts_reconcile_with_the_tables(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
-    let q = crate::report::backfill();
+    let Some(q) = crate::report::backfill_on(backend) else {
+        return;
+    };
     let r = report_json(&q.store, ("acme", "app"));
     let releases = r["releases"].as_array().unwrap();
     let runs: std::collections::BTreeSet<&str> = releases
@@ -435,8 +528,7 @@ fn counts_reconcile_with_the_tables() {
     );
 }
 
-#[test]
-fn the_commit_is_recorded_only_when_git_tracks_the_lockfile() {
+fn the_commit_is_recorded_only_when_git_tracks_the_lockfile(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
@@ -468,7 +560,9 @@ fn the_commit_is_recorded_only_when_git_tracks_the_lockfile() {
         "lock",
     ]);
     let head = git(&["rev-parse", "HEAD"]);
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let p = policy(tmp.path(), "p.toml", "");
     audit(
         &store,

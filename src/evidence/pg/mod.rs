@@ -14,7 +14,8 @@ mod pgpass;
 pub mod setup;
 mod target;
 
-use std::sync::{Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -26,7 +27,7 @@ pub use target::{describe, is_url, PgTarget};
 use super::backend::Backend;
 use super::chain::Prepared;
 use super::record::{RunRecord, Scope};
-use super::store::StoredRun;
+use super::store::{attach_contents, StoredRun};
 use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
 use crate::error::{Error, Result};
 
@@ -36,15 +37,17 @@ const ATTEMPTS: u32 = 12;
 pub struct PgStore {
     client: Mutex<Client>,
     target: PgTarget,
+    /// (Tenant, digest) of the inventories this connection stored (committed): not sent
+    /// again.
+    inventories: HashSet<(String, String)>,
 }
 
+/// A run's own columns; policy and inventory texts are read once per scope.
 const RUN_COLUMNS: &str = "r.tenant_id, r.project_id, r.seq, r.run_id, r.kind, r.command, r.time,
     r.tool_version, r.git_commit, r.lockfile_path, r.lockfile_sha256, r.trigger, r.origin, r.verdict,
-    r.policy_sha256, p.content, r.inventory_sha256, i.packages, r.payload, r.prev_hash, r.record_hash,
-    r.db_commit, r.db_age_days
-    FROM chainwarden.runs r
-    LEFT JOIN chainwarden.policies p ON p.tenant_id = r.tenant_id AND p.sha256 = r.policy_sha256
-    LEFT JOIN chainwarden.inventories i ON i.tenant_id = r.tenant_id AND i.sha256 = r.inventory_sha256";
+    r.policy_sha256, r.inventory_sha256, r.payload, r.prev_hash, r.record_hash, r.db_commit,
+    r.db_age_days
+    FROM chainwarden.runs r";
 
 const INSERT_RUN: &str = "INSERT INTO chainwarden.runs (run_id, tenant_id, project_id, kind,
     command, time, tool_version, git_commit, lockfile_sha256, db_commit, db_age_days, verdict,
@@ -72,15 +75,33 @@ fn stored_run(r: &Row) -> StoredRun {
         origin: r.get(12),
         verdict: r.get(13),
         policy_sha256: r.get(14),
-        policy: r.get(15),
-        inventory_sha256: r.get(16),
-        inventory: r.get(17),
-        payload: r.get(18),
-        prev_hash: r.get(19),
-        record_hash: r.get(20),
-        db_commit: r.get(21),
-        db_age_days: r.get(22),
+        policy: None,
+        inventory_sha256: r.get(15),
+        inventory: None,
+        payload: r.get(16),
+        prev_hash: r.get(17),
+        record_hash: r.get(18),
+        db_commit: r.get(19),
+        db_age_days: r.get(20),
     }
+}
+
+/// The texts (digest -> text) of `table` that runs of `scope` name in `key`.
+fn contents_of(
+    client: &mut impl GenericClient,
+    scope: &Scope,
+    (table, column, key): (&str, &str, &str),
+) -> Result<HashMap<String, Arc<str>>, postgres::Error> {
+    let sql = format!(
+        "SELECT c.sha256, c.{column} FROM chainwarden.{table} c WHERE c.tenant_id = $1
+         AND c.sha256 IN (SELECT r.{key} FROM chainwarden.runs r
+                          WHERE r.tenant_id = $1 AND r.project_id = $2)"
+    );
+    let rows = client.query(&sql, &[&scope.tenant_id, &scope.project_id])?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get::<_, String>(0), Arc::from(r.get::<_, &str>(1))))
+        .collect())
 }
 
 /// Serialization failures and deadlocks: the transaction may succeed when run again.
@@ -147,15 +168,19 @@ fn stored_hash(
         .map(|r| r.get(0)))
 }
 
-fn record_once(client: &mut Client, prepared: &Prepared<'_>) -> Result<bool, postgres::Error> {
-    let run = prepared.run;
-    let (t, p) = (&run.scope.tenant_id, &run.scope.project_id);
+/// Appends `runs` (of one scope) in one transaction holding the scope's lock. Returns how
+/// many were new and the inventories it inserted (`known`: inventories already stored, not
+/// sent again).
+fn record_once(
+    client: &mut Client,
+    runs: &[Prepared<'_>],
+    known: &HashSet<(String, String)>,
+) -> Result<(usize, Vec<(String, String)>), postgres::Error> {
+    let scope = &runs[0].run.scope;
+    let (t, p) = (&scope.tenant_id, &scope.project_id);
     let mut tx = client.transaction()?;
-    lock_scope(&mut tx, &run.scope)?;
-    if stored_hash(&mut tx, t, &run.run_id)?.is_some() {
-        return Ok(false);
-    }
-    let head = tx
+    lock_scope(&mut tx, scope)?;
+    let mut head = tx
         .query_opt(
             "SELECT seq, record_hash FROM chainwarden.runs
              WHERE tenant_id = $1 AND project_id = $2 AND seq IS NOT NULL
@@ -163,42 +188,54 @@ fn record_once(client: &mut Client, prepared: &Prepared<'_>) -> Result<bool, pos
             &[t, p],
         )?
         .map(|r| (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)));
-    let link = prepared.link(head);
-    insert_contents(
-        &mut tx,
-        t,
-        (&prepared.policy_sha256, &prepared.policy),
-        (
-            prepared.inventory_sha256.as_deref(),
-            run.inventory.as_deref(),
-        ),
-    )?;
-    let values: [&(dyn ToSql + Sync); 21] = [
-        &run.run_id,
-        t,
-        p,
-        &run.kind,
-        &run.command,
-        &run.time,
-        &run.tool_version,
-        &run.git_commit,
-        &run.lockfile_sha256,
-        &run.db_commit,
-        &run.db_age_days,
-        &run.verdict,
-        &run.payload,
-        &link.seq,
-        &run.lockfile_path,
-        &run.trigger,
-        &run.origin,
-        &prepared.policy_sha256,
-        &prepared.inventory_sha256,
-        &link.prev_hash,
-        &link.record_hash,
-    ];
-    tx.execute(INSERT_RUN, &values)?;
+    let (mut new, mut inserted) = (0, Vec::new());
+    for prepared in runs {
+        let run = prepared.run;
+        if stored_hash(&mut tx, t, &run.run_id)?.is_some() {
+            continue;
+        }
+        let link = prepared.link(head.take());
+        // Inventories are stored per tenant: the key is the tenant and the digest.
+        let inventory = prepared.inventory_sha256.as_ref().filter(|sha| {
+            let key = (t.clone(), sha.to_string());
+            !known.contains(&key) && !inserted.contains(&key)
+        });
+        insert_contents(
+            &mut tx,
+            t,
+            (&prepared.policy_sha256, &prepared.policy),
+            (inventory.map(String::as_str), run.inventory.as_deref()),
+        )?;
+        inserted.extend(inventory.map(|sha| (t.clone(), sha.clone())));
+        let values: [&(dyn ToSql + Sync); 21] = [
+            &run.run_id,
+            t,
+            p,
+            &run.kind,
+            &run.command,
+            &run.time,
+            &run.tool_version,
+            &run.git_commit,
+            &run.lockfile_sha256,
+            &run.db_commit,
+            &run.db_age_days,
+            &run.verdict,
+            &run.payload,
+            &link.seq,
+            &run.lockfile_path,
+            &run.trigger,
+            &run.origin,
+            &prepared.policy_sha256,
+            &prepared.inventory_sha256,
+            &link.prev_hash,
+            &link.record_hash,
+        ];
+        tx.execute(INSERT_RUN, &values)?;
+        head = Some((link.seq, Some(link.record_hash)));
+        new += 1;
+    }
     tx.commit()?;
-    Ok(true)
+    Ok((new, inserted))
 }
 
 fn copy_once(client: &mut Client, run: &StoredRun) -> Result<Option<bool>, postgres::Error> {
@@ -259,6 +296,7 @@ impl PgStore {
         Ok(PgStore {
             client: Mutex::new(client),
             target: target.clone(),
+            inventories: HashSet::new(),
         })
     }
 
@@ -305,9 +343,23 @@ impl PgStore {
 }
 
 impl Backend for PgStore {
-    fn record(&mut self, run: &RunRecord) -> Result<bool> {
-        let prepared = Prepared::new(run);
-        self.retrying(&run.scope.tenant_id, |c| record_once(c, &prepared))
+    fn record_batch(&mut self, runs: &[&RunRecord]) -> Result<usize> {
+        let Some(first) = runs.first() else {
+            return Ok(0);
+        };
+        assert!(
+            runs.iter().all(|r| r.scope == first.scope),
+            "one scope per batch"
+        );
+        let prepared: Vec<Prepared<'_>> = runs.iter().map(|r| Prepared::new(r)).collect();
+        let known = std::mem::take(&mut self.inventories);
+        let result = self.retrying(&first.scope.tenant_id, |c| {
+            record_once(c, &prepared, &known)
+        });
+        self.inventories = known;
+        let (new, inserted) = result?;
+        self.inventories.extend(inserted);
+        Ok(new)
     }
 
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {
@@ -315,11 +367,28 @@ impl Backend for PgStore {
             "SELECT {RUN_COLUMNS} WHERE r.tenant_id = $1 AND r.project_id = $2
              ORDER BY r.seq IS NOT NULL, r.seq, r.time, r.run_id"
         );
-        let rows = self
-            .client()
-            .query(&sql, &[&scope.tenant_id, &scope.project_id])
-            .map_err(|e| self.error(&e, None))?;
-        Ok(rows.iter().map(stored_run).collect())
+        let mut client = self.client();
+        let mut read = || -> Result<Vec<StoredRun>, postgres::Error> {
+            // One snapshot for the runs and their contents.
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let rows = tx.query(&sql, &[&scope.tenant_id, &scope.project_id])?;
+            let mut runs: Vec<StoredRun> = rows.iter().map(stored_run).collect();
+            drop(rows);
+            let policies = contents_of(&mut tx, scope, ("policies", "content", "policy_sha256"))?;
+            let inventories = contents_of(
+                &mut tx,
+                scope,
+                ("inventories", "packages", "inventory_sha256"),
+            )?;
+            tx.commit()?;
+            attach_contents(&mut runs, &policies, &inventories);
+            Ok(runs)
+        };
+        read().map_err(|e| self.error(&e, None))
     }
 
     fn scopes(&self, tenant: Option<&str>) -> Result<Vec<Scope>> {
