@@ -40,9 +40,8 @@ const MIN_LITERAL: usize = 6;
 const MAX_PASSES: usize = 4;
 
 struct Redactor {
-    /// Every rule's keywords; a match names the rule (`rule_of[pattern index]`).
-    keywords: AhoCorasick,
-    rule_of: Vec<usize>,
+    /// Every rule's keywords, once each; a match names the rules holding that keyword.
+    keywords: Keywords,
     /// Secret values from the environment, in every escaped form.
     literals: Option<AhoCorasick>,
 }
@@ -126,18 +125,7 @@ fn is_program_identifier(value: &str) -> bool {
 
 impl Redactor {
     fn new(env: impl Iterator<Item = (String, String)>) -> Self {
-        let mut patterns = Vec::new();
-        let mut rule_of = Vec::new();
-        for (i, r) in rules::all().iter().enumerate() {
-            for k in r.keywords {
-                patterns.push(*k);
-                rule_of.push(i);
-            }
-        }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
+        let keywords = Keywords::new(rules::all());
         let mut literals: Vec<String> = env
             .filter(|(name, value)| is_literal_secret(name, value))
             .flat_map(|(_, value)| literal_forms(&value))
@@ -146,11 +134,7 @@ impl Redactor {
         literals.dedup();
         let literals = (!literals.is_empty())
             .then(|| AhoCorasick::new(&literals).expect("literal automaton builds"));
-        Redactor {
-            keywords,
-            rule_of,
-            literals,
-        }
+        Redactor { keywords, literals }
     }
 
     fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
@@ -177,18 +161,17 @@ impl Redactor {
         let rules = rules::all();
         let mut done_until = vec![0usize; rules.len()];
         let mut pem = PemBlocks::default();
-        for m in self.keywords.find_overlapping_iter(text) {
-            let r = self.rule_of[m.pattern().as_usize()];
-            if m.start() < done_until[r] {
+        for (m, r) in self.keywords.occurrences(text) {
+            if m.start < done_until[r] {
                 continue;
             }
-            let start = slice(text, ..m.start()).rfind('\n').map_or(0, |i| i + 1);
-            let end = slice(text, m.start()..)
+            let start = slice(text, ..m.start).rfind('\n').map_or(0, |i| i + 1);
+            let end = slice(text, m.start..)
                 .find('\n')
-                .map_or(text.len(), |i| m.start() + i);
-            done_until[r] = end.max(m.start() + 1);
-            if let Some(byte) = rules[r].needs_after {
-                if !text.as_bytes()[m.end()..end].contains(&byte) {
+                .map_or(text.len(), |i| m.start + i);
+            done_until[r] = end.max(m.start + 1);
+            if let Some(bytes) = rules[r].needs_after {
+                if !holds_any(&text.as_bytes()[m.end..end], bytes) {
                     continue;
                 }
             }
@@ -200,6 +183,91 @@ impl Redactor {
             }
         }
         merge(text, spans)
+    }
+}
+
+/// Where the rules' keywords occur in a text.
+///
+/// Each distinct keyword is searched once, lowercased, with a packed (SIMD) searcher over an
+/// ASCII-lowercased copy of the text: several times faster than the overlapping automaton it
+/// replaces (which was most of a lockfile audit's redaction time). Every occurrence is still
+/// found: after a match at `p` the search resumes at `p + 1`, so every start position is
+/// visited, and since no keyword is a prefix of another (a test holds that), at most one
+/// keyword can start at a position.
+struct Keywords {
+    /// The distinct keywords, lowercased, in pattern order.
+    searcher: Option<aho_corasick::packed::Searcher>,
+    /// For searchers the packed one cannot be built (it should always build): the same
+    /// keywords, overlapping, ASCII case-insensitive.
+    fallback: AhoCorasick,
+    /// The rules holding each keyword.
+    rules_of: Vec<Vec<usize>>,
+}
+
+impl Keywords {
+    fn new(rules: &[Rule]) -> Keywords {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut rules_of: Vec<Vec<usize>> = Vec::new();
+        for (i, rule) in rules.iter().enumerate() {
+            for k in rule.keywords {
+                let k = k.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == k) {
+                    Some(at) => rules_of[at].push(i),
+                    None => {
+                        patterns.push(k);
+                        rules_of.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let searcher = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build();
+        let fallback = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .expect("keyword automaton builds");
+        Keywords {
+            searcher,
+            fallback,
+            rules_of,
+        }
+    }
+
+    /// Every (keyword occurrence, rule) pair of `text`, by keyword start.
+    fn occurrences<'t>(
+        &'t self,
+        text: &'t str,
+    ) -> Box<dyn Iterator<Item = (Range<usize>, usize)> + 't> {
+        let Some(searcher) = &self.searcher else {
+            return Box::new(self.fallback.find_overlapping_iter(text).flat_map(|m| {
+                let at = m.range();
+                self.rules_of[m.pattern().as_usize()]
+                    .iter()
+                    .map(move |&r| (at.clone(), r))
+            }));
+        };
+        let lower = text.as_bytes().to_ascii_lowercase();
+        let mut from = 0;
+        let found = std::iter::from_fn(move || {
+            let m = searcher.find_in(&lower, aho_corasick::Span::from(from..lower.len()))?;
+            from = m.start() + 1;
+            Some((m.range(), m.pattern().as_usize()))
+        });
+        Box::new(found.flat_map(|(at, k)| self.rules_of[k].iter().map(move |&r| (at.clone(), r))))
+    }
+}
+
+/// Whether `haystack` holds one of `bytes` (memchr: a compact JSON document is one line of
+/// several hundred KiB, scanned once per rule).
+fn holds_any(haystack: &[u8], bytes: &[u8]) -> bool {
+    match *bytes {
+        [a] => memchr::memchr(a, haystack).is_some(),
+        [a, b] => memchr::memchr2(a, b, haystack).is_some(),
+        [a, b, c] => memchr::memchr3(a, b, c, haystack).is_some(),
+        _ => haystack.iter().any(|h| bytes.contains(h)),
     }
 }
 

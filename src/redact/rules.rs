@@ -29,10 +29,11 @@ pub struct Rule {
     pub min_entropy: f64,
     /// A PEM header: redaction masks the whole block up to its `-----END` line.
     pub pem_block: bool,
-    /// A byte every match holds after its keyword on the same line (`@` for credentials in
-    /// URLs): a line without it is passed over without compiling or running the pattern.
-    /// Outputs hold thousands of `://` (one per lockfile `source`), almost none with `@`.
-    pub needs_after: Option<u8>,
+    /// Bytes one of which every match holds after its keyword on the same line (`@` for
+    /// credentials in URLs, `:` or `=` for assignments): a line without one is passed over
+    /// without compiling or running the pattern. Outputs hold thousands of `://` (one per
+    /// lockfile `source`), almost none with `@`, and prose says "key" with no assignment.
+    pub needs_after: Option<&'static [u8]>,
     /// Compiled on first use: most texts hold the keywords of few rules, and compiling every
     /// pattern up front costs milliseconds per process.
     regex: OnceLock<Regex>,
@@ -102,8 +103,8 @@ impl Rule {
     }
 
     /// See [`Rule::needs_after`].
-    const fn needs_after(mut self, byte: u8) -> Rule {
-        self.needs_after = Some(byte);
+    const fn needs_after(mut self, bytes: &'static [u8]) -> Rule {
+        self.needs_after = Some(bytes);
         self
     }
 
@@ -241,7 +242,8 @@ static RULES: [Rule; 18] = [
         ),
     )
     .min_len(16)
-    .entropy(3.5),
+    .entropy(3.5)
+    .needs_after(b":="),
     mask_only(
         "url-password",
         "password in a URL",
@@ -253,7 +255,7 @@ static RULES: [Rule; 18] = [
             r#"*:([^\s"'`<>\x1b]+)@"#
         ),
     )
-    .needs_after(b'@'),
+    .needs_after(b"@"),
     mask_only(
         "url-user-token",
         "token used as a URL user name",
@@ -270,7 +272,7 @@ static RULES: [Rule; 18] = [
             r#"*)(?::[^\s"'`<>]*)?@"#
         ),
     )
-    .needs_after(b'@'),
+    .needs_after(b"@"),
     mask_only(
         "authorization-header",
         "Authorization header",
@@ -399,18 +401,25 @@ mod tests {
                     .any(|k| lower.contains(&k.to_ascii_lowercase())),
                 "{id}: no keyword in {sample}"
             );
-            if let Some(byte) = r.needs_after {
-                // The byte must follow a keyword in every match, or the redactor's shortcut
-                // would skip a secret.
-                let m = r.regex().find(&sample).unwrap();
+            if let Some(bytes) = r.needs_after {
+                // One of the bytes must follow a keyword in every match, or the redactor's
+                // shortcut would skip a secret.
+                let m = r
+                    .regex()
+                    .find(&sample)
+                    .unwrap()
+                    .as_str()
+                    .to_ascii_lowercase();
                 let after_keyword = r
                     .keywords
                     .iter()
-                    .filter_map(|k| m.as_str().find(k).map(|i| i + k.len()))
+                    .filter_map(|k| m.find(&k.to_ascii_lowercase()).map(|i| i + k.len()))
                     .min()
                     .unwrap();
                 assert!(
-                    m.as_str().as_bytes()[after_keyword..].contains(&byte),
+                    m.as_bytes()[after_keyword..]
+                        .iter()
+                        .any(|b| bytes.contains(b)),
                     "{id}: {sample}"
                 );
             }

@@ -433,3 +433,65 @@ proptest! {
         prop_assert_eq!(redact_with_env(&out, &env), out);
     }
 }
+
+/// The packed keyword search resumes one byte after each match: that finds every occurrence
+/// only while no keyword is a prefix of another (two keywords could otherwise start at one
+/// position and only the first would be seen).
+#[test]
+fn no_keyword_is_a_prefix_of_another() {
+    let mut keywords: Vec<String> = rules::all()
+        .iter()
+        .flat_map(|r| r.keywords.iter().map(|k| k.to_ascii_lowercase()))
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    for a in &keywords {
+        for b in &keywords {
+            assert!(
+                a == b || !b.starts_with(a.as_str()),
+                "{a:?} is a prefix of {b:?}"
+            );
+        }
+    }
+}
+
+fn keyword_occurrences(k: &Keywords, text: &str, packed: bool) -> Vec<(Range<usize>, usize)> {
+    let mut found: Vec<(Range<usize>, usize)> = if packed {
+        k.occurrences(text).collect()
+    } else {
+        k.fallback
+            .find_overlapping_iter(text)
+            .flat_map(|m| {
+                k.rules_of[m.pattern().as_usize()]
+                    .iter()
+                    .map(move |&r| (m.range(), r))
+            })
+            .collect()
+    };
+    found.sort_by_key(|(at, r)| (at.start, at.end, *r));
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The packed search finds exactly what the overlapping automaton finds: every keyword
+    /// occurrence, overlapping or adjacent, in any case, among multibyte text.
+    #[test]
+    fn packed_keyword_search_finds_every_occurrence(
+        pieces in prop::collection::vec(
+            prop_oneof![
+                prop::sample::select(rules::all().iter().flat_map(|r| r.keywords.iter().copied()).collect::<Vec<_>>())
+                    .prop_map(str::to_string),
+                prop::sample::select(vec!["AWS_SECRET", "Secret", "aws_", "x", "é", "\n", "://", ":/", "KeY", "tok", "PRIVATE", " KEY", "ghp", "_"])
+                    .prop_map(str::to_string),
+            ],
+            0..40,
+        ),
+    ) {
+        let text: String = pieces.concat();
+        let k = Keywords::new(rules::all());
+        prop_assume!(k.searcher.is_some());
+        prop_assert_eq!(keyword_occurrences(&k, &text, true), keyword_occurrences(&k, &text, false));
+    }
+}
