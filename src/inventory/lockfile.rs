@@ -356,7 +356,7 @@ checksum = "fe0f37c9e8f3c5a4a66ad655a93c74daac4ad00c441533bf5c6e7990bb42604e"
 
     #[test]
     fn truncated_and_garbage_are_clear() {
-        let cut = &LOCK[..LOCK.find("version = \"1.6.0\"").unwrap()];
+        let (cut, _) = LOCK.split_once("version = \"1.6.0\"").unwrap();
         let err = Lockfile::parse(Path::new("Cargo.lock"), cut)
             .unwrap_err()
             .to_string();

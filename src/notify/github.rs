@@ -193,9 +193,9 @@ fn transfer(url: &str, detail: String) -> Error {
 
 /// The value of the first `<!-- chainwarden:NAME=VALUE -->` marker of `body`.
 fn marker(body: &str, prefix: &str) -> Option<String> {
-    let start = body.find(prefix)? + prefix.len();
-    let len = body[start..].find(" -->")?;
-    Some(body[start..start + len].to_string())
+    let (_, after) = body.split_once(prefix)?;
+    let (value, _) = after.split_once(" -->")?;
+    Some(value.to_string())
 }
 
 fn sync_one(
@@ -407,4 +407,28 @@ fn clean(text: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue bodies are anyone's text: a marker is found, and its value taken whole, whatever
+    /// characters surround it.
+    #[test]
+    fn markers_are_read_from_hostile_bodies_without_splitting_a_character() {
+        let body = "é€<!-- chainwarden:finding=acme/web:vulnerability:R€:é@1 -->ü\n\
+                    <!-- chainwarden:status=open -->";
+        assert_eq!(
+            marker(body, MARKER).as_deref(),
+            Some("acme/web:vulnerability:R€:é@1")
+        );
+        assert_eq!(marker(body, STATUS).as_deref(), Some("open"));
+        assert_eq!(
+            marker("€<!-- chainwarden:status=é", STATUS),
+            None,
+            "unclosed"
+        );
+        assert_eq!(marker("no marker €", MARKER), None);
+    }
 }
