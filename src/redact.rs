@@ -126,18 +126,7 @@ fn is_program_identifier(value: &str) -> bool {
 
 impl Redactor {
     fn new(env: impl Iterator<Item = (String, String)>) -> Self {
-        let mut patterns = Vec::new();
-        let mut rule_of = Vec::new();
-        for (i, r) in rules::all().iter().enumerate() {
-            for k in r.keywords {
-                patterns.push(*k);
-                rule_of.push(i);
-            }
-        }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
+        let (keywords, rule_of) = rules::keyword_automaton(rules::all());
         let mut literals: Vec<String> = env
             .filter(|(name, value)| is_literal_secret(name, value))
             .flat_map(|(_, value)| literal_forms(&value))

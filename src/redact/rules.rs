@@ -12,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex::{Captures, Match, Regex};
 
 pub struct Rule {
@@ -299,6 +300,27 @@ pub fn all() -> &'static [Rule] {
 /// The rules `secrets scan` reports.
 pub fn scanned() -> impl Iterator<Item = &'static Rule> {
     RULES.iter().filter(|r| r.scan)
+}
+
+/// One automaton over the keywords of `rules` (ASCII case-insensitive), and for each of its
+/// patterns the index in `rules` of the rule the keyword belongs to: the scanner and the
+/// redactor find candidate lines the same way.
+pub fn keyword_automaton<'a>(
+    rules: impl IntoIterator<Item = &'a Rule>,
+) -> (AhoCorasick, Vec<usize>) {
+    let mut patterns = Vec::new();
+    let mut rule_of = Vec::new();
+    for (i, r) in rules.into_iter().enumerate() {
+        for k in r.keywords {
+            patterns.push(*k);
+            rule_of.push(i);
+        }
+    }
+    let keywords = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&patterns)
+        .expect("keyword automaton builds");
+    (keywords, rule_of)
 }
 
 /// Rule ids that name findings but no rule of the table.

@@ -31,18 +31,7 @@ impl Default for Scanner {
 impl Scanner {
     pub fn new() -> Scanner {
         let rules: Vec<&'static Rule> = rules::scanned().collect();
-        let mut patterns = Vec::new();
-        let mut rule_of = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            for k in r.keywords {
-                patterns.push(*k);
-                rule_of.push(i);
-            }
-        }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
+        let (keywords, rule_of) = rules::keyword_automaton(rules.iter().copied());
         Scanner {
             rules,
             keywords,

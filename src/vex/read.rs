@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::{Product, Status, VexStatement};
 use crate::clock::parse_rfc3339;
@@ -38,6 +39,20 @@ pub fn load(path: &Path) -> Result<Vec<VexStatement>> {
 
 fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// The first of a statement's times that is set (its own before the document's), parsed;
+/// `missing` says where none was found.
+fn first_time(
+    candidates: [Option<String>; 3],
+    missing: &str,
+) -> std::result::Result<OffsetDateTime, String> {
+    let when = candidates
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| missing.to_string())?;
+    parse_rfc3339(&when).map_err(|e| format!("timestamp: {e}"))
 }
 
 fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
@@ -86,13 +101,15 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
                 Some(Product { id, subcomponents })
             })
             .collect();
-        let when = text(s, "last_updated")
-            .or_else(|| text(s, "timestamp"))
-            .or_else(|| doc_time.clone())
-            .ok_or_else(|| {
-                bad("no timestamp (neither the statement's nor the document's)".into())
-            })?;
-        let timestamp = parse_rfc3339(&when).map_err(|e| bad(format!("timestamp: {e}")))?;
+        let timestamp = first_time(
+            [
+                text(s, "last_updated"),
+                text(s, "timestamp"),
+                doc_time.clone(),
+            ],
+            "no timestamp (neither the statement's nor the document's)",
+        )
+        .map_err(bad)?;
         out.push(VexStatement {
             vulnerability,
             aliases,
@@ -184,13 +201,15 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
                 purl_of.get(r).cloned().unwrap_or_else(|| r.to_string())
             })
             .collect();
-        let when = text(analysis, "lastUpdated")
-            .or_else(|| text(analysis, "firstIssued"))
-            .or_else(|| doc_time.clone())
-            .ok_or_else(|| {
-                bad("no timestamp (analysis.lastUpdated or metadata.timestamp)".into())
-            })?;
-        let timestamp = parse_rfc3339(&when).map_err(|e| bad(format!("timestamp: {e}")))?;
+        let timestamp = first_time(
+            [
+                text(analysis, "lastUpdated"),
+                text(analysis, "firstIssued"),
+                doc_time.clone(),
+            ],
+            "no timestamp (analysis.lastUpdated or metadata.timestamp)",
+        )
+        .map_err(bad)?;
         let aliases = v["references"]
             .as_array()
             .into_iter()
