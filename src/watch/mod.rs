@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::advisories::meta::DbMeta;
 use crate::advisories::AdvisoryDb;
 use crate::audit::baseline::{gate_on_new, Baseline, BaselineState, FindingKey, FixedFinding};
-use crate::audit::model::{AuditReport, DatabaseInfo, DependencyKind, Finding, Package, Severity};
+use crate::audit::model::{
+    AuditReport, DatabaseInfo, DependencyKind, Finding, FindingKind, Package, Severity,
+};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::clock::{format_rfc3339, Clock};
 use crate::error::{Error, Result};
@@ -195,7 +197,7 @@ fn lockfile_of(
 /// A new finding, as the watch output lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewFinding {
-    pub kind: String,
+    pub kind: FindingKind,
     pub advisory_id: String,
     pub package: String,
     pub version: String,
@@ -238,7 +240,7 @@ pub struct DeliveryResult {
     pub scope: String,
     pub sink: String,
     pub finding: String,
-    pub outcome: String,
+    pub outcome: crate::notify::DeliveryOutcome,
     pub external_id: Option<String>,
     pub attempts: u32,
 }
@@ -263,7 +265,7 @@ impl ScopeResult {
             .iter()
             .filter(|f| f.baseline_state == Some(BaselineState::New))
             .map(|f| NewFinding {
-                kind: f.kind.as_str().to_string(),
+                kind: f.kind,
                 advisory_id: f.advisory_id.clone(),
                 package: f.package.clone(),
                 version: f.version.clone(),
