@@ -34,6 +34,9 @@ pub struct Rule {
     /// URLs): a line without it is passed over without compiling or running the pattern.
     /// Outputs hold thousands of `://` (one per lockfile `source`), almost none with `@`.
     pub needs_after: Option<u8>,
+    /// The generic `name = value` rule: the scanner drops its finding on a line where a
+    /// specific rule found one, and a value that reads as a sentence is prose, not a secret.
+    pub generic: bool,
     /// Compiled on first use: most texts hold the keywords of few rules, and compiling every
     /// pattern up front costs milliseconds per process.
     regex: OnceLock<Regex>,
@@ -72,6 +75,7 @@ const fn rule(
         min_entropy: 3.0,
         pem_block: false,
         needs_after: None,
+        generic: false,
         regex: OnceLock::new(),
     }
 }
@@ -105,6 +109,12 @@ impl Rule {
     /// See [`Rule::needs_after`].
     const fn needs_after(mut self, byte: u8) -> Rule {
         self.needs_after = Some(byte);
+        self
+    }
+
+    /// See [`Rule::generic`].
+    const fn generic(mut self) -> Rule {
+        self.generic = true;
         self
     }
 
@@ -242,7 +252,8 @@ static RULES: [Rule; 18] = [
         ),
     )
     .min_len(16)
-    .entropy(3.5),
+    .entropy(3.5)
+    .generic(),
     mask_only(
         "url-password",
         "password in a URL",
@@ -323,12 +334,30 @@ pub fn keyword_automaton<'a>(
     (keywords, rule_of)
 }
 
-/// Rule ids that name findings but no rule of the table.
-pub const EXTRA_IDS: &[&str] = &["dotenv-file"];
+/// A finding rule about a whole file rather than a match in its text (no rule of the table).
+pub struct FileRule {
+    pub id: &'static str,
+    pub description: &'static str,
+}
+
+/// A committed `.env` file.
+pub const DOTENV_FILE: FileRule = FileRule {
+    id: "dotenv-file",
+    description: "A committed .env file (commit .env.example instead)",
+};
+
+pub const FILE_RULES: &[FileRule] = &[DOTENV_FILE];
+
+/// The id of every rule a finding may name: the scanned rules', then the file rules'.
+pub fn finding_rule_ids() -> impl Iterator<Item = &'static str> {
+    scanned()
+        .map(|r| r.id)
+        .chain(FILE_RULES.iter().map(|r| r.id))
+}
 
 /// Whether `id` names a finding rule (`github-token`, `dotenv-file`, ...).
 pub fn is_finding_rule(id: &str) -> bool {
-    scanned().any(|r| r.id == id) || EXTRA_IDS.contains(&id)
+    finding_rule_ids().any(|known| known == id)
 }
 
 /// Shannon entropy in bits per character.
@@ -387,7 +416,9 @@ mod tests {
             r.regex();
             assert!(!r.keywords.is_empty(), "{} has no keyword", r.id);
         }
-        ids.extend(EXTRA_IDS);
+        ids.extend(FILE_RULES.iter().map(|r| r.id));
+        let generic: Vec<&str> = all().iter().filter(|r| r.generic).map(|r| r.id).collect();
+        assert_eq!(generic, ["secret-assignment"], "one generic rule, scanned");
         let n = ids.len();
         ids.sort();
         ids.dedup();

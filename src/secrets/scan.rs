@@ -94,7 +94,7 @@ impl Scanner {
                     h.update(part.as_bytes());
                     h.update([0]);
                 }
-                out.push(SecretFinding {
+                let finding = SecretFinding {
                     code: format!("secrets:{}", rule.id),
                     rule: rule.id.to_string(),
                     path: path.to_string(),
@@ -103,17 +103,20 @@ impl Scanner {
                     commit: commit.map(str::to_string),
                     preview: preview.trim().to_string(),
                     fingerprint: hex::encode(&h.finalize()[..16]),
-                });
+                };
+                out.push((finding, rule.generic));
             }
         }
         // The generic assignment rule defers to a specific rule on the same line.
         let specific: BTreeSet<usize> = out
             .iter()
-            .filter(|f| f.rule != "secret-assignment")
-            .map(|f| f.line)
+            .filter(|(_, generic)| !generic)
+            .map(|(f, _)| f.line)
             .collect();
-        out.retain(|f| f.rule != "secret-assignment" || !specific.contains(&f.line));
-        out
+        out.into_iter()
+            .filter(|(f, generic)| !generic || !specific.contains(&f.line))
+            .map(|(f, _)| f)
+            .collect()
     }
 }
 
@@ -125,11 +128,13 @@ fn is_dotenv(name: &str) -> bool {
 
 fn dotenv_finding(path: &str, commit: Option<&str>) -> SecretFinding {
     let mut h = Sha256::new();
-    h.update(b"dotenv-file\0");
+    let rule = rules::DOTENV_FILE.id;
+    h.update(rule.as_bytes());
+    h.update([0]);
     h.update(path.as_bytes());
     SecretFinding {
-        code: "secrets:dotenv-file".into(),
-        rule: "dotenv-file".into(),
+        code: format!("secrets:{rule}"),
+        rule: rule.to_string(),
         path: path.to_string(),
         line: 1,
         column: 1,
@@ -313,7 +318,7 @@ pub fn scan_git_range(
 /// the scanner, whose findings fail a build, must not report prose. Specific token rules are
 /// never affected.
 fn is_prose(rule: &Rule, value: &str) -> bool {
-    rule.id == "secret-assignment" && value.split_whitespace().count() >= 3
+    rule.generic && value.split_whitespace().count() >= 3
 }
 
 #[cfg(test)]
@@ -322,10 +327,7 @@ mod tests {
 
     #[test]
     fn sentences_are_not_assignments_but_keys_with_spaces_around_are() {
-        let generic = rules::all()
-            .iter()
-            .find(|r| r.id == "secret-assignment")
-            .unwrap();
+        let generic = rules::all().iter().find(|r| r.generic).unwrap();
         assert!(is_prose(
             generic,
             "A secret word, phrase, or sequence of characters"

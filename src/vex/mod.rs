@@ -18,6 +18,7 @@ use crate::audit::model::{
     AuditReport, Finding, FindingStatus, IgnoreInfo, Package, PolicyVerdict,
 };
 use crate::clock::format_rfc3339;
+use crate::policy::audit::VexJustification;
 use crate::sbom::purl::{cargo_purl, parse_cargo};
 
 /// OpenVEX statuses (CycloneDX analysis states map onto them).
@@ -56,8 +57,7 @@ pub struct VexStatement {
     /// Empty: a CycloneDX VEX without a product, about the listed components only.
     pub products: Vec<Product>,
     pub status: Status,
-    /// One of [`crate::policy::audit::VEX_JUSTIFICATIONS`].
-    pub justification: Option<String>,
+    pub justification: Option<VexJustification>,
     pub impact_statement: Option<String>,
     pub action_statement: Option<String>,
     pub author: String,
@@ -152,7 +152,8 @@ pub fn apply(report: &mut AuditReport, statements: &[VexStatement]) {
                 f.fails_policy = false;
                 f.ignore = Some(IgnoreInfo {
                     reason: format!(
-                        "VEX not_affected ({justification}){impact} [{}, {when}]",
+                        "VEX not_affected ({}){impact} [{}, {when}]",
+                        justification.as_str(),
                         s.origin
                     ),
                     approved_by: s.author.clone(),

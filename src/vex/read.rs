@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use super::{Product, Status, VexStatement};
 use crate::clock::parse_rfc3339;
 use crate::error::{Error, Result};
-use crate::policy::audit::VEX_JUSTIFICATIONS;
+use crate::policy::audit::VexJustification;
 use crate::sbom::read::{read_limited, MAX_SBOM_BYTES};
 
 /// Every statement of one OpenVEX or CycloneDX VEX document.
@@ -80,12 +80,13 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
             Some("under_investigation") => Status::UnderInvestigation,
             other => return Err(bad(format!("status: unknown value {other:?}"))),
         };
-        let justification = text(s, "justification");
-        if let Some(j) = &justification {
-            if !VEX_JUSTIFICATIONS.contains(&j.as_str()) {
-                return Err(bad(format!("justification: unknown value `{j}`")));
-            }
-        }
+        let justification = match text(s, "justification") {
+            None => None,
+            Some(j) => Some(
+                VexJustification::parse(&j)
+                    .ok_or_else(|| bad(format!("justification: unknown value `{j}`")))?,
+            ),
+        };
         let products = s["products"]
             .as_array()
             .into_iter()
@@ -137,17 +138,18 @@ fn cdx_status(state: &str) -> Option<Status> {
     })
 }
 
-pub(super) fn cdx_justification(j: &str) -> Option<&'static str> {
+pub(super) fn cdx_justification(j: &str) -> Option<VexJustification> {
+    use VexJustification as J;
     Some(match j {
-        "code_not_present" => "vulnerable_code_not_present",
-        "code_not_reachable" => "vulnerable_code_not_in_execute_path",
+        "code_not_present" => J::VulnerableCodeNotPresent,
+        "code_not_reachable" => J::VulnerableCodeNotInExecutePath,
         "requires_configuration" | "requires_dependency" | "requires_environment" => {
-            "vulnerable_code_cannot_be_controlled_by_adversary"
+            J::VulnerableCodeCannotBeControlledByAdversary
         }
         "protected_by_compiler"
         | "protected_at_runtime"
         | "protected_at_perimeter"
-        | "protected_by_mitigating_control" => "inline_mitigations_already_exist",
+        | "protected_by_mitigating_control" => J::InlineMitigationsAlreadyExist,
         _ => return None,
     })
 }
@@ -187,8 +189,7 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
             None => None,
             Some(j) => Some(
                 cdx_justification(j)
-                    .ok_or_else(|| bad(format!("analysis.justification: unknown value `{j}`")))?
-                    .to_string(),
+                    .ok_or_else(|| bad(format!("analysis.justification: unknown value `{j}`")))?,
             ),
         };
         let subcomponents: Vec<String> = v["affects"]
