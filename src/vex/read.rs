@@ -99,7 +99,10 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
                     .flatten()
                     .filter_map(|c| text(c, "@id").or_else(|| text(&c["identifiers"], "purl")))
                     .collect();
-                Some(Product { id, subcomponents })
+                Some(Product {
+                    id: Some(id),
+                    subcomponents,
+                })
             })
             .collect();
         let timestamp = first_time(
@@ -220,9 +223,8 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
         out.push(VexStatement {
             vulnerability,
             aliases,
-            // Without a product the statement is about the listed components themselves.
             products: vec![Product {
-                id: product.clone().unwrap_or_else(|| "*".into()),
+                id: product.clone(),
                 subcomponents,
             }],
             status,
