@@ -149,33 +149,28 @@ impl RawAudit {
             }
             Some(kinds) => {
                 for kind in kinds {
-                    match FindingKind::parse(kind.get_ref()) {
-                        Some(k) => {
-                            fail_on.insert(k);
-                        }
-                        None => problems.at(
-                            kind.span(),
-                            format!(
-                                "audit.fail_on: unknown kind `{}`, expected one of vulnerability, unsound, unmaintained, notice, yanked",
-                                kind.get_ref()
-                            ),
+                    fail_on.extend(problems.word(
+                        &kind,
+                        FindingKind::parse,
+                        (
+                            "audit.fail_on",
+                            "kind",
+                            "vulnerability, unsound, unmaintained, notice, yanked",
                         ),
-                    }
+                    ));
                 }
             }
         }
         let severity_threshold = self.severity_threshold.and_then(|s| {
-            let parsed = Severity::parse(s.get_ref());
-            if parsed.is_none() {
-                problems.at(
-                    s.span(),
-                    format!(
-                        "audit.severity_threshold: unknown severity `{}`, expected one of none, low, medium, high, critical",
-                        s.get_ref()
-                    ),
-                );
-            }
-            parsed
+            problems.word(
+                &s,
+                Severity::parse,
+                (
+                    "audit.severity_threshold",
+                    "severity",
+                    "none, low, medium, high, critical",
+                ),
+            )
         });
         let mut days = |field: &str, value: Option<Spanned<i64>>| {
             let v = value?;
@@ -253,19 +248,16 @@ impl RawIgnore {
             }
         };
         let justification = self.justification.as_ref().and_then(|j| {
-            let parsed = VexJustification::parse(j.get_ref());
-            if parsed.is_none() {
-                problems.at(
-                    j.span(),
-                    format!(
-                        "{}: unknown VEX justification `{}`, expected one of {}",
-                        field("justification"),
-                        j.get_ref(),
-                        VexJustification::expected()
-                    ),
-                );
-                ok = false;
-            }
+            let parsed = problems.word(
+                j,
+                VexJustification::parse,
+                (
+                    &field("justification"),
+                    "VEX justification",
+                    &VexJustification::expected(),
+                ),
+            );
+            ok &= parsed.is_some();
             parsed
         });
         let approved_on = self.approved_on.as_ref().and_then(|v| match v {
