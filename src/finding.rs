@@ -105,6 +105,26 @@ pub enum FindingStatus {
     IgnoreExpired,
 }
 
+impl FindingStatus {
+    pub const ALL: [FindingStatus; 3] = [
+        FindingStatus::Open,
+        FindingStatus::Ignored,
+        FindingStatus::IgnoreExpired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Open => "open",
+            FindingStatus::Ignored => "ignored",
+            FindingStatus::IgnoreExpired => "ignore-expired",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FindingStatus> {
+        FindingStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// How a package is reached from the workspace, when `cargo metadata` told us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,4 +150,35 @@ pub struct Package {
     /// Whether it is a workspace member.
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
     pub workspace_member: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `as_str` is the serialised form (renderers, issue markers and JSON say the same word),
+    /// `parse` reads it back, and no two variants share one.
+    #[test]
+    fn names_are_the_serialised_forms_unique_and_parse_back() {
+        fn check<T: Serialize + Copy + PartialEq + std::fmt::Debug>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            let mut seen = std::collections::BTreeSet::new();
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), as_str(v), "{v:?}");
+                assert_eq!(parse(as_str(v)), Some(v));
+                assert!(seen.insert(as_str(v)), "{v:?} shares its name");
+            }
+            assert_eq!(parse("unknown"), None);
+        }
+        check(&FindingKind::ALL, FindingKind::as_str, FindingKind::parse);
+        check(&Severity::ALL, Severity::as_str, Severity::parse);
+        check(
+            &FindingStatus::ALL,
+            FindingStatus::as_str,
+            FindingStatus::parse,
+        );
+    }
 }

@@ -26,7 +26,7 @@ use regex::Regex;
 
 pub mod rules;
 
-use self::rules::Rule;
+use self::rules::{Keywords, Rule};
 use crate::text::slice;
 
 /// What a redacted value is replaced with.
@@ -183,80 +183,6 @@ impl Redactor {
             }
         }
         merge(text, spans)
-    }
-}
-
-/// Where the rules' keywords occur in a text.
-///
-/// Each distinct keyword is searched once, lowercased, with a packed (SIMD) searcher over an
-/// ASCII-lowercased copy of the text: several times faster than the overlapping automaton it
-/// replaces (which was most of a lockfile audit's redaction time). Every occurrence is still
-/// found: after a match at `p` the search resumes at `p + 1`, so every start position is
-/// visited, and since no keyword is a prefix of another (a test holds that), at most one
-/// keyword can start at a position.
-struct Keywords {
-    /// The distinct keywords, lowercased, in pattern order.
-    searcher: Option<aho_corasick::packed::Searcher>,
-    /// For searchers the packed one cannot be built (it should always build): the same
-    /// keywords, overlapping, ASCII case-insensitive.
-    fallback: AhoCorasick,
-    /// The rules holding each keyword.
-    rules_of: Vec<Vec<usize>>,
-}
-
-impl Keywords {
-    fn new(rules: &[Rule]) -> Keywords {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut rules_of: Vec<Vec<usize>> = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            for k in rule.keywords {
-                let k = k.to_ascii_lowercase();
-                match patterns.iter().position(|p| *p == k) {
-                    Some(at) => rules_of[at].push(i),
-                    None => {
-                        patterns.push(k);
-                        rules_of.push(vec![i]);
-                    }
-                }
-            }
-        }
-        let searcher = aho_corasick::packed::Config::new()
-            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(&patterns)
-            .build();
-        let fallback = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
-        Keywords {
-            searcher,
-            fallback,
-            rules_of,
-        }
-    }
-
-    /// Every (keyword occurrence, rule) pair of `text`, by keyword start.
-    fn occurrences<'t>(
-        &'t self,
-        text: &'t str,
-    ) -> Box<dyn Iterator<Item = (Range<usize>, usize)> + 't> {
-        let Some(searcher) = &self.searcher else {
-            return Box::new(self.fallback.find_overlapping_iter(text).flat_map(|m| {
-                let at = m.range();
-                self.rules_of[m.pattern().as_usize()]
-                    .iter()
-                    .map(move |&r| (at.clone(), r))
-            }));
-        };
-        let lower = text.as_bytes().to_ascii_lowercase();
-        let mut from = 0;
-        let found = std::iter::from_fn(move || {
-            let m = searcher.find_in(&lower, aho_corasick::Span::from(from..lower.len()))?;
-            from = m.start() + 1;
-            Some((m.range(), m.pattern().as_usize()))
-        });
-        Box::new(found.flat_map(|(at, k)| self.rules_of[k].iter().map(move |&r| (at.clone(), r))))
     }
 }
 

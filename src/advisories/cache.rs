@@ -212,7 +212,9 @@ pub fn update(opts: &CacheOptions, net: &Network, clock: &Clock) -> Result<Updat
     AdvisoryDb::open(&unpacked, None)?;
 
     // Install: move the copy to its final name, then atomically repoint the link.
-    let final_dir = opts.cache_dir.join(format!("db-{}", &fetched.sha256[..16]));
+    let final_dir = opts
+        .cache_dir
+        .join(format!("db-{}", crate::text::prefix(&fetched.sha256, 16)));
     if final_dir.exists() {
         std::fs::remove_dir_all(&final_dir).map_err(|e| Error::io(&final_dir, e))?;
     }

@@ -189,7 +189,10 @@ pub fn archive_key(archive_sha256: &str) -> String {
 /// Where the index of an unmanaged directory lives.
 pub fn cache_index_path(index_dir: &Path, key: &str) -> PathBuf {
     let digest = hex::encode(Sha256::digest(key.as_bytes()));
-    index_dir.join(format!("advisories-{}.json", &digest[..16]))
+    index_dir.join(format!(
+        "advisories-{}.json",
+        crate::text::prefix(&digest, 16)
+    ))
 }
 
 /// The index at `path` if it is valid for `key`. Only the header line is read here.

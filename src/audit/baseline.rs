@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::model::{AuditReport, FindingKind, PolicyVerdict, SCHEMA_VERSION};
+use super::model::{AuditReport, Finding, FindingKind, PolicyVerdict, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, InputKind};
 
@@ -56,7 +56,40 @@ pub struct Baseline {
     findings: Vec<FixedFinding>,
 }
 
-type Key = (FindingKind, String, String, String);
+/// A finding's identity across runs: (kind, advisory id, package, version).
+pub type FindingKey = (FindingKind, String, String, String);
+
+fn key_of(kind: FindingKind, advisory_id: &str, package: &str, version: &str) -> FindingKey {
+    (
+        kind,
+        advisory_id.to_string(),
+        package.to_string(),
+        version.to_string(),
+    )
+}
+
+impl Finding {
+    pub fn key(&self) -> FindingKey {
+        key_of(self.kind, &self.advisory_id, &self.package, &self.version)
+    }
+}
+
+impl FixedFinding {
+    pub fn key(&self) -> FindingKey {
+        key_of(self.kind, &self.advisory_id, &self.package, &self.version)
+    }
+
+    /// `f` as a finding that is gone.
+    pub fn of(f: &Finding) -> FixedFinding {
+        FixedFinding {
+            kind: f.kind,
+            advisory_id: f.advisory_id.clone(),
+            package: f.package.clone(),
+            version: f.version.clone(),
+            title: f.title.clone(),
+        }
+    }
+}
 
 impl Baseline {
     /// Reads a previous `chainwarden audit --format json` output.
@@ -145,18 +178,11 @@ impl Baseline {
 
     /// Marks every finding of `report` and lists what the baseline had that it has not.
     pub fn apply(&self, report: &mut AuditReport) {
-        let key = |k: FindingKind, a: &str, p: &str, v: &str| -> Key {
-            (k, a.to_string(), p.to_string(), v.to_string())
-        };
-        let before: BTreeSet<Key> = self
-            .findings
-            .iter()
-            .map(|f| key(f.kind, &f.advisory_id, &f.package, &f.version))
-            .collect();
+        let before: BTreeSet<FindingKey> = self.findings.iter().map(FixedFinding::key).collect();
         let mut now = BTreeSet::new();
         let (mut new, mut existing) = (0, 0);
         for f in &mut report.findings {
-            let k = key(f.kind, &f.advisory_id, &f.package, &f.version);
+            let k = f.key();
             let state = if before.contains(&k) {
                 existing += 1;
                 BaselineState::Existing
@@ -170,7 +196,7 @@ impl Baseline {
         let mut fixed: Vec<FixedFinding> = self
             .findings
             .iter()
-            .filter(|f| !now.contains(&key(f.kind, &f.advisory_id, &f.package, &f.version)))
+            .filter(|f| !now.contains(&f.key()))
             .cloned()
             .collect();
         fixed.sort();

@@ -122,9 +122,10 @@ pub fn findings(
             continue;
         }
         let package = &lock.packages[i];
+        // A yank has no advisory: its id is the kind's name.
         let mut finding = Finding::new(
             FindingKind::Yanked,
-            "yanked",
+            FindingKind::Yanked.as_str(),
             &package.name,
             &package.version.to_string(),
         );

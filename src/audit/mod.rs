@@ -188,7 +188,7 @@ fn resolve_graph(
         _ => None,
     };
     if let Some(hit) = cache.as_ref().and_then(|c| c.load(lock)) {
-        notes.push(format!("cargo metadata not run: used the graph cached for this Cargo.lock, its manifests and cargo (key {})", &hit.key[..16]));
+        notes.push(format!("cargo metadata not run: used the graph cached for this Cargo.lock, its manifests and cargo (key {})", crate::text::prefix(&hit.key, 16)));
         return Ok((Some(hit.resolution), hit.graph, GraphMode::Metadata));
     }
     // The metadata, and where it came from (named when it does not match the lockfile).

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::inventory::Lockfile;
 use crate::net::{Cause, NetError, Network};
 use crate::progress::Progress;
+use crate::text::slice;
 
 /// The crates.io sparse index.
 pub const DEFAULT_INDEX_URL: &str = "https://index.crates.io/";
@@ -235,15 +236,19 @@ struct IndexLine {
     yanked: bool,
 }
 
-/// The sparse index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `se/rd/serde`.
-pub fn index_path(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    match lower.len() {
-        1 => format!("1/{lower}"),
-        2 => format!("2/{lower}"),
-        3 => format!("3/{}/{lower}", &lower[..1]),
-        _ => format!("{}/{}/{lower}", &lower[..2], &lower[2..4]),
+/// The sparse index path of a crate: `1/a`, `2/ab`, `3/a/abc`, `se/rd/serde`; `None` for a
+/// name crates.io cannot hold. The name comes from a lockfile: only crates.io's ASCII names
+/// reach the URL, so a path or git package named `éa` or `../x` is never looked up.
+pub fn index_path(name: &str) -> Option<String> {
+    if !crate::inventory::names::is_crates_io_name(name) {
+        return None;
     }
+    let lower = name.to_ascii_lowercase();
+    Some(match lower.len() {
+        1 | 2 => format!("{}/{lower}", lower.len()),
+        3 => format!("3/{}/{lower}", slice(&lower, ..1)),
+        _ => format!("{}/{}/{lower}", slice(&lower, ..2), slice(&lower, 2..4)),
+    })
 }
 
 /// Where the sparse index is and how long the whole check may take.
@@ -304,9 +309,9 @@ impl YankedLookup for SparseIndex {
     }
 
     fn yanked_versions(&self, name: &str, deadline: Instant) -> Result<Option<BTreeSet<String>>> {
-        if !crate::inventory::names::is_crates_io_name(name) {
-            return Ok(None); // no such crate can exist there (and index_path needs ASCII)
-        }
+        let Some(index_path) = index_path(name) else {
+            return Ok(None); // no such crate can exist there
+        };
         let now = self.clock.now().unix_timestamp();
         if let Some(file) = self.cache_file(name) {
             if let Ok(bytes) = std::fs::read(&file) {
@@ -317,11 +322,7 @@ impl YankedLookup for SparseIndex {
                 }
             }
         }
-        let url = format!(
-            "{}/{}",
-            self.base_url.trim_end_matches('/'),
-            index_path(name)
-        );
+        let url = format!("{}/{index_path}", self.base_url.trim_end_matches('/'));
         let (known, yanked) = match self
             .net
             .get_bytes_until(&url, MAX_ENTRY_BYTES, Some(deadline))
@@ -379,10 +380,19 @@ mod tests {
 
     #[test]
     fn index_paths() {
-        assert_eq!(index_path("a"), "1/a");
-        assert_eq!(index_path("ab"), "2/ab");
-        assert_eq!(index_path("abc"), "3/a/abc");
-        assert_eq!(index_path("Serde"), "se/rd/serde");
+        assert_eq!(index_path("a").unwrap(), "1/a");
+        assert_eq!(index_path("ab").unwrap(), "2/ab");
+        assert_eq!(index_path("abc").unwrap(), "3/a/abc");
+        assert_eq!(index_path("Serde").unwrap(), "se/rd/serde");
+    }
+
+    /// Path and git packages may carry any letters: `éa` is three bytes whose first
+    /// character is two, where a byte slice `[..1]` panicked.
+    #[test]
+    fn names_crates_io_cannot_hold_have_no_index_path() {
+        for name in ["éa", "aé", "ééé", "ab€", "../x", "", "a/b"] {
+            assert_eq!(index_path(name), None, "{name}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::cli::GlobalArgs;
 use chainwarden::advisories::cache;
 use chainwarden::advisories::index::index_dir;
 use chainwarden::advisories::{meta, AdvisoryDb};
+use chainwarden::audit::baseline::BaselineState;
 use chainwarden::audit::model::DatabaseInfo;
 use chainwarden::clock::format_rfc3339;
 use chainwarden::error::Result;
@@ -116,10 +117,7 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     let document = watch::render::render(&report, args.format);
     output::emit(&Destination::from_arg(args.output.as_deref()), &document)?;
-    let failed_delivery = report
-        .deliveries
-        .iter()
-        .any(|d| d.outcome.starts_with("failed"));
+    let failed_delivery = report.deliveries.iter().any(|d| d.outcome.failed());
     Ok(if failed_delivery || !report.errors.is_empty() {
         Outcome::Inconclusive
     } else if report.scopes.iter().any(|s| s.fails) {
@@ -185,7 +183,7 @@ fn deliver(
     let mut deliveries = notify::notify_and_report(&github, &full, format, config)?;
     let mut news = full;
     news.findings
-        .retain(|n| n.baseline_state.as_deref() == Some("new"));
+        .retain(|n| n.baseline_state == Some(BaselineState::New));
     if !news.findings.is_empty() || !news.fixed.is_empty() {
         deliveries.extend(notify::notify_and_report(&hooks, &news, format, config)?);
     }

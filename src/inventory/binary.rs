@@ -286,23 +286,27 @@ fn target_triple(bytes: &[u8]) -> Option<&'static str> {
 /// `smallvec::SmallVec<A>::insert_many` → `smallvec::SmallVec::insert_many`;
 /// `<smallvec::SmallVec<A> as core::ops::Drop>::drop` → `smallvec::SmallVec::drop`: the form
 /// advisories list in `affected.functions`.
+///
+/// Symbols come from the binary being audited, so they may hold any character: the text is
+/// split only where a character starts.
 pub fn normalize_symbol(demangled: &str) -> String {
-    if let Some(inner_end) = demangled.strip_prefix('<').and_then(matching_close) {
-        let inner = &demangled[1..inner_end + 1];
+    if let Some((inner, rest)) = demangled.strip_prefix('<').and_then(split_at_close) {
         let self_type = split_top_level_as(inner);
-        let rest = &demangled[inner_end + 2..];
         return format!("{}{}", strip_generics(self_type), strip_generics(rest));
     }
     strip_generics(demangled)
 }
 
-/// Index (in the text after the opening `<`) of the `>` closing it.
-fn matching_close(after_open: &str) -> Option<usize> {
+/// The text after an opening `<` split around the `>` closing it: (inside, after it).
+fn split_at_close(after_open: &str) -> Option<(&str, &str)> {
     let mut depth = 0usize;
     for (i, c) in after_open.char_indices() {
         match c {
             '<' => depth += 1,
-            '>' if depth == 0 => return Some(i),
+            '>' if depth == 0 => {
+                let (inner, rest) = after_open.split_at_checked(i)?;
+                return Some((inner, rest.strip_prefix('>')?));
+            }
             '>' => depth -= 1,
             _ => {}
         }
@@ -317,7 +321,10 @@ fn split_top_level_as(inner: &str) -> &str {
         match c {
             '<' => depth += 1,
             '>' => depth = depth.saturating_sub(1),
-            ' ' if depth == 0 && inner[i..].starts_with(" as ") => return &inner[..i],
+            ' ' if depth == 0 => match inner.split_at_checked(i) {
+                Some((self_type, tail)) if tail.starts_with(" as ") => return self_type,
+                _ => {}
+            },
             _ => {}
         }
     }
@@ -358,6 +365,20 @@ mod tests {
         );
         assert_eq!(normalize_symbol("main"), "main");
         assert_eq!(normalize_symbol("<broken"), "");
+    }
+
+    /// A hostile binary's symbols may hold any character; every split falls where one
+    /// starts, next to multibyte ones too.
+    #[test]
+    fn symbols_with_multibyte_characters_split_between_characters() {
+        assert_eq!(
+            normalize_symbol("<é::Ü<ä€> as ö::Drop>::drop"),
+            "é::Ü::drop"
+        );
+        assert_eq!(normalize_symbol("<ü as T>::f€"), "ü::f€");
+        assert_eq!(normalize_symbol("<€>::x"), "€::x");
+        assert_eq!(normalize_symbol("<€ asé>::x"), "€ asé::x");
+        assert_eq!(normalize_symbol("<€"), "");
     }
 
     #[test]

@@ -20,6 +20,8 @@ use foldhash::{HashMap, HashSet};
 
 use cargo_lock::{Checksum, Dependency, Lockfile, Name, Package, ResolveVersion, SourceId};
 
+use crate::text::slice;
+
 /// What the fast path read: the model and the line of each `[[package]]` header.
 pub(super) struct FastLockfile {
     pub model: Lockfile,
@@ -62,11 +64,11 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
             let line = match end {
                 Some(end) => {
                     start = end + 1;
-                    // `\n` is ASCII: a char boundary.
-                    let line = &text[from..end];
+                    // `\n` is ASCII: a char boundary, so `slice` never comes back empty here.
+                    let line = slice(text, from..end);
                     line.strip_suffix('\r').unwrap_or(line)
                 }
-                None if from < text.len() => &text[from..],
+                None if from < text.len() => slice(text, from..),
                 None => return None,
             };
             Some(line)

@@ -87,7 +87,7 @@ impl GraphCache {
         let key = hex::encode(h.finalize());
         let path = cache_root
             .join("graphs")
-            .join(format!("{}.json", &key[..32]));
+            .join(format!("{}.json", crate::text::prefix(&key, 32)));
         Some(GraphCache { key, path })
     }
 

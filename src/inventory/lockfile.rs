@@ -141,110 +141,12 @@ impl Lockfile {
 
     /// The general path: TOML with spans (positioned errors), then `cargo-lock`.
     pub fn parse_general(path: &Path, text: &str) -> Result<Lockfile> {
-        if text.trim().is_empty() {
-            return Err(Error::input(
-                path,
-                "empty lockfile: expected [[package]] entries",
-            ));
-        }
-        let raw: RawLockfile = toml::from_str(text).map_err(|e| {
-            let message = format!("not a valid Cargo.lock: {}", e.message().trim());
-            match e.span() {
-                Some(span) => Error::at_offset(path, text, span.start, message),
-                None => Error::input(path, message),
-            }
-        })?;
-        if let Some(v) = &raw.version {
-            if !(1..=4).contains(v.get_ref()) {
-                return Err(Error::at_offset(
-                    path,
-                    text,
-                    v.span().start,
-                    format!(
-                        "version: unsupported lockfile format {}, expected 1 to 4",
-                        v.get_ref()
-                    ),
-                ));
-            }
-        }
-        if raw.package.is_empty() {
-            return Err(Error::input(
-                path,
-                "no [[package]] entries: truncated or not a Cargo.lock",
-            ));
-        }
+        let raw = read_raw(path, text)?;
         let lines = crate::lines::LineIndex::new(text);
         let mut packages = Vec::with_capacity(raw.package.len());
-        let mut seen = std::collections::HashMap::with_capacity(raw.package.len());
+        let mut seen = Seen::with_capacity(raw.package.len());
         for entry in &raw.package {
-            let p = entry.get_ref();
-            let at = |span: std::ops::Range<usize>, msg: String| {
-                Error::located(path, &lines, span.start, msg)
-            };
-            let source_str = p.source.as_ref().map(|s| s.get_ref().as_str());
-            if let Some(why) = super::names::check_name(
-                p.name.get_ref(),
-                super::names::is_registry_source(source_str),
-            ) {
-                return Err(at(
-                    p.name.span(),
-                    format!(
-                        "package `{}`: field `name`: {why}",
-                        crate::lines::escape(p.name.get_ref())
-                    ),
-                ));
-            }
-            let key = (p.name.get_ref(), p.version.get_ref(), source_str);
-            if let Some(first) = seen.insert(key, entry.span().start) {
-                return Err(at(
-                    entry.span(),
-                    format!(
-                        "package `{} {}` is listed twice (first at line {})",
-                        p.name.get_ref(),
-                        p.version.get_ref(),
-                        lines.line(first)
-                    ),
-                ));
-            }
-            let version = semver::Version::parse(p.version.get_ref()).map_err(|e| {
-                at(
-                    p.version.span(),
-                    format!(
-                        "package `{}`: field `version`: `{}` is not a semver version ({e})",
-                        p.name.get_ref(),
-                        p.version.get_ref()
-                    ),
-                )
-            })?;
-            let source = p.source.as_ref().map(|s| s.get_ref().clone());
-            let mut is_crates_io = false;
-            if let Some(s) = &p.source {
-                // The URL parser would quietly drop or encode them; the raw string is shown.
-                if s.get_ref().chars().any(char::is_control) {
-                    return Err(at(
-                        s.span(),
-                        format!(
-                            "package `{}`: field `source`: holds control characters",
-                            p.name.get_ref()
-                        ),
-                    ));
-                }
-                let id = cargo_lock::SourceId::from_url(s.get_ref()).map_err(|e| {
-                    at(
-                        s.span(),
-                        format!("package `{}`: field `source`: {e}", p.name.get_ref()),
-                    )
-                })?;
-                is_crates_io = id.is_default_registry();
-            }
-            packages.push(LockedPackage {
-                name: p.name.get_ref().clone(),
-                version,
-                source,
-                checksum: None,
-                is_crates_io,
-                line: lines.line(entry.span().start),
-            });
+            packages.push(checked_package(path, &lines, entry, &mut seen)?);
         }
         let model: cargo_lock::Lockfile = text
             .parse()
@@ -272,6 +174,112 @@ impl Lockfile {
             fast_path: false,
         })
     }
+}
+
+/// The file as spanned TOML: not empty, a format version we read, at least one package.
+fn read_raw(path: &Path, text: &str) -> Result<RawLockfile> {
+    if text.trim().is_empty() {
+        return Err(Error::input(
+            path,
+            "empty lockfile: expected [[package]] entries",
+        ));
+    }
+    let raw: RawLockfile = toml::from_str(text).map_err(|e| {
+        let message = format!("not a valid Cargo.lock: {}", e.message().trim());
+        match e.span() {
+            Some(span) => Error::at_offset(path, text, span.start, message),
+            None => Error::input(path, message),
+        }
+    })?;
+    if let Some(v) = &raw.version {
+        if !(1..=4).contains(v.get_ref()) {
+            return Err(Error::at_offset(
+                path,
+                text,
+                v.span().start,
+                format!(
+                    "version: unsupported lockfile format {}, expected 1 to 4",
+                    v.get_ref()
+                ),
+            ));
+        }
+    }
+    if raw.package.is_empty() {
+        return Err(Error::input(
+            path,
+            "no [[package]] entries: truncated or not a Cargo.lock",
+        ));
+    }
+    Ok(raw)
+}
+
+/// Where each (name, version, source) was first listed.
+type Seen<'a> = std::collections::HashMap<(&'a String, &'a String, Option<&'a str>), usize>;
+
+/// One `[[package]]` entry with its name, uniqueness, version and source checked in that
+/// order (the name first: later messages quote it), each error at the field's position. The
+/// checksum is filled in from `cargo-lock`'s model afterwards.
+fn checked_package<'a>(
+    path: &Path,
+    lines: &crate::lines::LineIndex<'_>,
+    entry: &'a Spanned<RawPackage>,
+    seen: &mut Seen<'a>,
+) -> Result<LockedPackage> {
+    let p = entry.get_ref();
+    let name = p.name.get_ref();
+    let at =
+        |span: std::ops::Range<usize>, msg: String| Error::located(path, lines, span.start, msg);
+    let source_str = p.source.as_ref().map(|s| s.get_ref().as_str());
+    if let Some(why) = super::names::check_name(name, super::names::is_registry_source(source_str))
+    {
+        return Err(at(
+            p.name.span(),
+            format!(
+                "package `{}`: field `name`: {why}",
+                crate::lines::escape(name)
+            ),
+        ));
+    }
+    if let Some(first) = seen.insert((name, p.version.get_ref(), source_str), entry.span().start) {
+        return Err(at(
+            entry.span(),
+            format!(
+                "package `{name} {}` is listed twice (first at line {})",
+                p.version.get_ref(),
+                lines.line(first)
+            ),
+        ));
+    }
+    let version = semver::Version::parse(p.version.get_ref()).map_err(|e| {
+        at(
+            p.version.span(),
+            format!(
+                "package `{name}`: field `version`: `{}` is not a semver version ({e})",
+                p.version.get_ref()
+            ),
+        )
+    })?;
+    let mut is_crates_io = false;
+    if let Some(s) = &p.source {
+        // The URL parser would quietly drop or encode them; the raw string is shown.
+        if s.get_ref().chars().any(char::is_control) {
+            return Err(at(
+                s.span(),
+                format!("package `{name}`: field `source`: holds control characters"),
+            ));
+        }
+        let id = cargo_lock::SourceId::from_url(s.get_ref())
+            .map_err(|e| at(s.span(), format!("package `{name}`: field `source`: {e}")))?;
+        is_crates_io = id.is_default_registry();
+    }
+    Ok(LockedPackage {
+        name: name.clone(),
+        version,
+        source: p.source.as_ref().map(|s| s.get_ref().clone()),
+        checksum: None,
+        is_crates_io,
+        line: lines.line(entry.span().start),
+    })
 }
 
 /// `cargo-lock`'s errors as one `FILE:LINE:COL: message` line. Its TOML errors are several
@@ -356,7 +364,7 @@ checksum = "fe0f37c9e8f3c5a4a66ad655a93c74daac4ad00c441533bf5c6e7990bb42604e"
 
     #[test]
     fn truncated_and_garbage_are_clear() {
-        let cut = &LOCK[..LOCK.find("version = \"1.6.0\"").unwrap()];
+        let (cut, _) = LOCK.split_once("version = \"1.6.0\"").unwrap();
         let err = Lockfile::parse(Path::new("Cargo.lock"), cut)
             .unwrap_err()
             .to_string();

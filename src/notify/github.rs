@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 
 use super::deliver::{self, Budget, Call};
-use super::{Batch, Delivery, Notice};
+use super::{Batch, Delivery, DeliveryOutcome, Notice};
+use crate::audit::model::FindingStatus;
 use crate::error::{Error, Result};
 use crate::net::{Cause, HttpRequest, NetError, Network};
 
@@ -112,7 +113,8 @@ pub(super) fn deliver(
             && issue.finding.starts_with(&scope_prefix)
             && !current.contains(issue.finding.as_str())
         {
-            let result = close(&api, issue, batch).map(|()| ("closed", Some(issue.number)));
+            let result =
+                close(&api, issue, batch).map(|()| (DeliveryOutcome::Closed, Some(issue.number)));
             out.push(outcome(
                 &sink,
                 &issue.finding,
@@ -127,12 +129,12 @@ pub(super) fn deliver(
 fn outcome(
     sink: &str,
     finding: &str,
-    result: Result<(&str, Option<u64>)>,
+    result: Result<(DeliveryOutcome, Option<u64>)>,
     attempts: u32,
 ) -> Delivery {
     let (outcome, number) = match result {
-        Ok((what, number)) => (what.to_string(), number),
-        Err(e) => (format!("failed: {e}"), None),
+        Ok((what, number)) => (what, number),
+        Err(e) => (DeliveryOutcome::Failed(e.to_string()), None),
     };
     Delivery {
         sink: sink.to_string(),
@@ -193,9 +195,9 @@ fn transfer(url: &str, detail: String) -> Error {
 
 /// The value of the first `<!-- chainwarden:NAME=VALUE -->` marker of `body`.
 fn marker(body: &str, prefix: &str) -> Option<String> {
-    let start = body.find(prefix)? + prefix.len();
-    let len = body[start..].find(" -->")?;
-    Some(body[start..start + len].to_string())
+    let (_, after) = body.split_once(prefix)?;
+    let (value, _) = after.split_once(" -->")?;
+    Some(value.to_string())
 }
 
 fn sync_one(
@@ -203,10 +205,10 @@ fn sync_one(
     existing: Option<&Issue>,
     notice: &Notice,
     batch: &Batch,
-) -> Result<(&'static str, Option<u64>)> {
+) -> Result<(DeliveryOutcome, Option<u64>)> {
     let Some(issue) = existing else {
-        if notice.status == "ignored" {
-            return Ok(("not opened (ignored by the policy)", None));
+        if notice.status == FindingStatus::Ignored {
+            return Ok((DeliveryOutcome::NotOpened, None));
         }
         let created = api.call(
             "POST",
@@ -218,12 +220,15 @@ fn sync_one(
             })),
             false,
         )?;
-        return Ok(("created", created.get("number").and_then(Value::as_u64)));
+        return Ok((
+            DeliveryOutcome::Created,
+            created.get("number").and_then(Value::as_u64),
+        ));
     };
     let n = issue.number;
     if !issue.open {
-        if notice.status == "ignored" {
-            return Ok(("unchanged", Some(n)));
+        if notice.status == FindingStatus::Ignored {
+            return Ok((DeliveryOutcome::Unchanged, Some(n)));
         }
         let why = format!(
             "Found again in `{}` at {}: reopening.",
@@ -231,19 +236,20 @@ fn sync_one(
             batch.time
         );
         update(api, issue, notice.status, &why, Some("open"))?;
-        return Ok(("reopened", Some(n)));
+        return Ok((DeliveryOutcome::Reopened, Some(n)));
     }
-    if issue.status == notice.status {
-        return Ok(("unchanged", Some(n)));
+    // The marker's text is the issue's (anyone may edit it): read, never trusted as ours.
+    if FindingStatus::parse(&issue.status) == Some(notice.status) {
+        return Ok((DeliveryOutcome::Unchanged, Some(n)));
     }
     let why = format!(
         "Status changed from `{}` to `{}` at {}.",
         clean(&issue.status),
-        notice.status,
+        notice.status.as_str(),
         batch.time
     );
     update(api, issue, notice.status, &why, None)?;
-    Ok(("commented", Some(n)))
+    Ok((DeliveryOutcome::Commented, Some(n)))
 }
 
 /// Says why in a comment, then writes `status` into the issue's status marker (so the change
@@ -251,14 +257,15 @@ fn sync_one(
 fn update(
     api: &Api<'_>,
     issue: &Issue,
-    status: &str,
+    status: FindingStatus,
     why: &str,
     state: Option<&str>,
 ) -> Result<()> {
     comment(api, issue.number, why)?;
-    let body = issue
-        .body
-        .replace(&status_marker(&issue.status), &status_marker(status));
+    let body = issue.body.replace(
+        &status_marker(&issue.status),
+        &status_marker(status.as_str()),
+    );
     let mut patch = json!({ "body": body });
     if let Some(state) = state {
         patch["state"] = json!(state);
@@ -308,7 +315,10 @@ fn status_marker(status: &str) -> String {
 fn title(n: &Notice, scope: &str) -> String {
     clean(&format!(
         "{}: {} {} ({}) in {scope}",
-        n.advisory_id, n.package, n.version, n.kind
+        n.advisory_id,
+        n.package,
+        n.version,
+        n.kind.as_str()
     ))
 }
 
@@ -316,7 +326,7 @@ fn labels(n: &Notice) -> Vec<String> {
     let mut labels = vec![
         LABEL.to_string(),
         "security".to_string(),
-        n.kind.to_string(),
+        n.kind.as_str().to_string(),
     ];
     if let Some(s) = n.severity {
         labels.push(format!("severity:{}", s.as_str()));
@@ -326,7 +336,11 @@ fn labels(n: &Notice) -> Vec<String> {
 
 /// The issue body (Markdown). Advisory text is cleaned so it cannot forge a marker.
 pub(super) fn body(n: &Notice, batch: &Batch) -> String {
-    let mut b = format!("{MARKER}{} -->\n{}\n\n", n.id, status_marker(n.status));
+    let mut b = format!(
+        "{MARKER}{} -->\n{}\n\n",
+        n.id,
+        status_marker(n.status.as_str())
+    );
     b.push_str(&format!(
         "### {} {}\n\n",
         clean(&n.advisory_id),
@@ -342,7 +356,7 @@ pub(super) fn body(n: &Notice, batch: &Batch) -> String {
             "Crate",
             format!("`{} {}`", clean(&n.package), clean(&n.version)),
         ),
-        ("Kind", n.kind.to_string()),
+        ("Kind", n.kind.as_str().to_string()),
         ("Severity", severity),
         ("Scope", format!("`{}`", clean(&batch.scope))),
         ("Lockfile", format!("`{}`", clean(&batch.lockfile))),
@@ -407,4 +421,28 @@ fn clean(text: &str) -> String {
             c => c,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue bodies are anyone's text: a marker is found, and its value taken whole, whatever
+    /// characters surround it.
+    #[test]
+    fn markers_are_read_from_hostile_bodies_without_splitting_a_character() {
+        let body = "é€<!-- chainwarden:finding=acme/web:vulnerability:R€:é@1 -->ü\n\
+                    <!-- chainwarden:status=open -->";
+        assert_eq!(
+            marker(body, MARKER).as_deref(),
+            Some("acme/web:vulnerability:R€:é@1")
+        );
+        assert_eq!(marker(body, STATUS).as_deref(), Some("open"));
+        assert_eq!(
+            marker("€<!-- chainwarden:status=é", STATUS),
+            None,
+            "unclosed"
+        );
+        assert_eq!(marker("no marker €", MARKER), None);
+    }
 }

@@ -9,17 +9,20 @@
 
 mod deliver;
 mod github;
+mod outcome;
 mod webhook;
 
 use serde::Serialize;
 
-use crate::audit::model::{AuditReport, Finding, FindingStatus, Severity};
+use crate::audit::baseline::BaselineState;
+use crate::audit::model::{AuditReport, Finding, FindingKind, FindingStatus, Severity};
 use crate::clock::format_date;
 use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::policy::Deadlines;
 
 pub use deliver::{Budget, DEFAULT_BUDGET};
+pub use outcome::DeliveryOutcome;
 
 /// What delivering needs besides the sinks: the HTTP settings, each sink's time budget, and
 /// the credentials. Given by the caller (the CLI reads them from its environment); this module
@@ -122,7 +125,7 @@ pub enum NotifyFormat {
 pub struct Notice {
     /// Stable identity: scope, kind, advisory, package and version (the issue marker).
     pub id: String,
-    pub kind: &'static str,
+    pub kind: FindingKind,
     pub advisory_id: String,
     pub package: String,
     pub version: String,
@@ -132,15 +135,14 @@ pub struct Notice {
     pub url: Option<String>,
     pub paths: Vec<Vec<String>>,
     pub fix: Option<String>,
-    /// `open`, `ignored`, `ignore-expired`.
-    pub status: &'static str,
+    pub status: FindingStatus,
     pub fails_policy: bool,
     /// Days the policy allows to fix it, and the date that gives from this run.
     pub deadline_days: u32,
     pub deadline: String,
     /// `new` or `existing` when the audit had a baseline.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline_state: Option<String>,
+    pub baseline_state: Option<BaselineState>,
 }
 
 /// What one run notifies: every current finding of one scope.
@@ -197,7 +199,7 @@ fn notice(scope: &str, f: &Finding, deadlines: &Deadlines, today: Option<time::D
         .unwrap_or_default();
     Notice {
         id: finding_id(scope, f),
-        kind: f.kind.as_str(),
+        kind: f.kind,
         advisory_id: f.advisory_id.clone(),
         package: f.package.clone(),
         version: f.version.clone(),
@@ -214,15 +216,11 @@ fn notice(scope: &str, f: &Finding, deadlines: &Deadlines, today: Option<time::D
             };
             format!("upgrade to {} ({how})", x.version)
         }),
-        status: match f.status {
-            FindingStatus::Open => "open",
-            FindingStatus::Ignored => "ignored",
-            FindingStatus::IgnoreExpired => "ignore-expired",
-        },
+        status: f.status,
         fails_policy: f.fails_policy,
         deadline_days: days,
         deadline,
-        baseline_state: f.baseline_state.map(|s| s.as_str().to_string()),
+        baseline_state: f.baseline_state,
     }
 }
 
@@ -262,8 +260,7 @@ pub struct Delivery {
     pub sink: String,
     /// The finding id, or `*` for a whole-batch delivery (webhooks).
     pub finding: String,
-    /// `created`, `commented`, `closed`, `reopened`, `unchanged`, `sent`, or `failed: why`.
-    pub outcome: String,
+    pub outcome: DeliveryOutcome,
     /// Issue number, or the webhook's HTTP status.
     pub external_id: Option<String>,
     /// HTTP attempts it took (retries included).
@@ -272,7 +269,7 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn failed(&self) -> bool {
-        self.outcome.starts_with("failed")
+        self.outcome.failed()
     }
 }
 
@@ -298,7 +295,7 @@ pub fn notify(
             all.push(Delivery {
                 sink: sink.label(),
                 finding: "*".into(),
-                outcome: format!("failed: {e}"),
+                outcome: DeliveryOutcome::Failed(e.to_string()),
                 external_id: None,
                 attempts: budget.take_attempts(),
             });
@@ -318,7 +315,7 @@ fn per_finding(sent: Delivery, batch: &Batch) -> Vec<Delivery> {
             batch
                 .fixed
                 .iter()
-                .map(|id| (id.clone(), "sent (fixed)".into())),
+                .map(|id| (id.clone(), DeliveryOutcome::SentFixed)),
         );
     let mut out: Vec<Delivery> = ids
         .map(|(finding, outcome)| Delivery {
@@ -369,7 +366,7 @@ pub fn notify_and_report(
 pub fn delivery_line(
     sink: &str,
     finding: &str,
-    outcome: &str,
+    outcome: &DeliveryOutcome,
     external_id: Option<&str>,
 ) -> String {
     let id = external_id.map(|id| format!(" ({id})")).unwrap_or_default();
@@ -389,7 +386,7 @@ pub fn evidence_rows(
                 &d.finding,
                 advisory_of(&d.finding),
                 time,
-                &d.outcome,
+                &d.outcome.to_string(),
                 d.external_id.as_deref(),
                 d.attempts,
             )

@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use super::deliver::{self, Budget, Call};
-use super::{Batch, Delivery, NotifyFormat};
+use super::{Batch, Delivery, DeliveryOutcome, NotifyFormat};
 use crate::error::{Error, Result};
 use crate::net::{HttpRequest, Network};
 
@@ -70,7 +70,7 @@ pub(super) fn deliver(
     Ok(Delivery {
         sink: label,
         finding: "*".into(),
-        outcome: "sent".into(),
+        outcome: DeliveryOutcome::Sent,
         external_id: Some(response.status.to_string()),
         attempts: budget.take_attempts(),
     })
@@ -100,15 +100,14 @@ fn slack_text(batch: &Batch) -> String {
         let sev = n.severity.map(|s| s.as_str()).unwrap_or("unscored");
         let state = n
             .baseline_state
-            .as_deref()
-            .map(|s| format!(" [{s}]"))
+            .map(|s| format!(" [{}]", s.as_str()))
             .unwrap_or_default();
         text.push_str(&format!(
             "• {} `{} {}` ({}, {sev}){state}: {}; fix by {}\n",
             esc(&n.advisory_id),
             esc(&n.package),
             esc(&n.version),
-            n.kind,
+            n.kind.as_str(),
             esc(&n.title),
             n.deadline
         ));

@@ -39,7 +39,7 @@ pub struct Ignore {
     pub expires: Date,
     /// VEX justification: the finding does not affect us (`chainwarden vex` then says
     /// `not_affected`); without one, an ignore is an accepted risk (`affected`).
-    pub justification: Option<String>,
+    pub justification: Option<VexJustification>,
     /// Who asked for the exception, when and under what compensating control (the quarterly
     /// report's exception register; the approver must not be the requester).
     pub requested_by: Option<String>,
@@ -47,14 +47,54 @@ pub struct Ignore {
     pub compensating_control: Option<String>,
 }
 
-/// The OpenVEX `not_affected` justifications.
-pub const VEX_JUSTIFICATIONS: [&str; 5] = [
-    "component_not_present",
-    "vulnerable_code_not_present",
-    "vulnerable_code_not_in_execute_path",
-    "vulnerable_code_cannot_be_controlled_by_adversary",
-    "inline_mitigations_already_exist",
-];
+/// The OpenVEX `not_affected` justifications (a policy's ignore may state one; VEX
+/// documents are read into them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VexJustification {
+    ComponentNotPresent,
+    VulnerableCodeNotPresent,
+    VulnerableCodeNotInExecutePath,
+    VulnerableCodeCannotBeControlledByAdversary,
+    InlineMitigationsAlreadyExist,
+}
+
+impl VexJustification {
+    pub const ALL: [VexJustification; 5] = [
+        VexJustification::ComponentNotPresent,
+        VexJustification::VulnerableCodeNotPresent,
+        VexJustification::VulnerableCodeNotInExecutePath,
+        VexJustification::VulnerableCodeCannotBeControlledByAdversary,
+        VexJustification::InlineMitigationsAlreadyExist,
+    ];
+
+    /// The OpenVEX spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VexJustification::ComponentNotPresent => "component_not_present",
+            VexJustification::VulnerableCodeNotPresent => "vulnerable_code_not_present",
+            VexJustification::VulnerableCodeNotInExecutePath => {
+                "vulnerable_code_not_in_execute_path"
+            }
+            VexJustification::VulnerableCodeCannotBeControlledByAdversary => {
+                "vulnerable_code_cannot_be_controlled_by_adversary"
+            }
+            VexJustification::InlineMitigationsAlreadyExist => "inline_mitigations_already_exist",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VexJustification> {
+        VexJustification::ALL
+            .into_iter()
+            .find(|j| j.as_str() == text)
+    }
+
+    /// Every spelling, for error messages.
+    pub fn expected() -> String {
+        VexJustification::ALL
+            .map(VexJustification::as_str)
+            .join(", ")
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,33 +149,28 @@ impl RawAudit {
             }
             Some(kinds) => {
                 for kind in kinds {
-                    match FindingKind::parse(kind.get_ref()) {
-                        Some(k) => {
-                            fail_on.insert(k);
-                        }
-                        None => problems.at(
-                            kind.span(),
-                            format!(
-                                "audit.fail_on: unknown kind `{}`, expected one of vulnerability, unsound, unmaintained, notice, yanked",
-                                kind.get_ref()
-                            ),
+                    fail_on.extend(problems.word(
+                        &kind,
+                        FindingKind::parse,
+                        (
+                            "audit.fail_on",
+                            "kind",
+                            "vulnerability, unsound, unmaintained, notice, yanked",
                         ),
-                    }
+                    ));
                 }
             }
         }
         let severity_threshold = self.severity_threshold.and_then(|s| {
-            let parsed = Severity::parse(s.get_ref());
-            if parsed.is_none() {
-                problems.at(
-                    s.span(),
-                    format!(
-                        "audit.severity_threshold: unknown severity `{}`, expected one of none, low, medium, high, critical",
-                        s.get_ref()
-                    ),
-                );
-            }
-            parsed
+            problems.word(
+                &s,
+                Severity::parse,
+                (
+                    "audit.severity_threshold",
+                    "severity",
+                    "none, low, medium, high, critical",
+                ),
+            )
         });
         let mut days = |field: &str, value: Option<Spanned<i64>>| {
             let v = value?;
@@ -212,20 +247,19 @@ impl RawIgnore {
                 None
             }
         };
-        if let Some(j) = &self.justification {
-            if !VEX_JUSTIFICATIONS.contains(&j.get_ref().as_str()) {
-                problems.at(
-                    j.span(),
-                    format!(
-                        "{}: unknown VEX justification `{}`, expected one of {}",
-                        field("justification"),
-                        j.get_ref(),
-                        VEX_JUSTIFICATIONS.join(", ")
-                    ),
-                );
-                ok = false;
-            }
-        }
+        let justification = self.justification.as_ref().and_then(|j| {
+            let parsed = problems.word(
+                j,
+                VexJustification::parse,
+                (
+                    &field("justification"),
+                    "VEX justification",
+                    &VexJustification::expected(),
+                ),
+            );
+            ok &= parsed.is_some();
+            parsed
+        });
         let approved_on = self.approved_on.as_ref().and_then(|v| match v {
             toml::Value::String(s) => parse_date(s).ok(),
             toml::Value::Datetime(dt) => parse_date(&dt.to_string()).ok(),
@@ -237,7 +271,7 @@ impl RawIgnore {
                 reason: self.reason.into_inner(),
                 approved_by: self.approved_by.into_inner(),
                 expires,
-                justification: self.justification.map(Spanned::into_inner),
+                justification,
                 requested_by: self.requested_by,
                 approved_on,
                 compensating_control: self.compensating_control,

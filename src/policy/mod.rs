@@ -95,6 +95,27 @@ impl<'a> Problems<'a> {
         self.errors
             .push(Error::located(self.path, &self.lines, span.start, message));
     }
+
+    /// `word` read by `parse` (a typed kind, severity, ...), or a problem at its position:
+    /// `FIELD: unknown WHAT `WORD`, expected one of EXPECTED`.
+    pub(crate) fn word<T>(
+        &mut self,
+        word: &toml::Spanned<String>,
+        parse: impl Fn(&str) -> Option<T>,
+        (field, what, expected): (&str, &str, &str),
+    ) -> Option<T> {
+        let parsed = parse(word.get_ref());
+        if parsed.is_none() {
+            self.at(
+                word.span(),
+                format!(
+                    "{field}: unknown {what} `{}`, expected one of {expected}",
+                    word.get_ref()
+                ),
+            );
+        }
+        parsed
+    }
 }
 
 impl Policy {
@@ -263,10 +284,15 @@ expires = "2026-13-01"
             lines[0].starts_with("p.toml:3:13: scope.tenant_id"),
             "{err}"
         );
-        assert!(lines[1].starts_with("p.toml:6:29: audit.fail_on"), "{err}");
-        assert!(
-            lines[2].starts_with("p.toml:7:22: audit.severity_threshold"),
-            "{err}"
+        assert_eq!(
+            lines[1],
+            "p.toml:6:29: audit.fail_on: unknown kind `sorta-bad`, expected one of \
+             vulnerability, unsound, unmaintained, notice, yanked"
+        );
+        assert_eq!(
+            lines[2],
+            "p.toml:7:22: audit.severity_threshold: unknown severity `severe`, expected one of \
+             none, low, medium, high, critical"
         );
         assert!(
             lines[3].starts_with("p.toml:10:6: audit.ignore[0].id"),

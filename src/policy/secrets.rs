@@ -105,10 +105,7 @@ pub(super) struct RawSecrets {
 
 impl RawSecrets {
     pub(super) fn validate(self, problems: &mut Problems<'_>) -> SecretsPolicy {
-        let known: Vec<&str> = crate::redact::rules::scanned()
-            .map(|r| r.id)
-            .chain(crate::redact::rules::EXTRA_IDS.iter().copied())
-            .collect();
+        let known: Vec<&str> = crate::redact::rules::finding_rule_ids().collect();
         let mut allow_rules = Vec::new();
         for r in self.allow_rules {
             if known.contains(&r.get_ref().as_str()) {

@@ -12,6 +12,9 @@
 
 use std::sync::OnceLock;
 
+use std::ops::Range;
+
+use aho_corasick::AhoCorasick;
 use regex::{Captures, Match, Regex};
 
 pub struct Rule {
@@ -34,6 +37,9 @@ pub struct Rule {
     /// without compiling or running the pattern. Outputs hold thousands of `://` (one per
     /// lockfile `source`), almost none with `@`, and prose says "key" with no assignment.
     pub needs_after: Option<&'static [u8]>,
+    /// The generic `name = value` rule: the scanner drops its finding on a line where a
+    /// specific rule found one, and a value that reads as a sentence is prose, not a secret.
+    pub generic: bool,
     /// Compiled on first use: most texts hold the keywords of few rules, and compiling every
     /// pattern up front costs milliseconds per process.
     regex: OnceLock<Regex>,
@@ -72,6 +78,7 @@ const fn rule(
         min_entropy: 3.0,
         pem_block: false,
         needs_after: None,
+        generic: false,
         regex: OnceLock::new(),
     }
 }
@@ -105,6 +112,12 @@ impl Rule {
     /// See [`Rule::needs_after`].
     const fn needs_after(mut self, bytes: &'static [u8]) -> Rule {
         self.needs_after = Some(bytes);
+        self
+    }
+
+    /// See [`Rule::generic`].
+    const fn generic(mut self) -> Rule {
+        self.generic = true;
         self
     }
 
@@ -243,7 +256,8 @@ static RULES: [Rule; 18] = [
     )
     .min_len(16)
     .entropy(3.5)
-    .needs_after(b":="),
+    .needs_after(b":=")
+    .generic(),
     mask_only(
         "url-password",
         "password in a URL",
@@ -303,12 +317,106 @@ pub fn scanned() -> impl Iterator<Item = &'static Rule> {
     RULES.iter().filter(|r| r.scan)
 }
 
-/// Rule ids that name findings but no rule of the table.
-pub const EXTRA_IDS: &[&str] = &["dotenv-file"];
+/// Where the rules' keywords occur in a text.
+///
+/// Each distinct keyword is searched once, lowercased, with a packed (SIMD) searcher over an
+/// ASCII-lowercased copy of the text: several times faster than the overlapping automaton it
+/// replaces (which was most of a lockfile audit's redaction time). The redactor and
+/// `secrets scan` find candidate lines with it. Every occurrence is still
+/// found: after a match at `p` the search resumes at `p + 1`, so every start position is
+/// visited, and since no keyword is a prefix of another (a test holds that), at most one
+/// keyword can start at a position.
+pub struct Keywords {
+    /// The distinct keywords, lowercased, in pattern order.
+    pub(crate) searcher: Option<aho_corasick::packed::Searcher>,
+    /// For searchers the packed one cannot be built (it should always build): the same
+    /// keywords, overlapping, ASCII case-insensitive.
+    pub(crate) fallback: AhoCorasick,
+    /// The rules holding each keyword.
+    pub(crate) rules_of: Vec<Vec<usize>>,
+}
+
+impl Keywords {
+    /// The keywords of `rules`; occurrences name a rule by its index in that sequence.
+    pub fn new<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Keywords {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut rules_of: Vec<Vec<usize>> = Vec::new();
+        for (i, rule) in rules.into_iter().enumerate() {
+            for k in rule.keywords {
+                let k = k.to_ascii_lowercase();
+                match patterns.iter().position(|p| *p == k) {
+                    Some(at) => rules_of[at].push(i),
+                    None => {
+                        patterns.push(k);
+                        rules_of.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let searcher = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&patterns)
+            .build();
+        let fallback = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&patterns)
+            .expect("keyword automaton builds");
+        Keywords {
+            searcher,
+            fallback,
+            rules_of,
+        }
+    }
+
+    /// Every (keyword occurrence, rule) pair of `text`, by keyword start.
+    pub fn occurrences<'t>(
+        &'t self,
+        text: &'t str,
+    ) -> Box<dyn Iterator<Item = (Range<usize>, usize)> + 't> {
+        let Some(searcher) = &self.searcher else {
+            return Box::new(self.fallback.find_overlapping_iter(text).flat_map(|m| {
+                let at = m.range();
+                self.rules_of[m.pattern().as_usize()]
+                    .iter()
+                    .map(move |&r| (at.clone(), r))
+            }));
+        };
+        let lower = text.as_bytes().to_ascii_lowercase();
+        let mut from = 0;
+        let found = std::iter::from_fn(move || {
+            let m = searcher.find_in(&lower, aho_corasick::Span::from(from..lower.len()))?;
+            from = m.start() + 1;
+            Some((m.range(), m.pattern().as_usize()))
+        });
+        Box::new(found.flat_map(|(at, k)| self.rules_of[k].iter().map(move |&r| (at.clone(), r))))
+    }
+}
+
+/// A finding rule about a whole file rather than a match in its text (no rule of the table).
+pub struct FileRule {
+    pub id: &'static str,
+    pub description: &'static str,
+}
+
+/// A committed `.env` file.
+pub const DOTENV_FILE: FileRule = FileRule {
+    id: "dotenv-file",
+    description: "A committed .env file (commit .env.example instead)",
+};
+
+pub const FILE_RULES: &[FileRule] = &[DOTENV_FILE];
+
+/// The id of every rule a finding may name: the scanned rules', then the file rules'.
+pub fn finding_rule_ids() -> impl Iterator<Item = &'static str> {
+    scanned()
+        .map(|r| r.id)
+        .chain(FILE_RULES.iter().map(|r| r.id))
+}
 
 /// Whether `id` names a finding rule (`github-token`, `dotenv-file`, ...).
 pub fn is_finding_rule(id: &str) -> bool {
-    scanned().any(|r| r.id == id) || EXTRA_IDS.contains(&id)
+    finding_rule_ids().any(|known| known == id)
 }
 
 /// Shannon entropy in bits per character.
@@ -367,7 +475,9 @@ mod tests {
             r.regex();
             assert!(!r.keywords.is_empty(), "{} has no keyword", r.id);
         }
-        ids.extend(EXTRA_IDS);
+        ids.extend(FILE_RULES.iter().map(|r| r.id));
+        let generic: Vec<&str> = all().iter().filter(|r| r.generic).map(|r| r.id).collect();
+        assert_eq!(generic, ["secret-assignment"], "one generic rule, scanned");
         let n = ids.len();
         ids.sort();
         ids.dedup();

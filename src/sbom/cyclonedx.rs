@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{uuid_from_digest, Sbom, SbomPackage};
+use super::{uuid_from_digest, Sbom, SbomInput, SbomPackage};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -129,10 +129,9 @@ pub fn render(sbom: &Sbom) -> String {
                 }],
             },
             component: Component {
-                kind: if sbom.input_kind == "binary" {
-                    "application"
-                } else {
-                    "library"
+                kind: match sbom.input_kind {
+                    SbomInput::Binary => "application",
+                    SbomInput::Lockfile => "library",
                 },
                 bom_ref: SUBJECT_REF.to_string(),
                 name: sbom.subject.clone(),
@@ -146,7 +145,7 @@ pub fn render(sbom: &Sbom) -> String {
             properties: vec![
                 Property {
                     name: "chainwarden:input",
-                    value: sbom.input_kind.to_string(),
+                    value: sbom.input_kind.as_str().to_string(),
                 },
                 Property {
                     name: "chainwarden:input-sha256",

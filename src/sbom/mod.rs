@@ -65,14 +65,31 @@ impl SbomPackage {
     }
 }
 
+/// What an SBOM was generated from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SbomInput {
+    Lockfile,
+    /// A binary's `cargo auditable` dependency list.
+    Binary,
+}
+
+impl SbomInput {
+    /// As the documents name it (`chainwarden:input`, SPDX's comment).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SbomInput::Lockfile => "Cargo.lock",
+            SbomInput::Binary => "binary",
+        }
+    }
+}
+
 /// What the SBOM describes.
 #[derive(Debug, Clone)]
 pub struct Sbom {
     /// Name of the described thing (the root crate, else the file or directory name).
     pub subject: String,
     pub subject_version: Option<String>,
-    /// `Cargo.lock` or `binary`.
-    pub input_kind: &'static str,
+    pub input_kind: SbomInput,
     /// SHA-256 of the input file.
     pub input_sha256: String,
     pub packages: Vec<SbomPackage>,
@@ -118,7 +135,13 @@ impl Sbom {
                 }
             })
             .collect();
-        Sbom::finish(packages, "Cargo.lock", &lock.sha256, fallback_name, time)
+        Sbom::finish(
+            packages,
+            SbomInput::Lockfile,
+            &lock.sha256,
+            fallback_name,
+            time,
+        )
     }
 
     /// From the dependency list embedded in a binary (kinds: build or runtime).
@@ -154,12 +177,18 @@ impl Sbom {
                 }
             })
             .collect();
-        Sbom::finish(packages, "binary", &bin.sha256, fallback_name, time)
+        Sbom::finish(
+            packages,
+            SbomInput::Binary,
+            &bin.sha256,
+            fallback_name,
+            time,
+        )
     }
 
     fn finish(
         packages: Vec<SbomPackage>,
-        input_kind: &'static str,
+        input_kind: SbomInput,
         sha256: &str,
         fallback_name: &str,
         time: String,

@@ -123,7 +123,8 @@ pub fn render(sbom: &Sbom) -> String {
         },
         comment: format!(
             "Generated from a {} (sha256 {})",
-            sbom.input_kind, sbom.input_sha256
+            sbom.input_kind.as_str(),
+            sbom.input_sha256
         ),
         packages: sbom
             .packages

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -18,8 +17,7 @@ const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 pub struct Scanner {
     rules: Vec<&'static Rule>,
-    keywords: AhoCorasick,
-    rule_of: Vec<usize>,
+    keywords: rules::Keywords,
 }
 
 impl Default for Scanner {
@@ -31,23 +29,8 @@ impl Default for Scanner {
 impl Scanner {
     pub fn new() -> Scanner {
         let rules: Vec<&'static Rule> = rules::scanned().collect();
-        let mut patterns = Vec::new();
-        let mut rule_of = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            for k in r.keywords {
-                patterns.push(*k);
-                rule_of.push(i);
-            }
-        }
-        let keywords = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
-        Scanner {
-            rules,
-            keywords,
-            rule_of,
-        }
+        let keywords = rules::Keywords::new(rules.iter().copied());
+        Scanner { rules, keywords }
     }
 
     /// Findings in one text. `line_of` maps a 1-based line of `text` to the reported line
@@ -60,9 +43,9 @@ impl Scanner {
         line_of: &dyn Fn(usize) -> Option<usize>,
     ) -> Vec<SecretFinding> {
         let mut lines_hit: BTreeSet<(usize, usize)> = BTreeSet::new(); // (line start offset, rule)
-        for m in self.keywords.find_overlapping_iter(text) {
-            let start = slice(text, ..m.start()).rfind('\n').map_or(0, |i| i + 1);
-            lines_hit.insert((start, self.rule_of[m.pattern().as_usize()]));
+        for (at, rule) in self.keywords.occurrences(text) {
+            let start = slice(text, ..at.start).rfind('\n').map_or(0, |i| i + 1);
+            lines_hit.insert((start, rule));
         }
         let mut out = Vec::new();
         let mut line_no_cache: Option<(usize, usize)> = None;
@@ -105,7 +88,7 @@ impl Scanner {
                     h.update(part.as_bytes());
                     h.update([0]);
                 }
-                out.push(SecretFinding {
+                let finding = SecretFinding {
                     code: format!("secrets:{}", rule.id),
                     rule: rule.id.to_string(),
                     path: path.to_string(),
@@ -114,17 +97,20 @@ impl Scanner {
                     commit: commit.map(str::to_string),
                     preview: preview.trim().to_string(),
                     fingerprint: hex::encode(&h.finalize()[..16]),
-                });
+                };
+                out.push((finding, rule.generic));
             }
         }
         // The generic assignment rule defers to a specific rule on the same line.
         let specific: BTreeSet<usize> = out
             .iter()
-            .filter(|f| f.rule != "secret-assignment")
-            .map(|f| f.line)
+            .filter(|(_, generic)| !generic)
+            .map(|(f, _)| f.line)
             .collect();
-        out.retain(|f| f.rule != "secret-assignment" || !specific.contains(&f.line));
-        out
+        out.into_iter()
+            .filter(|(f, generic)| !generic || !specific.contains(&f.line))
+            .map(|(f, _)| f)
+            .collect()
     }
 }
 
@@ -136,11 +122,13 @@ fn is_dotenv(name: &str) -> bool {
 
 fn dotenv_finding(path: &str, commit: Option<&str>) -> SecretFinding {
     let mut h = Sha256::new();
-    h.update(b"dotenv-file\0");
+    let rule = rules::DOTENV_FILE.id;
+    h.update(rule.as_bytes());
+    h.update([0]);
     h.update(path.as_bytes());
     SecretFinding {
-        code: "secrets:dotenv-file".into(),
-        rule: "dotenv-file".into(),
+        code: format!("secrets:{rule}"),
+        rule: rule.to_string(),
         path: path.to_string(),
         line: 1,
         column: 1,
@@ -324,7 +312,7 @@ pub fn scan_git_range(
 /// the scanner, whose findings fail a build, must not report prose. Specific token rules are
 /// never affected.
 fn is_prose(rule: &Rule, value: &str) -> bool {
-    rule.id == "secret-assignment" && value.split_whitespace().count() >= 3
+    rule.generic && value.split_whitespace().count() >= 3
 }
 
 #[cfg(test)]
@@ -333,10 +321,7 @@ mod tests {
 
     #[test]
     fn sentences_are_not_assignments_but_keys_with_spaces_around_are() {
-        let generic = rules::all()
-            .iter()
-            .find(|r| r.id == "secret-assignment")
-            .unwrap();
+        let generic = rules::all().iter().find(|r| r.generic).unwrap();
         assert!(is_prose(
             generic,
             "A secret word, phrase, or sequence of characters"

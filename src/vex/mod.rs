@@ -18,6 +18,7 @@ use crate::audit::model::{
     AuditReport, Finding, FindingStatus, IgnoreInfo, Package, PolicyVerdict,
 };
 use crate::clock::format_rfc3339;
+use crate::policy::audit::VexJustification;
 use crate::sbom::purl::{cargo_purl, parse_cargo};
 
 /// OpenVEX statuses (CycloneDX analysis states map onto them).
@@ -43,8 +44,10 @@ impl Status {
 /// A product a statement is about, with the subcomponents (dependencies) it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {
-    /// A purl (or another IRI, which then matches nothing of ours).
-    pub id: String,
+    /// A purl (or another IRI, which then matches nothing of ours). `None`: a CycloneDX VEX
+    /// that names no product, about its listed components wherever they are used. A
+    /// document's own id (even `*`) is always an id, never "any product".
+    pub id: Option<String>,
     pub subcomponents: Vec<String>,
 }
 
@@ -53,11 +56,10 @@ pub struct Product {
 pub struct VexStatement {
     pub vulnerability: String,
     pub aliases: Vec<String>,
-    /// Empty: a CycloneDX VEX without a product, about the listed components only.
+    /// Empty: about nothing of ours.
     pub products: Vec<Product>,
     pub status: Status,
-    /// One of [`crate::policy::audit::VEX_JUSTIFICATIONS`].
-    pub justification: Option<String>,
+    pub justification: Option<VexJustification>,
     pub impact_statement: Option<String>,
     pub action_statement: Option<String>,
     pub author: String,
@@ -102,13 +104,11 @@ fn about_finding(s: &VexStatement, f: &Finding, ours: &[String]) -> bool {
     if s.products.is_empty() {
         return false;
     }
-    s.products.iter().any(|p| {
-        if p.subcomponents.is_empty() {
-            // About our product as a whole, or about the dependency itself.
-            is_ours(&p.id) || names_package(&p.id)
-        } else {
-            (is_ours(&p.id) || p.id == "*") && p.subcomponents.iter().any(|c| names_package(c))
-        }
+    s.products.iter().any(|p| match &p.id {
+        // About our product as a whole, or about the dependency itself.
+        Some(id) if p.subcomponents.is_empty() => is_ours(id) || names_package(id),
+        Some(id) => is_ours(id) && p.subcomponents.iter().any(|c| names_package(c)),
+        None => p.subcomponents.iter().any(|c| names_package(c)),
     })
 }
 
@@ -152,7 +152,8 @@ pub fn apply(report: &mut AuditReport, statements: &[VexStatement]) {
                 f.fails_policy = false;
                 f.ignore = Some(IgnoreInfo {
                     reason: format!(
-                        "VEX not_affected ({justification}){impact} [{}, {when}]",
+                        "VEX not_affected ({}){impact} [{}, {when}]",
+                        justification.as_str(),
                         s.origin
                     ),
                     approved_by: s.author.clone(),
@@ -191,4 +192,54 @@ pub fn apply(report: &mut AuditReport, statements: &[VexStatement]) {
     } else {
         PolicyVerdict::Pass
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::FindingKind;
+
+    fn statement(products: Vec<Product>) -> VexStatement {
+        VexStatement {
+            vulnerability: "RUSTSEC-2021-0003".into(),
+            aliases: Vec::new(),
+            products,
+            status: Status::NotAffected,
+            justification: Some(VexJustification::VulnerableCodeNotInExecutePath),
+            impact_statement: None,
+            action_statement: None,
+            author: "someone".into(),
+            timestamp: OffsetDateTime::UNIX_EPOCH,
+            origin: "vex.json: statements[0]".into(),
+        }
+    }
+
+    /// A statement decides a finding only for a product of ours (or, from a CycloneDX VEX
+    /// naming none, for its listed components): a document's product `*` is no wildcard.
+    #[test]
+    fn only_our_products_or_an_unnamed_one_make_a_statement_about_a_finding() {
+        let f = Finding::new(
+            FindingKind::Vulnerability,
+            "RUSTSEC-2021-0003",
+            "smallvec",
+            "1.6.0",
+        );
+        let ours = vec!["pkg:cargo/app@0.1.0".to_string()];
+        let dep = vec!["pkg:cargo/smallvec@1.6.0".to_string()];
+        let about = |id: Option<&str>| {
+            let p = Product {
+                id: id.map(str::to_string),
+                subcomponents: dep.clone(),
+            };
+            about_finding(&statement(vec![p]), &f, &ours)
+        };
+        assert!(about(Some("pkg:cargo/app@0.1.0")));
+        assert!(about(None), "a CycloneDX VEX without a product");
+        assert!(
+            !about(Some("*")),
+            "`*` from a document is an id like any other"
+        );
+        assert!(!about(Some("pkg:cargo/other@1.0.0")));
+        assert!(!about_finding(&statement(Vec::new()), &f, &ours));
+    }
 }

@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use super::{Product, Status, VexStatement};
 use crate::clock::parse_rfc3339;
 use crate::error::{Error, Result};
-use crate::policy::audit::VEX_JUSTIFICATIONS;
+use crate::policy::audit::VexJustification;
 use crate::sbom::read::{read_limited, MAX_SBOM_BYTES};
 
 /// Every statement of one OpenVEX or CycloneDX VEX document.
@@ -40,6 +41,20 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// The first of a statement's times that is set (its own before the document's), parsed;
+/// `missing` says where none was found.
+fn first_time(
+    candidates: [Option<String>; 3],
+    missing: &str,
+) -> std::result::Result<OffsetDateTime, String> {
+    let when = candidates
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| missing.to_string())?;
+    parse_rfc3339(&when).map_err(|e| format!("timestamp: {e}"))
+}
+
 fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
     let author = text(doc, "author").unwrap_or_else(|| "unknown author".into());
     let doc_time = text(doc, "timestamp");
@@ -65,12 +80,13 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
             Some("under_investigation") => Status::UnderInvestigation,
             other => return Err(bad(format!("status: unknown value {other:?}"))),
         };
-        let justification = text(s, "justification");
-        if let Some(j) = &justification {
-            if !VEX_JUSTIFICATIONS.contains(&j.as_str()) {
-                return Err(bad(format!("justification: unknown value `{j}`")));
-            }
-        }
+        let justification = match text(s, "justification") {
+            None => None,
+            Some(j) => Some(
+                VexJustification::parse(&j)
+                    .ok_or_else(|| bad(format!("justification: unknown value `{j}`")))?,
+            ),
+        };
         let products = s["products"]
             .as_array()
             .into_iter()
@@ -83,16 +99,21 @@ fn openvex(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
                     .flatten()
                     .filter_map(|c| text(c, "@id").or_else(|| text(&c["identifiers"], "purl")))
                     .collect();
-                Some(Product { id, subcomponents })
+                Some(Product {
+                    id: Some(id),
+                    subcomponents,
+                })
             })
             .collect();
-        let when = text(s, "last_updated")
-            .or_else(|| text(s, "timestamp"))
-            .or_else(|| doc_time.clone())
-            .ok_or_else(|| {
-                bad("no timestamp (neither the statement's nor the document's)".into())
-            })?;
-        let timestamp = parse_rfc3339(&when).map_err(|e| bad(format!("timestamp: {e}")))?;
+        let timestamp = first_time(
+            [
+                text(s, "last_updated"),
+                text(s, "timestamp"),
+                doc_time.clone(),
+            ],
+            "no timestamp (neither the statement's nor the document's)",
+        )
+        .map_err(bad)?;
         out.push(VexStatement {
             vulnerability,
             aliases,
@@ -120,17 +141,18 @@ fn cdx_status(state: &str) -> Option<Status> {
     })
 }
 
-pub(super) fn cdx_justification(j: &str) -> Option<&'static str> {
+pub(super) fn cdx_justification(j: &str) -> Option<VexJustification> {
+    use VexJustification as J;
     Some(match j {
-        "code_not_present" => "vulnerable_code_not_present",
-        "code_not_reachable" => "vulnerable_code_not_in_execute_path",
+        "code_not_present" => J::VulnerableCodeNotPresent,
+        "code_not_reachable" => J::VulnerableCodeNotInExecutePath,
         "requires_configuration" | "requires_dependency" | "requires_environment" => {
-            "vulnerable_code_cannot_be_controlled_by_adversary"
+            J::VulnerableCodeCannotBeControlledByAdversary
         }
         "protected_by_compiler"
         | "protected_at_runtime"
         | "protected_at_perimeter"
-        | "protected_by_mitigating_control" => "inline_mitigations_already_exist",
+        | "protected_by_mitigating_control" => J::InlineMitigationsAlreadyExist,
         _ => return None,
     })
 }
@@ -170,8 +192,7 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
             None => None,
             Some(j) => Some(
                 cdx_justification(j)
-                    .ok_or_else(|| bad(format!("analysis.justification: unknown value `{j}`")))?
-                    .to_string(),
+                    .ok_or_else(|| bad(format!("analysis.justification: unknown value `{j}`")))?,
             ),
         };
         let subcomponents: Vec<String> = v["affects"]
@@ -184,13 +205,15 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
                 purl_of.get(r).cloned().unwrap_or_else(|| r.to_string())
             })
             .collect();
-        let when = text(analysis, "lastUpdated")
-            .or_else(|| text(analysis, "firstIssued"))
-            .or_else(|| doc_time.clone())
-            .ok_or_else(|| {
-                bad("no timestamp (analysis.lastUpdated or metadata.timestamp)".into())
-            })?;
-        let timestamp = parse_rfc3339(&when).map_err(|e| bad(format!("timestamp: {e}")))?;
+        let timestamp = first_time(
+            [
+                text(analysis, "lastUpdated"),
+                text(analysis, "firstIssued"),
+                doc_time.clone(),
+            ],
+            "no timestamp (analysis.lastUpdated or metadata.timestamp)",
+        )
+        .map_err(bad)?;
         let aliases = v["references"]
             .as_array()
             .into_iter()
@@ -200,9 +223,8 @@ fn cyclonedx(path: &Path, doc: &Value) -> Result<Vec<VexStatement>> {
         out.push(VexStatement {
             vulnerability,
             aliases,
-            // Without a product the statement is about the listed components themselves.
             products: vec![Product {
-                id: product.clone().unwrap_or_else(|| "*".into()),
+                id: product.clone(),
                 subcomponents,
             }],
             status,

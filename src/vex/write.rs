@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use super::{package_purl, products, Status};
 use crate::audit::model::{AuditReport, Finding, FindingKind, FindingStatus};
+use crate::policy::audit::VexJustification;
 use crate::policy::AuditPolicy;
 use crate::sbom::purl::cargo_purl;
 use crate::sbom::uuid_from_digest;
@@ -24,7 +25,7 @@ pub struct Entry {
     /// Purl of the crate.
     pub subcomponent: String,
     pub status: Status,
-    pub justification: Option<String>,
+    pub justification: Option<VexJustification>,
     pub impact_statement: Option<String>,
     pub action_statement: Option<String>,
 }
@@ -66,7 +67,7 @@ pub fn entries(
                     .ignore
                     .iter()
                     .find(|i| i.id == f.advisory_id || f.aliases.contains(&i.id))
-                    .and_then(|i| i.justification.clone());
+                    .and_then(|i| i.justification);
                 match justification {
                     Some(j) => Entry {
                         justification: Some(j),
@@ -156,9 +157,9 @@ pub fn openvex(report: &AuditReport, entries: &[Entry], author: &str) -> String 
             });
             let obj = s.as_object_mut().expect("an object");
             for (key, value) in [
-                ("justification", &e.justification),
-                ("impact_statement", &e.impact_statement),
-                ("action_statement", &e.action_statement),
+                ("justification", e.justification.map(VexJustification::as_str)),
+                ("impact_statement", e.impact_statement.as_deref()),
+                ("action_statement", e.action_statement.as_deref()),
             ] {
                 if let Some(v) = value {
                     obj.insert(key.into(), json!(v));
@@ -197,7 +198,7 @@ pub fn cyclonedx(report: &AuditReport, entries: &[Entry], author: &str) -> Strin
         .iter()
         .map(|e| {
             let mut analysis = json!({"state": cdx_state(e.status), "lastUpdated": report.time});
-            if let Some(j) = &e.justification {
+            if let Some(j) = e.justification {
                 analysis["justification"] = json!(cdx_justification(j));
             }
             if let Some(detail) = e.impact_statement.as_ref().or(e.action_statement.as_ref()) {
@@ -245,11 +246,40 @@ fn cdx_state(s: Status) -> &'static str {
 }
 
 /// OpenVEX justification → CycloneDX (the inverse of the reader's mapping).
-fn cdx_justification(j: &str) -> &'static str {
+fn cdx_justification(j: VexJustification) -> &'static str {
+    use VexJustification as J;
     match j {
-        "component_not_present" | "vulnerable_code_not_present" => "code_not_present",
-        "vulnerable_code_not_in_execute_path" => "code_not_reachable",
-        "vulnerable_code_cannot_be_controlled_by_adversary" => "requires_environment",
-        _ => "protected_by_mitigating_control",
+        J::ComponentNotPresent | J::VulnerableCodeNotPresent => "code_not_present",
+        J::VulnerableCodeNotInExecutePath => "code_not_reachable",
+        J::VulnerableCodeCannotBeControlledByAdversary => "requires_environment",
+        J::InlineMitigationsAlreadyExist => "protected_by_mitigating_control",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vex::read;
+
+    /// Every justification has one OpenVEX spelling that reads back, and survives a trip
+    /// through CycloneDX (whose vocabulary has no `component_not_present`: it becomes the
+    /// nearest, `vulnerable_code_not_present`).
+    #[test]
+    fn justifications_round_trip_through_both_vocabularies() {
+        use VexJustification as J;
+        let spellings: std::collections::BTreeSet<&str> =
+            J::ALL.iter().map(|j| j.as_str()).collect();
+        assert_eq!(spellings.len(), J::ALL.len(), "spellings are unique");
+        for j in J::ALL {
+            assert_eq!(J::parse(j.as_str()), Some(j));
+            let back = read::cdx_justification(cdx_justification(j)).unwrap();
+            let expected = if j == J::ComponentNotPresent {
+                J::VulnerableCodeNotPresent
+            } else {
+                j
+            };
+            assert_eq!(back, expected, "{j:?}");
+        }
+        assert_eq!(J::parse("trust_me"), None);
     }
 }

@@ -16,8 +16,10 @@ use serde::Serialize;
 
 use crate::advisories::meta::DbMeta;
 use crate::advisories::AdvisoryDb;
-use crate::audit::baseline::{gate_on_new, Baseline, BaselineState, FixedFinding};
-use crate::audit::model::{AuditReport, DatabaseInfo, DependencyKind, Package, Severity};
+use crate::audit::baseline::{gate_on_new, Baseline, BaselineState, FindingKey, FixedFinding};
+use crate::audit::model::{
+    AuditReport, DatabaseInfo, DependencyKind, Finding, FindingKind, Package, Severity,
+};
 use crate::audit::{self, AuditRequest, GraphSource};
 use crate::clock::{format_rfc3339, Clock};
 use crate::error::{Error, Result};
@@ -35,13 +37,6 @@ pub struct ScopeWatch {
     pub policy: PolicyInForce,
     pub deadlines: crate::policy::Deadlines,
     pub git_commit: Option<String>,
-}
-
-/// Finding key: kind, advisory, package, version.
-type Key = (String, String, String, String);
-
-fn key_of(kind: &str, advisory: &str, package: &str, version: &str) -> Key {
-    (kind.into(), advisory.into(), package.into(), version.into())
 }
 
 /// Evaluates one scope's latest recorded inventory against `db` at `clock`'s time.
@@ -120,19 +115,8 @@ fn mark(report: &mut AuditReport, runs: &[VerifiedRun], now: &str) {
         .filter_map(|r| r.audit())
         .flat_map(|a| &a.findings)
     {
-        if seen.insert(key_of(
-            f.kind.as_str(),
-            &f.advisory_id,
-            &f.package,
-            &f.version,
-        )) {
-            ever.push(FixedFinding {
-                kind: f.kind,
-                advisory_id: f.advisory_id.clone(),
-                package: f.package.clone(),
-                version: f.version.clone(),
-                title: f.title.clone(),
-            });
+        if seen.insert(f.key()) {
+            ever.push(FixedFinding::of(f));
         }
     }
     let previous_watch = earlier
@@ -140,31 +124,14 @@ fn mark(report: &mut AuditReport, runs: &[VerifiedRun], now: &str) {
         .filter(|r| r.kind == "watch")
         .max_by(|a, b| (&a.time, a.seq).cmp(&(&b.time, b.seq)));
     Baseline::from_findings("every earlier run of the scope", "", ever).apply(report);
-    let current: BTreeSet<Key> = report
-        .findings
-        .iter()
-        .map(|f| key_of(f.kind.as_str(), &f.advisory_id, &f.package, &f.version))
-        .collect();
+    let current: BTreeSet<FindingKey> = report.findings.iter().map(Finding::key).collect();
     let mut fixed: Vec<FixedFinding> = previous_watch
         .and_then(|r| r.audit())
         .map(|a| {
             a.findings
                 .iter()
-                .filter(|f| {
-                    !current.contains(&key_of(
-                        f.kind.as_str(),
-                        &f.advisory_id,
-                        &f.package,
-                        &f.version,
-                    ))
-                })
-                .map(|f| FixedFinding {
-                    kind: f.kind,
-                    advisory_id: f.advisory_id.clone(),
-                    package: f.package.clone(),
-                    version: f.version.clone(),
-                    title: f.title.clone(),
-                })
+                .filter(|f| !current.contains(&f.key()))
+                .map(FixedFinding::of)
                 .collect()
         })
         .unwrap_or_default();
@@ -230,7 +197,7 @@ fn lockfile_of(
 /// A new finding, as the watch output lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct NewFinding {
-    pub kind: String,
+    pub kind: FindingKind,
     pub advisory_id: String,
     pub package: String,
     pub version: String,
@@ -273,7 +240,7 @@ pub struct DeliveryResult {
     pub scope: String,
     pub sink: String,
     pub finding: String,
-    pub outcome: String,
+    pub outcome: crate::notify::DeliveryOutcome,
     pub external_id: Option<String>,
     pub attempts: u32,
 }
@@ -298,7 +265,7 @@ impl ScopeResult {
             .iter()
             .filter(|f| f.baseline_state == Some(BaselineState::New))
             .map(|f| NewFinding {
-                kind: f.kind.as_str().to_string(),
+                kind: f.kind,
                 advisory_id: f.advisory_id.clone(),
                 package: f.package.clone(),
                 version: f.version.clone(),

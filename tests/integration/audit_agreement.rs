@@ -156,6 +156,36 @@ fn edited_metadata(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
     p
 }
 
+/// Removes `chrono` from the metadata's packages and resolve; with `undeclared`, also from
+/// the dependencies its dependents declare (metadata saved before it was added).
+fn without_chrono(m: &mut Value, undeclared: bool) {
+    let is_chrono = |v: &Value| v.as_str().is_some_and(|id| id.contains("#chrono@"));
+    m["packages"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| !is_chrono(&p["id"]));
+    if undeclared {
+        for p in m["packages"].as_array_mut().unwrap() {
+            p["dependencies"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|d| d["name"] != "chrono");
+        }
+    }
+    let nodes = m["resolve"]["nodes"].as_array_mut().unwrap();
+    nodes.retain(|n| !is_chrono(&n["id"]));
+    for n in nodes {
+        n["deps"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|d| !is_chrono(&d["pkg"]));
+        n["dependencies"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|d| !is_chrono(d));
+    }
+}
+
 #[test]
 fn saved_metadata_must_describe_the_lockfile() {
     let Some(dir) = data("lockfiles/gen-old-vulns") else {
@@ -164,31 +194,7 @@ fn saved_metadata_must_describe_the_lockfile() {
     let lock = dir.join("Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
     // The metadata as saved before `chrono 0.4.19` (RUSTSEC-2020-0159) was added.
-    let stale = edited_metadata(tmp.path(), |m| {
-        let is_chrono = |v: &Value| v.as_str().is_some_and(|id| id.contains("#chrono@"));
-        m["packages"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|p| !is_chrono(&p["id"]));
-        for p in m["packages"].as_array_mut().unwrap() {
-            p["dependencies"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|d| d["name"] != "chrono");
-        }
-        let nodes = m["resolve"]["nodes"].as_array_mut().unwrap();
-        nodes.retain(|n| !is_chrono(&n["id"]));
-        for n in nodes {
-            n["deps"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|d| !is_chrono(&d["pkg"]));
-            n["dependencies"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|d| !is_chrono(d));
-        }
-    });
+    let stale = edited_metadata(tmp.path(), |m| without_chrono(m, true));
     let Some((code, out, err)) = audit(&lock, "json", &["--metadata", stale.to_str().unwrap()])
     else {
         return;
@@ -228,25 +234,7 @@ fn saved_metadata_must_describe_the_lockfile() {
     // chrono as an optional dependency no enabled feature turns on: declared, but not in the
     // resolve. The metadata agrees with the lockfile; chrono's finding is left out as that,
     // never as "not reachable".
-    let optional = edited_metadata(tmp.path(), |m| {
-        let is_chrono = |v: &Value| v.as_str().is_some_and(|id| id.contains("#chrono@"));
-        m["packages"]
-            .as_array_mut()
-            .unwrap()
-            .retain(|p| !is_chrono(&p["id"]));
-        let nodes = m["resolve"]["nodes"].as_array_mut().unwrap();
-        nodes.retain(|n| !is_chrono(&n["id"]));
-        for n in nodes {
-            n["deps"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|d| !is_chrono(&d["pkg"]));
-            n["dependencies"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|d| !is_chrono(d));
-        }
-    });
+    let optional = edited_metadata(tmp.path(), |m| without_chrono(m, false));
     let (code, out, err) =
         audit(&lock, "json", &["--metadata", optional.to_str().unwrap()]).unwrap();
     assert_eq!(code, 1, "{err}");

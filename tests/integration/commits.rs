@@ -1,7 +1,7 @@
 //! `chainwarden verify commits` on a repository made in the test, with commits signed by fresh
 //! SSH and GPG keys, unsigned, and signed by a key the policy does not trust.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{cw, text};
@@ -22,13 +22,16 @@ fn run(dir: &Path, cmd: &str, args: &[&str], env: &[(&str, &Path)]) -> String {
     text(&out.stdout).trim().to_string()
 }
 
-#[test]
-fn only_commits_signed_by_trusted_keys_pass() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
-    let repo = t.join("repo");
+/// Two SSH keys (`trusted_key`, `stranger_key` in the directory) and a GPG key in a private
+/// keyring: its fingerprint and its exported public key.
+struct Keys {
+    gnupg: PathBuf,
+    fpr: String,
+    asc: PathBuf,
+}
+
+fn make_keys(t: &Path) -> Keys {
     let gnupg = t.join("gnupg");
-    std::fs::create_dir_all(&repo).unwrap();
     std::fs::create_dir_all(&gnupg).unwrap();
     std::fs::set_permissions(&gnupg, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     for name in ["trusted", "stranger"] {
@@ -79,49 +82,56 @@ fn only_commits_signed_by_trusted_keys_pass() {
         .nth(9)
         .unwrap()
         .to_string();
-    let keys = t.join("bot.asc");
+    let asc = t.join("bot.asc");
     std::fs::write(
-        &keys,
+        &asc,
         run(t, "gpg", &["--batch", "--armor", "--export", &fpr], &env),
     )
     .unwrap();
+    Keys { gnupg, fpr, asc }
+}
 
-    let git = |args: &[&str]| {
-        let mut all = vec![
-            "-c",
-            "user.email=dev@example.org",
-            "-c",
-            "user.name=dev",
-            "-c",
-            "commit.gpgsign=false",
-        ];
-        all.extend_from_slice(args);
-        run(&repo, "git", &all, &env)
-    };
-    git(&["init", "-q"]);
+/// `git` in `repo` with a fixed author, signing off unless `args` turn it on.
+fn git(repo: &Path, keys: &Keys, args: &[&str]) -> String {
+    let mut all = vec![
+        "-c",
+        "user.email=dev@example.org",
+        "-c",
+        "user.name=dev",
+        "-c",
+        "commit.gpgsign=false",
+    ];
+    all.extend_from_slice(args);
+    run(repo, "git", &all, &[("GNUPGHOME", keys.gnupg.as_path())])
+}
+
+/// A repository in `t/repo` whose commits after the returned base are signed by the trusted
+/// SSH key, by the GPG key, by nobody and by the stranger's SSH key, in that order.
+fn signed_history(t: &Path, keys: &Keys) -> (PathBuf, String) {
+    let repo = t.join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, keys, &["init", "-q"]);
     let commit = |msg: &str, sign: &[&str]| {
         std::fs::write(repo.join("log.txt"), msg).unwrap();
-        git(&["add", "-A"]);
+        git(&repo, keys, &["add", "-A"]);
         let mut args: Vec<&str> = sign.to_vec();
         args.extend(["commit", "-q", "-m", msg]);
-        git(&args);
-        git(&["rev-parse", "HEAD"])
+        git(&repo, keys, &args);
+        git(&repo, keys, &["rev-parse", "HEAD"])
     };
     let base = commit("base", &[]);
-    let trusted_key = t.join("trusted_key.pub");
-    let stranger_key = t.join("stranger_key.pub");
-    let ssh = |k: &Path| {
-        vec![
+    let ssh = |name: &str| {
+        [
             "-c".to_string(),
             "gpg.format=ssh".to_string(),
             "-c".to_string(),
-            format!("user.signingkey={}", k.display()),
+            format!("user.signingkey={}", t.join(name).display()),
             "-c".to_string(),
             "commit.gpgsign=true".to_string(),
         ]
     };
-    let tk = ssh(&trusted_key);
-    let sk = ssh(&stranger_key);
+    let tk = ssh("trusted_key.pub");
+    let sk = ssh("stranger_key.pub");
     let tk: Vec<&str> = tk.iter().map(String::as_str).collect();
     let sk: Vec<&str> = sk.iter().map(String::as_str).collect();
     commit("ssh trusted", &tk);
@@ -131,19 +141,28 @@ fn only_commits_signed_by_trusted_keys_pass() {
             "-c",
             "gpg.format=openpgp",
             "-c",
-            &format!("user.signingkey={fpr}"),
+            &format!("user.signingkey={}", keys.fpr),
             "-c",
             "commit.gpgsign=true",
         ],
     );
     commit("unsigned", &[]);
     commit("ssh stranger", &sk);
+    (repo, base)
+}
 
-    let pubkey = std::fs::read_to_string(&trusted_key).unwrap();
+#[test]
+fn only_commits_signed_by_trusted_keys_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let keys = make_keys(t);
+    let (repo, base) = signed_history(t, &keys);
+    let fpr = &keys.fpr;
+    let pubkey = std::fs::read_to_string(t.join("trusted_key.pub")).unwrap();
     let policy = t.join("policy.toml");
     std::fs::write(
         &policy,
-        format!("[commits]\nssh_allowed_signers = [\"dev@example.org {}\"]\ngpg_fingerprints = [\"{fpr}\"]\ngpg_public_keys = \"{}\"\n", pubkey.trim(), keys.display()),
+        format!("[commits]\nssh_allowed_signers = [\"dev@example.org {}\"]\ngpg_fingerprints = [\"{fpr}\"]\ngpg_public_keys = \"{}\"\n", pubkey.trim(), keys.asc.display()),
     )
     .unwrap();
     let out = cw()
@@ -183,7 +202,7 @@ fn only_commits_signed_by_trusted_keys_pass() {
         .unwrap()
         .contains("2 of 4 commits signed by a trusted key (50%)"));
     // Only the trusted range passes.
-    let two_back = git(&["rev-parse", "HEAD~2"]);
+    let two_back = git(&repo, &keys, &["rev-parse", "HEAD~2"]);
     let out = cw()
         .args(["verify", "commits", "--repo"])
         .arg(&repo)

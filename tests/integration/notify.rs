@@ -203,6 +203,45 @@ pub(crate) fn issue_for<'a>(gh: &'a GitHub, package: &str) -> &'a Issue {
         .unwrap_or_else(|| panic!("no issue for {package}: {:#?}", gh.issues))
 }
 
+/// The issue opened for smallvec 1.6.0: its title, hidden markers, table rows and labels.
+fn assert_smallvec_issue(smallvec: &Issue) {
+    assert!(
+        smallvec
+            .title
+            .starts_with("RUSTSEC-2021-0003: smallvec 1.6.0 (vulnerability) in -/web"),
+        "{}",
+        smallvec.title
+    );
+    assert!(smallvec.body.starts_with(
+        "<!-- chainwarden:finding=-/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0 -->\n<!-- chainwarden:status=open -->"
+    ), "{}", smallvec.body);
+    for needle in [
+        "| Severity | critical (9.8) |",
+        "| Fix | upgrade to 1.6.1 (semver-compatible) |",
+        "| Deadline | 2026-12-02 (7 days",
+        "`app 0.1.0 → smallvec 1.6.0`",
+        "| Advisory | https://rustsec.org/advisories/RUSTSEC-2021-0003 |",
+    ] {
+        assert!(
+            smallvec.body.contains(needle),
+            "{needle} missing from\n{}",
+            smallvec.body
+        );
+    }
+    for label in [
+        "chainwarden",
+        "security",
+        "vulnerability",
+        "severity:critical",
+    ] {
+        assert!(
+            smallvec.labels.iter().any(|l| l == label),
+            "{:?}",
+            smallvec.labels
+        );
+    }
+}
+
 #[test]
 fn github_issue_per_finding_once_commented_on_change_and_closed_when_fixed() {
     let Some(_) = data("advisory-db") else { return };
@@ -241,42 +280,7 @@ fn github_issue_per_finding_once_commented_on_change_and_closed_when_fixed() {
     {
         let g = gh.lock().unwrap();
         assert_eq!(g.issues.len(), 2, "{:#?}", g.issues);
-        let smallvec = issue_for(&g, "smallvec");
-        assert!(
-            smallvec
-                .title
-                .starts_with("RUSTSEC-2021-0003: smallvec 1.6.0 (vulnerability) in -/web"),
-            "{}",
-            smallvec.title
-        );
-        assert!(smallvec.body.starts_with(
-            "<!-- chainwarden:finding=-/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0 -->\n<!-- chainwarden:status=open -->"
-        ), "{}", smallvec.body);
-        for needle in [
-            "| Severity | critical (9.8) |",
-            "| Fix | upgrade to 1.6.1 (semver-compatible) |",
-            "| Deadline | 2026-12-02 (7 days",
-            "`app 0.1.0 → smallvec 1.6.0`",
-            "| Advisory | https://rustsec.org/advisories/RUSTSEC-2021-0003 |",
-        ] {
-            assert!(
-                smallvec.body.contains(needle),
-                "{needle} missing from\n{}",
-                smallvec.body
-            );
-        }
-        for label in [
-            "chainwarden",
-            "security",
-            "vulnerability",
-            "severity:critical",
-        ] {
-            assert!(
-                smallvec.labels.iter().any(|l| l == label),
-                "{:?}",
-                smallvec.labels
-            );
-        }
+        assert_smallvec_issue(issue_for(&g, "smallvec"));
         assert!(issue_for(&g, "regex").title.contains("RUSTSEC-2022-0013"));
     }
 
@@ -509,16 +513,12 @@ fn states(doc: &Value, state: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
-    let Some(dir) = data("lockfiles/real-ripgrep-2019") else {
-        return;
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let lock = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
+/// Projects `main` (ripgrep of 2019) and `pr` (the same with whoami 1.4.0 added) under `tmp`.
+fn main_and_pull_request(tmp: &Path, ripgrep: &Path) -> (PathBuf, PathBuf) {
+    let lock = std::fs::read_to_string(ripgrep.join("Cargo.lock")).unwrap();
     assert!(!lock.contains("name = \"whoami\"") && lock.contains("\n[metadata]"));
-    let main = tmp.path().join("main");
-    let pr = tmp.path().join("pr");
+    let main = tmp.join("main");
+    let pr = tmp.join("pr");
     for (d, text) in [
         (&main, lock.clone()),
         (
@@ -533,6 +533,41 @@ fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
         std::fs::create_dir_all(d).unwrap();
         std::fs::write(d.join("Cargo.lock"), text).unwrap();
     }
+    (main, pr)
+}
+
+/// SARIF marks each result's `baselineState` against `baseline` (only whoami's is new), and
+/// Markdown says it too.
+fn assert_sarif_and_markdown_mark_the_new_finding(pr: &Path, plain: &Path, baseline: &[&str]) {
+    let (_, sarif) = audit_doc(pr, plain, &[baseline, &["--format", "sarif"]].concat());
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        let expected = if result["ruleId"] == "RUSTSEC-2024-0020" {
+            "new"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(result["baselineState"], expected, "{result}");
+    }
+    let run = audit(
+        pr,
+        plain,
+        &[],
+        &[baseline, &["--format", "markdown"]].concat(),
+    );
+    assert!(
+        run.stdout.contains("(new)") && run.stdout.contains("1 new,"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
+    let Some(dir) = data("lockfiles/real-ripgrep-2019") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (main, pr) = main_and_pull_request(tmp.path(), &dir);
     let plain = policy(tmp.path(), "");
     let base_json = tmp.path().join("main.json");
     let (code, base) = audit_doc(&main, &plain, &["--format", "json"]);
@@ -585,31 +620,7 @@ fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
     );
     assert_eq!(run.code, 0, "{}", run.stdout);
 
-    // SARIF marks baselineState; Markdown says it too.
-    let (_, sarif) = audit_doc(
-        &pr,
-        &plain,
-        &[&baseline[..], &["--format", "sarif"]].concat(),
-    );
-    for result in sarif["runs"][0]["results"].as_array().unwrap() {
-        let expected = if result["ruleId"] == "RUSTSEC-2024-0020" {
-            "new"
-        } else {
-            "unchanged"
-        };
-        assert_eq!(result["baselineState"], expected, "{result}");
-    }
-    let run = audit(
-        &pr,
-        &plain,
-        &[],
-        &[&baseline[..], &["--format", "markdown"]].concat(),
-    );
-    assert!(
-        run.stdout.contains("(new)") && run.stdout.contains("1 new,"),
-        "{}",
-        run.stdout
-    );
+    assert_sarif_and_markdown_mark_the_new_finding(&pr, &plain, &baseline);
 
     // Reversed: against the pull request's findings, main has whoami fixed.
     let (_, pr_doc) = audit_doc(&pr, &plain, &["--format", "json"]);

@@ -3,12 +3,13 @@
 //! inventory), the loopback GitHub and webhook receivers of the notify suite.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
 use crate::common::{cw, data, evidence_store, text, Backend};
 use crate::notify::{
-    as_refs, fake_github, github_env, policy, posts, project, receiver, GitHub, SECRET,
+    as_refs, fake_github, github_env, policy, posts, project, receiver, GitHub, Received, SECRET,
 };
 
 /// The advisory this suite publishes, against `itoa` (which the shared database has none for).
@@ -112,11 +113,67 @@ pub(crate) struct Scenario {
     pub db2: PathBuf,
 }
 
+/// Watch 1: nothing new; the audit's smallvec finding gets its issue (GitHub issues follow
+/// every current finding), the webhook hears nothing.
+fn first_watch_finds_nothing_new(w1: &Out, gh: &Mutex<GitHub>) {
+    assert_eq!(w1.code, 0, "{}\n{}", w1.stdout, w1.stderr);
+    let doc: Value = serde_json::from_str(&w1.stdout).unwrap();
+    assert_eq!(doc["scopes"].as_array().unwrap().len(), 2, "{doc:#}");
+    assert!(doc["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["new"].as_array().unwrap().is_empty()));
+    assert_eq!(gh.lock().unwrap().issues.len(), 1);
+}
+
+/// Watch 2: the new advisory is new in both scopes; it fails their policy: exit 1.
+fn second_watch_finds_the_new_advisory(w2: &Out, gh: &Mutex<GitHub>) {
+    assert_eq!(w2.code, 1, "{}\n{}", w2.stdout, w2.stderr);
+    let doc: Value = serde_json::from_str(&w2.stdout).unwrap();
+    for s in doc["scopes"].as_array().unwrap() {
+        let new = s["new"].as_array().unwrap();
+        assert_eq!(new.len(), 1, "{s:#}");
+        assert_eq!(new[0]["advisory_id"], "RUSTSEC-2026-0901");
+        assert_eq!(new[0]["published"], "2026-10-05");
+        assert_eq!(s["fails"], true);
+        assert!(s["run_id"].as_str().is_some());
+    }
+    let g = gh.lock().unwrap();
+    assert_eq!(g.issues.len(), 3, "{:#?}", g.issues);
+    let body = &issue(&g, "RUSTSEC-2026-0901", "-/web").body;
+    assert!(
+        body.contains("| Crate | `itoa 1.0.1` |") || body.contains("`itoa 1.0.1`"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("Dependency paths"),
+        "watch re-resolves no graph: {body}"
+    );
+    issue(&g, "RUSTSEC-2026-0901", "-/api");
+}
+
+/// Watch 3, after api's upgrade: nothing new, and api's finding listed as fixed.
+fn third_watch_lists_api_fixed(w3: &Out) {
+    assert_eq!(w3.code, 0, "nothing new: {}\n{}", w3.stdout, w3.stderr);
+    let doc: Value = serde_json::from_str(&w3.stdout).unwrap();
+    let api_scope = doc["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["project_id"] == "api")
+        .unwrap();
+    assert_eq!(
+        api_scope["fixed"][0]["advisory_id"], "RUSTSEC-2026-0901",
+        "{doc:#}"
+    );
+}
+
 /// Two scopes audited on 1 October with the shared database, three watch runs (2, 10 and 15
 /// October), the second against the snapshot with the new advisory, `api` upgraded on the
 /// 12th. Returns the scenario's files for the report tests.
 pub(crate) fn scenario(
-    gh: &std::sync::Arc<std::sync::Mutex<GitHub>>,
+    gh: &Arc<Mutex<GitHub>>,
     gh_url: &str,
     hook: &str,
     backend: Backend,
@@ -193,61 +250,11 @@ pub(crate) fn scenario(
     audit("2026-10-01T09:00:00Z", "web", &web, &db1);
     audit("2026-10-01T09:05:00Z", "api", &api, &db1);
 
-    // Watch 1: nothing new; the audit's smallvec finding gets its issue (GitHub issues follow
-    // every current finding), the webhook hears nothing.
-    let w1 = watch("2026-10-02T06:00:00Z", &db1);
-    assert_eq!(w1.code, 0, "{}\n{}", w1.stdout, w1.stderr);
-    let doc: Value = serde_json::from_str(&w1.stdout).unwrap();
-    assert_eq!(doc["scopes"].as_array().unwrap().len(), 2, "{doc:#}");
-    assert!(doc["scopes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["new"].as_array().unwrap().is_empty()));
-    assert_eq!(gh.lock().unwrap().issues.len(), 1);
-
-    // Watch 2: the new advisory is new in both scopes; it fails their policy: exit 1.
-    let w2 = watch("2026-10-10T06:00:00Z", &db2);
-    assert_eq!(w2.code, 1, "{}\n{}", w2.stdout, w2.stderr);
-    let doc: Value = serde_json::from_str(&w2.stdout).unwrap();
-    for s in doc["scopes"].as_array().unwrap() {
-        let new = s["new"].as_array().unwrap();
-        assert_eq!(new.len(), 1, "{s:#}");
-        assert_eq!(new[0]["advisory_id"], "RUSTSEC-2026-0901");
-        assert_eq!(new[0]["published"], "2026-10-05");
-        assert_eq!(s["fails"], true);
-        assert!(s["run_id"].as_str().is_some());
-    }
-    {
-        let g = gh.lock().unwrap();
-        assert_eq!(g.issues.len(), 3, "{:#?}", g.issues);
-        let body = &issue(&g, "RUSTSEC-2026-0901", "-/web").body;
-        assert!(
-            body.contains("| Crate | `itoa 1.0.1` |") || body.contains("`itoa 1.0.1`"),
-            "{body}"
-        );
-        assert!(
-            !body.contains("Dependency paths"),
-            "watch re-resolves no graph: {body}"
-        );
-        issue(&g, "RUSTSEC-2026-0901", "-/api");
-    }
-
+    first_watch_finds_nothing_new(&watch("2026-10-02T06:00:00Z", &db1), gh);
+    second_watch_finds_the_new_advisory(&watch("2026-10-10T06:00:00Z", &db2), gh);
     // api upgrades itoa; watch 3 closes its issue and tells the webhook it is fixed.
     audit("2026-10-12T09:00:00Z", "api", &api_fixed, &db2);
-    let w3 = watch("2026-10-15T06:00:00Z", &db2);
-    assert_eq!(w3.code, 0, "nothing new: {}\n{}", w3.stdout, w3.stderr);
-    let doc: Value = serde_json::from_str(&w3.stdout).unwrap();
-    let api_scope = doc["scopes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["project_id"] == "api")
-        .unwrap();
-    assert_eq!(
-        api_scope["fixed"][0]["advisory_id"], "RUSTSEC-2026-0901",
-        "{doc:#}"
-    );
+    third_watch_lists_api_fixed(&watch("2026-10-15T06:00:00Z", &db2));
     Some(Scenario {
         tmp,
         store,
@@ -264,8 +271,19 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
     let Some(s) = scenario(&gh, &gh_url, &hook, backend) else {
         return;
     };
-
     let writes = posts(&gh.lock().unwrap());
+    issues_follow_the_findings_and_the_webhook_hears_each_once(&gh, &got);
+    a_rerun_writes_nothing(&s, &gh, &gh_url, &hook, &got, writes);
+    every_delivery_is_verified_evidence(&s);
+    let doc = the_report_tells_the_subscription_story(&s, &gh);
+    deliveries_survive_export_and_import(&s, &doc);
+    a_pull_request_fails_only_on_what_it_adds(&s);
+    drop(s.tmp);
+}
+
+/// After the scenario: one issue per finding and scope, api's closed; the webhook told of
+/// each new finding once and of the fix.
+fn issues_follow_the_findings_and_the_webhook_hears_each_once(gh: &Mutex<GitHub>, got: &Received) {
     {
         let g = gh.lock().unwrap();
         assert_eq!(g.issues.len(), 3, "never a duplicate: {:#?}", g.issues);
@@ -303,9 +321,18 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
             "-/api:vulnerability:RUSTSEC-2026-0901:itoa@1.0.1"
         );
     }
+}
 
+fn a_rerun_writes_nothing(
+    s: &Scenario,
+    gh: &Mutex<GitHub>,
+    gh_url: &str,
+    hook: &str,
+    got: &Received,
+    writes: usize,
+) {
     // A rerun of the last watch writes nothing anywhere.
-    let mut env = github_env(&gh_url);
+    let mut env = github_env(gh_url);
     env.push(("CHAINWARDEN_WEBHOOK_SECRET", SECRET.to_string()));
     let env = as_refs(&env);
     let sink = format!("webhook:{hook}");
@@ -339,7 +366,9 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
     );
     assert_eq!(posts(&gh.lock().unwrap()), writes, "a rerun must not write");
     assert_eq!(got.lock().unwrap().len(), 3);
+}
 
+fn every_delivery_is_verified_evidence(s: &Scenario) {
     // Every delivery is evidence: each new finding created once per sink, the fix recorded.
     let rows = deliveries(&s.store);
     let count = |sink: &str, finding: &str, outcome: &str| {
@@ -369,7 +398,10 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
         "{out}"
     );
     assert!(out.contains("notification deliveries verified"), "{out}");
+}
 
+/// The quarterly report of `web` after the scenario; returns its JSON document.
+fn the_report_tells_the_subscription_story(s: &Scenario, gh: &Mutex<GitHub>) -> Value {
     // The report's subscription section: latencies, first notifications, breaches.
     let report = |format: &str| {
         let out = cw()
@@ -467,7 +499,10 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
         html.contains("<h2>Subscription</h2>") && html.contains("<td class=\"num\">5 day(s)</td>"),
         "{html}"
     );
+    doc
+}
 
+fn deliveries_survive_export_and_import(s: &Scenario, doc: &Value) {
     // Deliveries travel with the runs through export and import (the shipped workflows move
     // evidence as artifacts): the imported store's report tells the same subscription story.
     let export = s.tmp.path().join("export.jsonl");
@@ -530,7 +565,7 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
         }
         rows
     };
-    assert_eq!(strip(&imported), strip(&doc), "same rows after import");
+    assert_eq!(strip(&imported), strip(doc), "same rows after import");
     // A delivery naming a run the export does not hold imports nothing.
     let forged = s.tmp.path().join("forged.jsonl");
     let line = exported
@@ -553,7 +588,9 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
             && stderr.contains("neither in this export nor in the store"),
         "{stderr}"
     );
+}
 
+fn a_pull_request_fails_only_on_what_it_adds(s: &Scenario) {
     // A PR-style audit of web against its last recorded run fails only on what it adds.
     let pr = project(
         s.tmp.path(),
@@ -613,5 +650,4 @@ fn three_watch_runs_over_two_scopes_notify_each_new_finding_once_per_sink(backen
         doc["failures"][0],
         "1 new finding(s) fail the policy (--fail-on new)"
     );
-    drop(s.tmp);
 }

@@ -7,7 +7,65 @@ use serde_json::Value;
 
 use crate::common::{cw, data, text};
 use crate::notify::{as_refs, fake_github, github_env, policy, project};
-use crate::watch::run;
+use crate::watch::{run, Out};
+
+/// A recorded `audit --lockfile-only` of `dir` as project `name` on 1 October; `extra` goes
+/// before the project directory.
+fn recorded_audit(
+    store: &Path,
+    env: &[(&str, &str)],
+    (policy, db): (&str, &str),
+    (name, dir): (&str, &Path),
+    extra: &[&str],
+) -> Out {
+    let mut args = vec![
+        "audit",
+        "--lockfile-only",
+        "--now",
+        "2026-10-01",
+        "--policy",
+        policy,
+        "--project",
+        name,
+        "--db",
+        db,
+    ];
+    args.extend_from_slice(extra);
+    args.push(dir.to_str().unwrap());
+    run(store, env, &args)
+}
+
+/// `chainwarden --evidence STORE evidence ARGS`: exit code and stderr.
+fn ev(store: &Path, args: &[&str]) -> (i32, String) {
+    let out = cw()
+        .arg("--evidence")
+        .arg(store)
+        .arg("evidence")
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), text(&out.stderr))
+}
+
+/// The failed delivery is evidence, and web's watch run was recorded after its audit.
+fn assert_failed_delivery_recorded(conn: &rusqlite::Connection) {
+    let failed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM deliveries WHERE project_id = 'web' AND outcome LIKE 'failed%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, 1, "the failed delivery is evidence");
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM runs WHERE project_id = 'web' ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(kinds, ["audit", "watch"]);
+}
 
 #[test]
 fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() {
@@ -33,23 +91,7 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("no evidence store"), "{}", none.stderr);
     for (name, dir) in [("web", &web), ("api", &api)] {
-        let out = run(
-            &store,
-            &env,
-            &[
-                "audit",
-                "--lockfile-only",
-                "--now",
-                "2026-10-01",
-                "--policy",
-                p,
-                "--project",
-                name,
-                "--db",
-                d,
-                dir.to_str().unwrap(),
-            ],
-        );
+        let out = recorded_audit(&store, &env, (p, d), (name, dir), &[]);
         assert_eq!(out.code, 1, "{}", out.stderr);
     }
     // --notify needs the network.
@@ -101,22 +143,7 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
         "{}",
         out.stdout
     );
-    let failed: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE project_id = 'web' AND outcome LIKE 'failed%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(failed, 1, "the failed delivery is evidence");
-    let kinds: Vec<String> = conn
-        .prepare("SELECT kind FROM runs WHERE project_id = 'web' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(kinds, ["audit", "watch"]);
+    assert_failed_delivery_recorded(&conn);
 }
 
 #[test]
@@ -131,37 +158,15 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
     let (gh_url, _gh) = fake_github();
     let env = github_env(&gh_url);
     let env = as_refs(&env);
-    let out = run(
+    let out = recorded_audit(
         &store,
         &env,
-        &[
-            "audit",
-            "--lockfile-only",
-            "--now",
-            "2026-10-01",
-            "--policy",
-            plain.to_str().unwrap(),
-            "--project",
-            "web",
-            "--db",
-            db.to_str().unwrap(),
-            "--notify",
-            "github:acme/web",
-            web.to_str().unwrap(),
-        ],
+        (plain.to_str().unwrap(), db.to_str().unwrap()),
+        ("web", &web),
+        &["--notify", "github:acme/web"],
     );
     assert_eq!(out.code, 1, "{}", out.stderr);
     let export = tmp.path().join("e.jsonl");
-    let ev = |store: &Path, args: &[&str]| {
-        let out = cw()
-            .arg("--evidence")
-            .arg(store)
-            .arg("evidence")
-            .args(args)
-            .output()
-            .unwrap();
-        (out.status.code().unwrap(), text(&out.stderr))
-    };
     assert_eq!(
         ev(&store, &["export", "--output", export.to_str().unwrap()]).0,
         0
@@ -175,7 +180,6 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
         )
     };
     assert!(delivery_line.starts_with("{\"delivery\":"), "{text_in}");
-    let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
     let run_member = run_line.get("{\"run\":".len()..run_line.len() - 1).unwrap();
     let delivery_member = delivery_line
         .get("{\"delivery\":".len()..delivery_line.len() - 1)
@@ -223,16 +227,21 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
             assert_eq!(runs, 0, "case {i}: one bad line imports nothing");
         }
     }
-    // A token smuggled into an outcome is redacted before it is stored.
+    a_token_smuggled_into_an_outcome_is_redacted(tmp.path(), &run_line, &delivery_line);
+}
+
+/// A token smuggled into an imported delivery's outcome is redacted before it is stored.
+fn a_token_smuggled_into_an_outcome_is_redacted(tmp: &Path, run_line: &str, delivery_line: &str) {
+    let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
     let smuggled = delivery_line.replacen(
         "\"outcome\":\"created\"",
         &format!("\"outcome\":\"failed: {token}\""),
         1,
     );
     assert_ne!(smuggled, delivery_line);
-    let file = tmp.path().join("smuggled.jsonl");
+    let file = tmp.join("smuggled.jsonl");
     std::fs::write(&file, format!("{run_line}\n{smuggled}\n")).unwrap();
-    let fresh = tmp.path().join("smuggled.db");
+    let fresh = tmp.join("smuggled.db");
     let (code, stderr) = ev(
         &fresh,
         &["import", "--allow-unsigned", file.to_str().unwrap()],

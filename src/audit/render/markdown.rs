@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::audit::model::{AuditReport, Finding, FindingStatus, PolicyVerdict};
+use crate::audit::model::{AuditReport, Finding, FindingKind, FindingStatus, PolicyVerdict};
 use crate::markdown::cell;
 
 pub(super) fn render(report: &AuditReport) -> String {
@@ -67,7 +67,7 @@ pub(super) fn render(report: &AuditReport) -> String {
 /// One finding's row; every cell that holds text from the lockfile or the advisory goes
 /// through the escaper (a path or git package's name may hold a `|`).
 fn row(f: &Finding) -> String {
-    let id = if f.advisory_id == "yanked" {
+    let id = if f.kind == FindingKind::Yanked {
         "yanked".to_string()
     } else {
         format!(

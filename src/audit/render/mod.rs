@@ -9,7 +9,7 @@ mod human;
 mod markdown;
 pub mod sarif;
 
-use super::model::AuditReport;
+use super::model::{AuditReport, FindingKind};
 
 /// The `--format` of the commands that print audit reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,7 +38,7 @@ pub(crate) fn grouped(report: &AuditReport) -> Vec<Vec<&super::model::Finding>> 
             Some(g)
                 if g[0].advisory_id == f.advisory_id
                     && g[0].kind == f.kind
-                    && f.advisory_id != "yanked" =>
+                    && f.kind != FindingKind::Yanked =>
             {
                 g.push(f)
             }

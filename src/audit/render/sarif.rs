@@ -23,17 +23,18 @@ pub fn log(report: &AuditReport, lockfile_uri: &str) -> sarif::Log {
     let mut rule_index = std::collections::BTreeMap::new();
     for g in super::grouped(report) {
         let f = g[0];
-        let id = rule_id(f);
-        if rule_index.contains_key(&id) {
+        // One rule per advisory id (a yanked crate's id is `yanked`: one rule for them all).
+        let id = &f.advisory_id;
+        if rule_index.contains_key(id) {
             continue;
         }
         rule_index.insert(id.clone(), rules.len());
-        rules.push(rule(&id, f));
+        rules.push(rule(id, f));
     }
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index[&rule_id(f)], lockfile_uri))
+        .map(|f| result(f, rule_index[&f.advisory_id], lockfile_uri))
         .collect();
     sarif::Log::new(vec![Run {
         tool: Tool {
@@ -109,7 +110,7 @@ fn result(f: &Finding, rule_index: usize, lockfile_uri: &str) -> SarifResult {
         _ => Vec::new(),
     };
     SarifResult {
-        rule_id: rule_id(f),
+        rule_id: f.advisory_id.clone(),
         rule_index,
         level,
         message: Message::new(message(f)),
@@ -122,14 +123,6 @@ fn result(f: &Finding, rule_index: usize, lockfile_uri: &str) -> SarifResult {
             BaselineState::Existing => sarif::BaselineState::Unchanged,
         }),
         suppressions,
-    }
-}
-
-fn rule_id(f: &Finding) -> String {
-    if f.advisory_id == "yanked" {
-        "yanked".to_string()
-    } else {
-        f.advisory_id.clone()
     }
 }
 

@@ -13,13 +13,11 @@ use crate::secrets::SecretsReport;
 fn rules() -> Vec<(String, String)> {
     crate::secrets::rules::scanned()
         .map(|rule| (rule.id.to_string(), rule.description.to_string()))
-        .chain(crate::secrets::rules::EXTRA_IDS.iter().map(|id| {
-            let what = match *id {
-                "dotenv-file" => "A committed .env file (commit .env.example instead)",
-                other => other,
-            };
-            (id.to_string(), what.to_string())
-        }))
+        .chain(
+            crate::secrets::rules::FILE_RULES
+                .iter()
+                .map(|rule| (rule.id.to_string(), rule.description.to_string())),
+        )
         .collect()
 }
 

@@ -32,28 +32,27 @@ pub fn explain(published: &Path, rebuilt: &Path) -> BTreeMap<String, String> {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    // What differs, under the detail key that names it.
     let members = if name.ends_with(".tar.gz") || name.ends_with(".tgz") || name.ends_with(".crate")
     {
         Some((
-            "archive",
+            "differing_members",
             tar_members(flate2::read::GzDecoder::new(&a[..]))
                 .zip(tar_members(flate2::read::GzDecoder::new(&b[..]))),
         ))
     } else if name.ends_with(".tar") {
-        Some(("archive", tar_members(&a[..]).zip(tar_members(&b[..]))))
+        Some((
+            "differing_members",
+            tar_members(&a[..]).zip(tar_members(&b[..])),
+        ))
     } else if name.ends_with(".zip") || name.ends_with(".jar") || name.ends_with(".whl") {
-        Some(("archive", zip_members(&a).zip(zip_members(&b))))
+        Some(("differing_members", zip_members(&a).zip(zip_members(&b))))
     } else if a.starts_with(b"\x7fELF") && b.starts_with(b"\x7fELF") {
-        Some(("elf", elf_sections(&a).zip(elf_sections(&b))))
+        Some(("differing_sections", elf_sections(&a).zip(elf_sections(&b))))
     } else {
         None
     };
-    if let Some((kind, Some((left, right)))) = members {
-        let key = if kind == "elf" {
-            "differing_sections"
-        } else {
-            "differing_members"
-        };
+    if let Some((key, Some((left, right)))) = members {
         let differing = compare_maps(&left, &right);
         if !differing.is_empty() {
             let shown: Vec<String> = differing.iter().take(MAX_LISTED).cloned().collect();

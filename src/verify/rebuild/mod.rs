@@ -168,9 +168,11 @@ pub fn failure_excerpt(stderr: &str) -> String {
     }
     let clip = |l: &str| -> String {
         let l = l.trim_end();
-        match l.char_indices().nth(WIDTH) {
-            Some((i, _)) => format!("{}...", &l[..i]),
-            None => l.to_string(),
+        let shown = crate::text::prefix(l, WIDTH);
+        if shown.len() < l.len() {
+            format!("{shown}...")
+        } else {
+            shown.to_string()
         }
     };
     let tail_start = lines.len().saturating_sub(EACH);
@@ -242,6 +244,20 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     use super::*;
+
+    /// A build's stderr is the rebuilt project's text: a line is clipped after 300
+    /// characters, not bytes, so a multibyte character at the cut stays whole.
+    #[test]
+    fn long_stderr_lines_are_clipped_between_characters() {
+        let long = format!("{}é€ tail", "a".repeat(299));
+        let excerpt = failure_excerpt(&long);
+        assert!(
+            excerpt.ends_with(&format!("\n    {}é...", "a".repeat(299))),
+            "{excerpt}"
+        );
+        let exact = "€".repeat(300);
+        assert!(failure_excerpt(&exact).ends_with(&format!("\n    {exact}")));
+    }
 
     #[test]
     fn the_source_copy_keeps_links_as_links_skips_target_and_refuses_a_fifo() {

@@ -373,8 +373,12 @@ fn passed_checks(verified: &VerifiedBundle, req: &BundleRequest<'_>) -> Vec<Chec
     checks
 }
 
-/// The check a failure belongs to, and a message that names it.
+/// The check a failure belongs to, and a message that names it. Decided by the error's
+/// variants only: their text is detail for people (the engine says so), and a bundle's own
+/// strings can end up in it.
 fn classify(e: &EngineError) -> (Code, String) {
+    use sigstore_verify::bundle::Error as BundleError;
+    use sigstore_verify::types::Error as TypesError;
     let code = match e {
         EngineError::IdentityMismatch { .. } | EngineError::IssuerMismatch { .. } => {
             Code::SigstoreIdentity
@@ -386,32 +390,70 @@ fn classify(e: &EngineError) -> (Code, String) {
         }
         EngineError::TransparencyLog(_) => Code::SigstoreTlog,
         EngineError::Timestamp(_) => Code::SigstoreTimestamp,
-        // Bundle-structure errors that are really about the log entry are named as such.
+        // Bundle-structure errors that are really about the log entry or the certificate are
+        // named as such.
+        EngineError::Bundle(
+            BundleError::MissingInclusionPromise(_)
+            | BundleError::MissingInclusionProof(_)
+            | BundleError::MissingSigningTimeEvidence
+            | BundleError::MissingCheckpoint
+            | BundleError::LogIndexOutOfRange { .. }
+            | BundleError::CheckpointRootMismatch,
+        )
+        | EngineError::Types(TypesError::InvalidCheckpoint(_)) => Code::SigstoreTlog,
+        EngineError::Bundle(BundleError::CertificateChainNotAllowed(_)) => {
+            Code::SigstoreCertificateChain
+        }
         EngineError::InvalidBundle(_)
         | EngineError::UnsupportedBundle(_)
         | EngineError::Bundle(_)
-        | EngineError::Types(_) => {
-            let text = e.to_string().to_ascii_lowercase();
-            if [
-                "checkpoint",
-                "inclusion",
-                "tlog",
-                "log entry",
-                "transparency",
-                "root hash",
-            ]
-            .iter()
-            .any(|w| text.contains(w))
-            {
-                Code::SigstoreTlog
-            } else if text.contains("certificate") {
-                Code::SigstoreCertificateChain
-            } else {
-                Code::SigstoreBundle
-            }
-        }
+        | EngineError::Types(_) => Code::SigstoreBundle,
         EngineError::InvalidTrustRoot(_) | EngineError::TrustRoot(_) => Code::SigstoreTrustedRoot,
         _ => Code::SigstoreSignature,
     };
     (code, format!("{}: {e}", code.name()))
+}
+
+#[cfg(test)]
+mod tests {
+    use sigstore_verify::bundle::Error as BundleError;
+    use sigstore_verify::types::Error as TypesError;
+
+    use super::*;
+
+    /// The check is chosen by the engine's error variant; words in an error's text (which
+    /// may quote the bundle) never move a failure to another check.
+    #[test]
+    fn failures_are_classified_by_variant_not_by_text() {
+        let code = |e: EngineError| classify(&e).0;
+        assert_eq!(
+            code(EngineError::Bundle(BundleError::CheckpointRootMismatch)),
+            Code::SigstoreTlog
+        );
+        assert_eq!(
+            code(EngineError::Types(TypesError::InvalidCheckpoint(
+                "bad note".into()
+            ))),
+            Code::SigstoreTlog
+        );
+        assert_eq!(
+            code(EngineError::Bundle(BundleError::MissingTimestamp)),
+            Code::SigstoreBundle
+        );
+        for text in ["tlog checkpoint", "certificate", "inclusion root hash"] {
+            assert_eq!(
+                code(EngineError::InvalidBundle(text.into())),
+                Code::SigstoreBundle,
+                "{text}"
+            );
+            assert_eq!(
+                code(EngineError::Types(TypesError::Validation(text.into()))),
+                Code::SigstoreBundle,
+                "{text}"
+            );
+        }
+        let (code, message) = classify(&EngineError::SignatureInvalid("x".into()));
+        assert_eq!(code, Code::SigstoreSignature);
+        assert!(message.starts_with(code.name()), "{message}");
+    }
 }

@@ -33,7 +33,7 @@ pub(super) fn render(r: &WatchReport) -> String {
                 f.advisory_id,
                 f.package,
                 f.version,
-                f.kind,
+                f.kind.as_str(),
                 f.severity.map_or("unscored", |s| s.as_str()),
                 f.published
                     .as_deref()
@@ -108,7 +108,7 @@ mod tests {
                 run_id: None,
                 findings: 2,
                 new: vec![NewFinding {
-                    kind: "vulnerability".into(),
+                    kind: FindingKind::Vulnerability,
                     advisory_id: "RUSTSEC-2021-0003".into(),
                     package: "smallvec".into(),
                     version: "1.6.0".into(),
@@ -135,7 +135,7 @@ mod tests {
                 scope: "acme/api".into(),
                 sink: "github:acme/api".into(),
                 finding: "RUSTSEC-2021-0003".into(),
-                outcome: "sent".into(),
+                outcome: crate::notify::DeliveryOutcome::Sent,
                 external_id: Some("#12".into()),
                 attempts: 1,
             }],
