@@ -160,18 +160,31 @@ impl Redactor {
         // its keywords was seen (outputs are large, keywords rare).
         let rules = rules::all();
         let mut done_until = vec![0usize; rules.len()];
+        let mut rejected_until = vec![0usize; rules.len()];
         let mut pem = PemBlocks::default();
         for (m, r) in self.keywords.occurrences(text) {
             if m.start < done_until[r] {
                 continue;
+            }
+            let after = rules[r].needs_after;
+            // Short-run checks come before the line is delimited: a rejected occurrence leaves
+            // the line open to later ones, except those its rejection already decided.
+            if let Some(after) = after.filter(|a| !a.reads_line()) {
+                if m.start < rejected_until[r] {
+                    continue;
+                }
+                if let Err(read) = after.scan(&text.as_bytes()[m.end..]) {
+                    rejected_until[r] = m.end + read;
+                    continue;
+                }
             }
             let start = slice(text, ..m.start).rfind('\n').map_or(0, |i| i + 1);
             let end = slice(text, m.start..)
                 .find('\n')
                 .map_or(text.len(), |i| m.start + i);
             done_until[r] = end.max(m.start + 1);
-            if let Some(bytes) = rules[r].needs_after {
-                if !holds_any(&text.as_bytes()[m.end..end], bytes) {
+            if let Some(after) = after.filter(|a| a.reads_line()) {
+                if after.scan(&text.as_bytes()[m.end..end]).is_err() {
                     continue;
                 }
             }
@@ -183,17 +196,6 @@ impl Redactor {
             }
         }
         merge(text, spans)
-    }
-}
-
-/// Whether `haystack` holds one of `bytes` (memchr: a compact JSON document is one line of
-/// several hundred KiB, scanned once per rule).
-fn holds_any(haystack: &[u8], bytes: &[u8]) -> bool {
-    match *bytes {
-        [a] => memchr::memchr(a, haystack).is_some(),
-        [a, b] => memchr::memchr2(a, b, haystack).is_some(),
-        [a, b, c] => memchr::memchr3(a, b, c, haystack).is_some(),
-        _ => haystack.iter().any(|h| bytes.contains(h)),
     }
 }
 

@@ -32,11 +32,11 @@ pub struct Rule {
     pub min_entropy: f64,
     /// A PEM header: redaction masks the whole block up to its `-----END` line.
     pub pem_block: bool,
-    /// Bytes one of which every match holds after its keyword on the same line (`@` for
-    /// credentials in URLs, `:` or `=` for assignments): a line without one is passed over
-    /// without compiling or running the pattern. Outputs hold thousands of `://` (one per
-    /// lockfile `source`), almost none with `@`, and prose says "key" with no assignment.
-    pub needs_after: Option<&'static [u8]>,
+    /// What every match holds after its keyword, checked before the pattern is compiled or
+    /// run: most keyword hits in large outputs are not secrets (every lockfile `source` holds
+    /// `://`, prose says "key"), and compiling a pattern costs more than a whole audit's
+    /// matching.
+    pub needs_after: Option<After>,
     /// The generic `name = value` rule: the scanner drops its finding on a line where a
     /// specific rule found one, and a value that reads as a sentence is prose, not a secret.
     pub generic: bool,
@@ -83,6 +83,79 @@ const fn rule(
     }
 }
 
+/// What a match holds after its keyword (see [`Rule::needs_after`]).
+#[derive(Debug, Clone, Copy)]
+pub enum After {
+    /// One of these bytes, anywhere later on the keyword's line.
+    LaterOnLine(&'static [u8]),
+    /// A run of URL user-info characters (see `userinfo!`), then one of these bytes: a
+    /// credential in a URL sits between `://` and the first `/`.
+    UserinfoThen(&'static [u8]),
+    /// The rest of a name (`[A-Za-z0-9_-]`), an optional `\\`, an optional quote, optional
+    /// spaces, then one of these bytes: how a secret-like name is assigned (`TOKEN=`,
+    /// `"api_key": `), and not how prose uses the word.
+    NameThen(&'static [u8]),
+}
+
+impl After {
+    /// Whether what follows one keyword occurrence can hold a match: `Ok`, or `Err(n)` when
+    /// it cannot, and any later occurrence of the rule's keywords that starts within the first
+    /// `n` bytes of `rest` cannot either. `rest` is the keyword's line
+    /// for `LaterOnLine`; the others read only a short run and may be given the rest of the
+    /// text (a newline ends every run), so checking every occurrence stays linear.
+    pub fn scan(self, rest: &[u8]) -> Result<(), usize> {
+        // Non-ASCII bytes count as part of a run (the patterns stop at Unicode spaces):
+        // reading on only ever lets more lines through to the pattern.
+        let run_end = |inside: fn(u8) -> bool| {
+            rest.iter()
+                .position(|&b| b.is_ascii() && !inside(b))
+                .unwrap_or(rest.len())
+        };
+        // Rejected: the bytes before the deciding one decide the same for an occurrence that
+        // starts among them (another keyword may start at the deciding byte itself).
+        let decided = |at: usize, ends: &[u8]| match rest.get(at) {
+            Some(b) if ends.contains(b) => Ok(()),
+            _ => Err(at),
+        };
+        match self {
+            After::LaterOnLine(bytes) if holds_any(rest, bytes) => Ok(()),
+            After::LaterOnLine(_) => Err(rest.len()),
+            After::UserinfoThen(ends) => decided(run_end(is_userinfo_byte), ends),
+            After::NameThen(ends) => {
+                let mut at = run_end(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                at += usize::from(rest.get(at) == Some(&b'\\'));
+                at += usize::from(matches!(rest.get(at), Some(b'"' | b'\'')));
+                at += rest[at..]
+                    .iter()
+                    .position(|&b| b.is_ascii() && !(b.is_ascii_whitespace() || b == 0x0b))
+                    .unwrap_or(rest.len() - at);
+                decided(at, ends)
+            }
+        }
+    }
+
+    /// Whether the check reads the keyword's whole line (so one rejection closes the line).
+    pub fn reads_line(self) -> bool {
+        matches!(self, After::LaterOnLine(_))
+    }
+}
+
+/// An ASCII byte `userinfo!` admits.
+fn is_userinfo_byte(b: u8) -> bool {
+    !(b.is_ascii_whitespace() || b"\x0b/:@\"'`<>\x1b".contains(&b))
+}
+
+/// Whether `haystack` holds one of `bytes` (memchr: a compact JSON document is one line of
+/// several hundred KiB).
+fn holds_any(haystack: &[u8], bytes: &[u8]) -> bool {
+    match *bytes {
+        [a] => memchr::memchr(a, haystack).is_some(),
+        [a, b] => memchr::memchr2(a, b, haystack).is_some(),
+        [a, b, c] => memchr::memchr3(a, b, c, haystack).is_some(),
+        _ => haystack.iter().any(|h| bytes.contains(h)),
+    }
+}
+
 /// A rule only the redactor applies.
 const fn mask_only(
     id: &'static str,
@@ -110,8 +183,8 @@ impl Rule {
     }
 
     /// See [`Rule::needs_after`].
-    const fn needs_after(mut self, bytes: &'static [u8]) -> Rule {
-        self.needs_after = Some(bytes);
+    const fn needs_after(mut self, after: After) -> Rule {
+        self.needs_after = Some(after);
         self
     }
 
@@ -232,7 +305,9 @@ static RULES: [Rule; 18] = [
         "crates-io-token",
         "crates.io API token",
         &["cio"],
-        r"\bcio[A-Za-z0-9]{32}\b",
+        // ASCII word boundaries: Unicode ones cost a millisecond to compile (every Sigstore
+        // output says "Fulcio"), and an ASCII boundary only ever masks more.
+        r"(?-u:\b)cio[A-Za-z0-9]{32}(?-u:\b)",
     )
     .entropy(3.5),
     rule(
@@ -256,7 +331,7 @@ static RULES: [Rule; 18] = [
     )
     .min_len(16)
     .entropy(3.5)
-    .needs_after(b":=")
+    .needs_after(After::NameThen(b":="))
     .generic(),
     mask_only(
         "url-password",
@@ -269,7 +344,7 @@ static RULES: [Rule; 18] = [
             r#"*:([^\s"'`<>\x1b]+)@"#
         ),
     )
-    .needs_after(b"@"),
+    .needs_after(After::UserinfoThen(b":")),
     mask_only(
         "url-user-token",
         "token used as a URL user name",
@@ -286,7 +361,7 @@ static RULES: [Rule; 18] = [
             r#"*)(?::[^\s"'`<>]*)?@"#
         ),
     )
-    .needs_after(b"@"),
+    .needs_after(After::UserinfoThen(b":@")),
     mask_only(
         "authorization-header",
         "Authorization header",
@@ -327,11 +402,14 @@ pub fn scanned() -> impl Iterator<Item = &'static Rule> {
 /// visited, and since no keyword is a prefix of another (a test holds that), at most one
 /// keyword can start at a position.
 pub struct Keywords {
-    /// The distinct keywords, lowercased, in pattern order.
+    /// The distinct keywords, lowercased.
+    patterns: Vec<String>,
+    /// The packed searcher over `patterns`.
     pub(crate) searcher: Option<aho_corasick::packed::Searcher>,
-    /// For searchers the packed one cannot be built (it should always build): the same
-    /// keywords, overlapping, ASCII case-insensitive.
-    pub(crate) fallback: AhoCorasick,
+    /// Where the packed searcher cannot be built (it always builds on x86-64 and aarch64):
+    /// the same keywords, overlapping, ASCII case-insensitive. Built on first use: building
+    /// it cost a tenth of a `verify bundle` run.
+    fallback: OnceLock<AhoCorasick>,
     /// The rules holding each keyword.
     pub(crate) rules_of: Vec<Vec<usize>>,
 }
@@ -358,15 +436,22 @@ impl Keywords {
             .builder()
             .extend(&patterns)
             .build();
-        let fallback = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&patterns)
-            .expect("keyword automaton builds");
         Keywords {
+            patterns,
             searcher,
-            fallback,
+            fallback: OnceLock::new(),
             rules_of,
         }
+    }
+
+    /// The overlapping automaton over the keywords (see `fallback`).
+    pub(crate) fn fallback(&self) -> &AhoCorasick {
+        self.fallback.get_or_init(|| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&self.patterns)
+                .expect("keyword automaton builds")
+        })
     }
 
     /// Every (keyword occurrence, rule) pair of `text`, by keyword start.
@@ -375,7 +460,7 @@ impl Keywords {
         text: &'t str,
     ) -> Box<dyn Iterator<Item = (Range<usize>, usize)> + 't> {
         let Some(searcher) = &self.searcher else {
-            return Box::new(self.fallback.find_overlapping_iter(text).flat_map(|m| {
+            return Box::new(self.fallback().find_overlapping_iter(text).flat_map(|m| {
                 let at = m.range();
                 self.rules_of[m.pattern().as_usize()]
                     .iter()
@@ -511,9 +596,9 @@ mod tests {
                     .any(|k| lower.contains(&k.to_ascii_lowercase())),
                 "{id}: no keyword in {sample}"
             );
-            if let Some(bytes) = r.needs_after {
-                // One of the bytes must follow a keyword in every match, or the redactor's
-                // shortcut would skip a secret.
+            if let Some(after) = r.needs_after {
+                // Every match must pass the check, or the redactor's shortcut would skip a
+                // secret: the check holds after the match's keyword.
                 let m = r
                     .regex()
                     .find(&sample)
@@ -527,9 +612,7 @@ mod tests {
                     .min()
                     .unwrap();
                 assert!(
-                    m.as_bytes()[after_keyword..]
-                        .iter()
-                        .any(|b| bytes.contains(b)),
+                    after.scan(&m.as_bytes()[after_keyword..]).is_ok(),
                     "{id}: {sample}"
                 );
             }

@@ -459,7 +459,7 @@ fn keyword_occurrences(k: &Keywords, text: &str, packed: bool) -> Vec<(Range<usi
     let mut found: Vec<(Range<usize>, usize)> = if packed {
         k.occurrences(text).collect()
     } else {
-        k.fallback
+        k.fallback()
             .find_overlapping_iter(text)
             .flat_map(|m| {
                 k.rules_of[m.pattern().as_usize()]
@@ -494,4 +494,38 @@ proptest! {
         prop_assume!(k.searcher.is_some());
         prop_assert_eq!(keyword_occurrences(&k, &text, true), keyword_occurrences(&k, &text, false));
     }
+}
+
+/// A URL without credentials before one with them on the same line: the first `://` must not
+/// close the line to the URL rules.
+#[test]
+fn a_credential_url_after_a_plain_one_on_its_line_is_masked() {
+    let password = ["hun", "ter22x"].concat();
+    let out = r(&format!(
+        "source https://github.com/a/b then https://ci-bot:{password}@example.com/x"
+    ));
+    assert!(!out.contains(&password), "{out}");
+    let token = "ab12".repeat(10);
+    let out = r(&format!("a http://x/y, b git+https://{token}@h/x"));
+    assert!(!out.contains(&token), "{out}");
+}
+
+/// The assignment rule's shortcut passes over prose ("key recovery: ...") but not a secret
+/// name assigned right after it, nor one glued to a rejected name.
+#[test]
+fn assignment_shortcut_keeps_every_assignment() {
+    let value = ["Zq8", "vT3mK9pLx2Wr7Yb4"].concat();
+    for text in [
+        format!("potential key recovery: then API_TOKEN={value}"),
+        format!("key\"token={value}"),
+        format!("a monkey, then \"client_secret\" : \"{value}\""),
+        format!("keykeykey api_key = {value}"),
+    ] {
+        let out = r(&text);
+        assert!(!out.contains(&value), "{text} -> {out}");
+    }
+    assert_eq!(
+        r("Marvin Attack: potential key recovery"),
+        "Marvin Attack: potential key recovery"
+    );
 }
