@@ -142,7 +142,11 @@ impl After {
 
 /// An ASCII byte `userinfo!` admits.
 fn is_userinfo_byte(b: u8) -> bool {
-    !(b.is_ascii_whitespace() || b"\x0b/:@\"'`<>\x1b".contains(&b))
+    // A `match`, not `slice::contains`: that calls memchr per byte, 50 instructions each.
+    !matches!(
+        b,
+        b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b'/' | b':' | b'@' | b'"' | b'\'' | b'`' | b'<' | b'>' | 0x1b
+    )
 }
 
 /// Whether `haystack` holds one of `bytes` (memchr: a compact JSON document is one line of
