@@ -352,6 +352,17 @@ fn env_pair((name, value): (std::ffi::OsString, std::ffi::OsString)) -> Option<(
     Some((name.into_string().ok()?, value.into_string().ok()?))
 }
 
+/// Whether none of the secret values of this process's environment (in any of their escaped
+/// forms) occurs in `text`. With [`redact`]'s idempotence this tells that a text redacted
+/// earlier, by another process, needs no redaction now (see
+/// `evidence::record::RunRecord::from_audit_for_store`).
+pub fn holds_no_env_secret(text: &str) -> bool {
+    global()
+        .literals
+        .as_ref()
+        .is_none_or(|literals| literals.find(text).is_none())
+}
+
 /// Redacts secrets from `text`. This is the only way text leaves the process.
 pub fn redact(text: &str) -> Cow<'_, str> {
     global().redact(text)

@@ -135,16 +135,21 @@ impl Recorder {
             return Ok(None);
         };
         let record = build(&to.trigger, to.policy.clone());
-        let (run_id, count) = evidence::record(&to.location, &record)?;
+        let (_, count) = evidence::record(&to.location, &record)?;
+        Ok(Some(self.recorded(to, record, count)))
+    }
+
+    /// Says where a run was recorded.
+    fn recorded(&self, to: &RecordTo, record: RunRecord, count: usize) -> Recorded {
         output::diag(&format!(
-            "recorded as run {run_id} ({}/{}, run {count}) in {}",
-            record.scope.tenant_id, record.scope.project_id, to.location,
+            "recorded as run {} ({}/{}, run {count}) in {}",
+            record.run_id, record.scope.tenant_id, record.scope.project_id, to.location,
         ));
-        Ok(Some(Recorded {
+        Recorded {
             location: to.location.clone(),
             scope: record.scope,
-            run_id,
-        }))
+            run_id: record.run_id,
+        }
     }
 
     /// Records an audit run of `lockfile`, under the scope its report names.
@@ -152,16 +157,28 @@ impl Recorder {
         if self.0.is_none() {
             return Ok(None);
         }
+        let Some(to) = &self.0 else {
+            return Ok(None);
+        };
         let scope = Scope::of(&report.scope);
         let (lockfile_path, git_commit) = evidence::lockfile_identity(lockfile);
-        self.record(|trigger, policy| {
-            let context = RunContext {
-                trigger: trigger.to_string(),
-                lockfile_path: Some(lockfile_path),
-                git_commit,
-            };
-            RunRecord::from_audit(scope, report, context, policy)
-        })
+        let context = RunContext {
+            trigger: to.trigger.clone(),
+            lockfile_path: Some(lockfile_path),
+            git_commit,
+        };
+        // The store is opened first: an inventory it already holds is not redacted again.
+        let mut store = evidence::Store::open_at(&to.location)?;
+        let record = RunRecord::from_audit_for_store(
+            scope.clone(),
+            report,
+            context,
+            to.policy.clone(),
+            &mut |sha| store.has_inventory(&scope, sha),
+        )?;
+        store.record(&record)?;
+        let count = store.count_runs(&record.scope)?;
+        Ok(Some(self.recorded(to, record, count)))
     }
 
     /// Records a verification run under `scope`.

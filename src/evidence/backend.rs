@@ -21,6 +21,9 @@ pub trait Backend: Send {
     /// Appends runs of one scope to its chain, in order, in one transaction; a run already
     /// stored (same id) is left as is. Returns how many were new.
     fn record_batch(&mut self, runs: &[&RunRecord]) -> Result<usize>;
+    /// Whether `tenant` can read a stored inventory of this digest; if so it is not sent again
+    /// by this connection.
+    fn has_inventory(&mut self, tenant: &str, sha256: &str) -> Result<bool>;
     /// Every run of a scope in chain order (unchained version-1 runs first, by time).
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>>;
     /// Every scope with runs, sorted; `tenant` restricts to one tenant.
@@ -120,6 +123,12 @@ impl Store {
 
     /// Appends one run to its scope's chain in one transaction; a run already stored (same
     /// id) is left as is. Returns whether it was new.
+    /// Whether the scope's tenant can read a stored inventory of this digest (see
+    /// [`RunRecord::from_audit_for_store`]).
+    pub fn has_inventory(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
+        self.backend.has_inventory(&scope.tenant_id, sha256)
+    }
+
     pub fn record(&mut self, run: &RunRecord) -> Result<bool> {
         Ok(self.backend.record_batch(&[run])? == 1)
     }

@@ -170,20 +170,23 @@ impl Redactions {
     }
 }
 
-/// An audit's record: the inventory taken out of the report, both redacted.
-fn audit_record(
-    scope: Scope,
-    mut report: AuditReport,
-    context: RunContext,
-    policy: PolicyInForce,
-    redactions: Option<&mut Redactions>,
-) -> RunRecord {
+/// An audit report split for storing: the report without its inventory, and the inventory
+/// as compact JSON (not yet redacted).
+fn split_inventory(mut report: AuditReport) -> (AuditReport, String) {
     let inventory = std::mem::take(&mut report.inventory);
     let inventory = serde_json::to_string(&inventory).expect("inventory serialises");
-    let inventory = match redactions {
-        Some(r) => r.inventory(inventory),
-        None => clean(&inventory),
-    };
+    (report, inventory)
+}
+
+/// An audit's record from the report without its inventory and the inventory's clean text;
+/// the payload is redacted here.
+fn audit_record(
+    scope: Scope,
+    report: AuditReport,
+    inventory: String,
+    context: RunContext,
+    policy: PolicyInForce,
+) -> RunRecord {
     let payload = clean(&serde_json::to_string(&report).expect("report serialises"));
     RunRecord {
         run_id: new_run_id(),
@@ -213,7 +216,37 @@ impl RunRecord {
         context: RunContext,
         policy: PolicyInForce,
     ) -> RunRecord {
-        audit_record(scope, report.clone(), context, policy, None)
+        let (report, inventory) = split_inventory(report.clone());
+        audit_record(scope, report, clean(&inventory), context, policy)
+    }
+
+    /// [`RunRecord::from_audit`] for a run about to be recorded into a store that can say
+    /// whether it holds an inventory (`stored`, given its digest): an inventory text it holds
+    /// is not redacted again, so a recorded audit of an unchanged lockfile (CI's daily run)
+    /// skips redacting its ~200 KB inventory.
+    ///
+    /// Why that is sound: every inventory text a store holds was written through the
+    /// redaction layer, whose rules are idempotent (`redact(redact(x)) == redact(x)`, a
+    /// property test), so they find nothing new in it; only the environment's secret values
+    /// differ between processes, and those are still looked for
+    /// ([`crate::redact::holds_no_env_secret`]). A text an older rule table let through is
+    /// only referenced again, never written: no byte reaches the store that was not there.
+    pub fn from_audit_for_store(
+        scope: Scope,
+        report: &AuditReport,
+        context: RunContext,
+        policy: PolicyInForce,
+        stored: &mut dyn FnMut(&str) -> crate::error::Result<bool>,
+    ) -> crate::error::Result<RunRecord> {
+        let (report, inventory) = split_inventory(report.clone());
+        let inventory = if stored(&sha256_hex(inventory.as_bytes()))?
+            && crate::redact::holds_no_env_secret(&inventory)
+        {
+            inventory
+        } else {
+            clean(&inventory)
+        };
+        Ok(audit_record(scope, report, inventory, context, policy))
     }
 
     /// A `watch` run: the recorded inventory of a scope audited again against a newer
@@ -296,7 +329,9 @@ impl RunRecord {
                 let report: AuditReport = serde_json::from_str(payload)
                     .map_err(|e| format!("{} payload: {e}", run.kind))?;
                 time_of(&report.time)?;
-                let mut record = audit_record(scope, report, context, run.policy, Some(redactions));
+                let (report, inventory) = split_inventory(report);
+                let inventory = redactions.inventory(inventory);
+                let mut record = audit_record(scope, report, inventory, context, run.policy);
                 if run.kind == "watch" {
                     record.kind = "watch".into();
                     record.command = "watch".into();

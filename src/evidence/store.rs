@@ -490,6 +490,24 @@ impl Backend for SqliteStore {
         SqliteStore::record_batch(self, runs)
     }
 
+    /// One store, one tenant's worth of rows or many: inventories are keyed by digest alone.
+    fn has_inventory(&mut self, _tenant: &str, sha256: &str) -> Result<bool> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT 1 FROM inventories WHERE sha256 = ?1",
+                [sha256],
+                |_| Ok(()),
+            )
+            .optional()
+            .map_err(db_err)?
+            .is_some();
+        if found {
+            self.inventories.insert(sha256.to_string());
+        }
+        Ok(found)
+    }
+
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {
         SqliteStore::chain(self, scope)
     }

@@ -598,3 +598,92 @@ fn argument_errors_are_redacted() {
         assert!(text(&out.stderr).contains("error"), "{}", text(&out.stderr));
     }
 }
+
+/// A recorded audit does not redact again an inventory its store already holds (CI's daily run
+/// of an unchanged lockfile), but one that holds a value this run's environment calls secret is
+/// redacted and stored as a new inventory, whatever the store held before.
+#[test]
+fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_knows() {
+    let (Some(db), Some(ripgrep)) = (
+        data("advisory-db"),
+        data("lockfiles/real-ripgrep/Cargo.lock"),
+    ) else {
+        return;
+    };
+    let value = env_secret();
+    let tmp = tempfile::tempdir().unwrap();
+    let project = tmp.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    // No rule takes this source for a credential: only the environment can say it is secret.
+    let lock = std::fs::read_to_string(ripgrep).unwrap()
+        + &format!(
+            "\n[[package]]\nname = \"planted-git\"\nversion = \"0.1.0\"\nsource = \"git+https://github.com/org/{value}?rev=v1#{}\"\n",
+            "0123456789abcdef".repeat(3).get(..40).unwrap()
+        );
+    std::fs::write(project.join("Cargo.lock"), lock).unwrap();
+    let store = tmp.path().join("evidence.db");
+    let audit = |env: Option<&str>| {
+        let mut cmd = cw();
+        cmd.env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_EVIDENCE", &store)
+            .args([
+                "audit",
+                "--offline",
+                "--lockfile-only",
+                "--format",
+                "json",
+                "--db",
+            ])
+            .arg(&db)
+            .arg(&project);
+        if let Some(v) = env {
+            cmd.env("DEPLOY_TOKEN", v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            text(&out.stderr)
+        );
+    };
+    let rows = || -> Vec<(String, bool)> {
+        let c = rusqlite::Connection::open(&store).unwrap();
+        let mut q = c
+            .prepare(
+                "SELECT r.inventory_sha256, i.packages FROM runs r
+                 JOIN inventories i ON i.sha256 = r.inventory_sha256 ORDER BY r.seq",
+            )
+            .unwrap();
+        q.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?.contains(&value),
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    };
+    audit(None);
+    audit(None);
+    let daily = rows();
+    assert_eq!(daily.len(), 2);
+    assert_eq!(
+        daily[0].0, daily[1].0,
+        "an unchanged lockfile shares one inventory"
+    );
+    assert!(
+        daily[0].1,
+        "without the secret in the environment the value is plain text"
+    );
+    audit(Some(&value));
+    let after = rows();
+    assert_ne!(
+        after[2].0, after[0].0,
+        "the secret run stored its own, redacted inventory"
+    );
+    assert!(
+        !after[2].1,
+        "the value is masked in the secret run's inventory"
+    );
+}

@@ -455,6 +455,22 @@ impl Backend for PgStore {
         deliveries::list(&mut self.client(), scope).map_err(|e| self.error(&e, None))
     }
 
+    fn has_inventory(&mut self, tenant: &str, sha256: &str) -> Result<bool> {
+        let found = self
+            .client()
+            .query_opt(
+                "SELECT 1 FROM chainwarden.inventories WHERE tenant_id = $1 AND sha256 = $2",
+                &[&tenant, &sha256],
+            )
+            .map(|r| r.is_some())
+            .map_err(|e| self.error(&e, None))?;
+        if found {
+            self.inventories
+                .insert((tenant.to_string(), sha256.to_string()));
+        }
+        Ok(found)
+    }
+
     fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {
         self.client()
             .query_opt(
