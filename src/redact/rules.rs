@@ -145,7 +145,20 @@ fn is_userinfo_byte(b: u8) -> bool {
     // A `match`, not `slice::contains`: that calls memchr per byte, 50 instructions each.
     !matches!(
         b,
-        b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c | b'/' | b':' | b'@' | b'"' | b'\'' | b'`' | b'<' | b'>' | 0x1b
+        b' ' | b'\t'
+            | b'\n'
+            | b'\r'
+            | 0x0b
+            | 0x0c
+            | b'/'
+            | b':'
+            | b'@'
+            | b'"'
+            | b'\''
+            | b'`'
+            | b'<'
+            | b'>'
+            | 0x1b
     )
 }
 
