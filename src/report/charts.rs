@@ -305,7 +305,8 @@ pub(super) fn ageing(r: &QuarterReport) -> Chart {
             ch.labels.push(label(
                 x(i),
                 h - bottom + 14.0,
-                d.day[5..].to_string(),
+                // `MM-DD` of the `YYYY-MM-DD` the report wrote.
+                crate::text::slice(&d.day, 5..).to_string(),
                 "start",
             ));
         }

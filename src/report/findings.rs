@@ -216,7 +216,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
                 due.map(format_date).unwrap_or_default(),
                 deadline_days,
                 severity_label(first.kind, first.severity),
-                &first_run.policy_sha256[..12.min(first_run.policy_sha256.len())]
+                crate::text::prefix(&first_run.policy_sha256, 12)
             ),
         });
     }

@@ -15,8 +15,10 @@ pub(super) fn opt(v: Option<&str>) -> String {
     v.map(cell).unwrap_or_else(|| "-".into())
 }
 
-pub(super) fn short(hash: &str) -> &str {
-    &hash[..12.min(hash.len())]
+/// The first 12 characters of a digest or commit id, as a cell: a commit id is imported text
+/// (any characters, a multi-byte one where a byte slice would cut it, a pipe).
+pub(super) fn short(hash: &str) -> String {
+    cell(crate::text::prefix(hash, 12))
 }
 
 pub(super) fn table(o: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
@@ -431,4 +433,18 @@ fn sla(o: &mut String, r: &QuarterReport) {
             .map(cell)
             .unwrap_or_else(|| "none".into())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn a_short_id_never_splits_a_character_nor_opens_a_column() {
+        assert_eq!(short("f904c4a22498d88ef4fa"), "f904c4a22498");
+        assert_eq!(short("abc"), "abc");
+        // `é` is bytes 11 and 12: a byte slice at 12 would panic.
+        assert_eq!(short("0123456789aé€xyz"), "0123456789aé");
+        assert_eq!(short("0123|56789ab"), "0123\\|56789ab");
+    }
 }

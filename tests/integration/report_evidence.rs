@@ -256,6 +256,8 @@ fn hostile_import_lines_are_refused_or_escaped() {
         v["run"]["run_id"] = "0123456789abcdef0123456789abcdef".into();
         v["run"]["policy"]["exceptions"][0]["expires"] = "<script>alert(1)</script>".into();
         v["run"]["policy"]["exceptions"][0]["reason"] = "<img src=x onerror=alert(2)>".into();
+        // A commit id whose 12th byte is inside `é`: the Markdown shortens it by characters.
+        v["run"]["git_commit"] = "0123456789aé€|x".into();
     });
     let target = tmp.path().join("html.db");
     let out = import(&target, &f, &["--allow-unsigned"]);
@@ -266,6 +268,8 @@ fn hostile_import_lines_are_refused_or_escaped() {
         "{html}"
     );
     assert!(html.contains("&#60;script&#62;alert(1)"), "{html}");
+    let md = report(&target, ("acme", "app"), "markdown");
+    assert!(md.contains("commits scanned: `0123456789aé`"), "{md}");
     // --tenant/--project are honoured by import and export.
     let all = tmp.path().join("all.jsonl");
     std::fs::write(&all, text(&out.stdout)).unwrap();
