@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::backend::Backend;
 use super::chain;
 use super::record::{RunRecord, Scope};
-use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::{Error, Result};
 
 /// Migrations, in order; `PRAGMA user_version` is the number applied.
@@ -324,7 +324,7 @@ impl SqliteStore {
                     run.run_id,
                     t,
                     p,
-                    run.kind,
+                    run.kind.as_str(),
                     run.command,
                     run.time,
                     run.tool_version,
@@ -337,7 +337,7 @@ impl SqliteStore {
                     link.seq,
                     run.lockfile_path,
                     run.trigger,
-                    run.origin,
+                    run.origin.to_string(),
                     prepared.policy_sha256,
                     prepared.inventory_sha256,
                     link.prev_hash,
@@ -519,7 +519,7 @@ impl Backend for SqliteStore {
         SqliteStore::record_deliveries(self, scope, run_id, deliveries)
     }
 
-    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         SqliteStore::deliveries(self, scope)
     }
 

@@ -10,7 +10,9 @@ use super::model::*;
 use super::{coverage, exceptions, findings, releases};
 use crate::clock::{format_date, format_rfc3339, parse_rfc3339, Clock};
 use crate::error::{Error, Result};
-use crate::evidence::{verify_scope, ChainCheck, PolicyInForce, Scope, Store, VerifiedRun};
+use crate::evidence::{
+    verify_scope, ChainCheck, Origin, PolicyInForce, RunKind, Scope, Store, VerifiedRun,
+};
 
 /// A calendar quarter, e.g. `2026-Q4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,15 +171,16 @@ pub fn build(
     let mut deviations = Vec::new();
     // A watch re-audits a recorded inventory, not the lockfile as it is: it is no scan of the
     // lockfile for coverage (it does count for detection, in findings and subscription).
-    let scans: std::borrow::Cow<'_, [VerifiedRun]> = if runs.iter().any(|r| r.kind == "watch") {
-        runs.iter()
-            .filter(|r| r.kind != "watch")
-            .cloned()
-            .collect::<Vec<_>>()
-            .into()
-    } else {
-        (&runs[..]).into()
-    };
+    let scans: std::borrow::Cow<'_, [VerifiedRun]> =
+        if runs.iter().any(|r| r.kind == RunKind::Watch) {
+            runs.iter()
+                .filter(|r| r.kind != RunKind::Watch)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into()
+        } else {
+            (&runs[..]).into()
+        };
     let cov = coverage::build(&scans, &span, &mut deviations);
     let found = findings::build(&runs, &span, &mut deviations);
     let exceptions = exceptions::build(&runs, &span, &found.records, &mut deviations);
@@ -186,16 +189,15 @@ pub fn build(
     let subscription =
         super::subscription::build(store, &check, &runs, &found.records, &span, &mut deviations)?;
     for b in &check.breaks {
-        deviations.push(Deviation {
-            date: day_of(&b.time)
+        deviations.push(Deviation::new(
+            DeviationKind::BrokenEvidence,
+            day_of(&b.time)
                 .map(format_date)
                 .unwrap_or_else(|| b.time.clone()),
-            kind: DeviationKind::BrokenEvidence,
-            category: "evidence".into(),
-            run_id: Some(b.run_id.clone()),
-            subject: format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
-            detail: b.problem.clone(),
-        });
+            Some(b.run_id.clone()),
+            format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
+            b.problem.clone(),
+        ));
     }
     // Kinds sort by their names, as the schema's strings did.
     deviations.sort_by(|a, b| {
@@ -228,7 +230,7 @@ pub fn build(
     let period_runs: Vec<&VerifiedRun> = runs.iter().filter(in_period).collect();
     let audits: Vec<&&VerifiedRun> = period_runs
         .iter()
-        .filter(|r| r.audit().is_some() && r.kind != "watch")
+        .filter(|r| r.kind == RunKind::Audit)
         .collect();
     let scheduled = audits.iter().filter(|r| is_scheduled(&r.trigger)).count();
     let summary = Summary {
@@ -244,12 +246,12 @@ pub fn build(
         vulnerabilities: found
             .records
             .iter()
-            .filter(|f| f.category == "vulnerability")
+            .filter(|f| f.category == FindingCategory::Vulnerability)
             .count(),
         informational: found
             .records
             .iter()
-            .filter(|f| f.category != "vulnerability")
+            .filter(|f| f.category != FindingCategory::Vulnerability)
             .count(),
         open_at_start: found.open_at_start,
         open_at_end: found
@@ -267,7 +269,10 @@ pub fn build(
             .iter()
             .filter(|f| f.resolved.is_some())
             .count(),
-        sla_breaches: deviation_counts.get("sla-breach").copied().unwrap_or(0),
+        sla_breaches: deviation_counts
+            .get(DeviationKind::SlaBreach.as_str())
+            .copied()
+            .unwrap_or(0),
         deviations: deviations.len(),
     };
     let title = report_policy.title.clone().unwrap_or_else(|| {
@@ -307,12 +312,12 @@ pub fn build(
             unsigned_imports: check
                 .runs
                 .iter()
-                .filter(|r| r.origin == "imported (unsigned)")
+                .filter(|r| r.origin == Origin::Unsigned)
                 .count(),
             signed_imports: check
                 .runs
                 .iter()
-                .filter(|r| r.origin.starts_with("imported (signed"))
+                .filter(|r| matches!(r.origin, Origin::Signed(_)))
                 .count(),
             content_sha256: String::new(),
         },

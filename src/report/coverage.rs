@@ -91,27 +91,25 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
             continue;
         }
         if first >= span.start {
-            dev.push(Deviation {
-                date: format_date(first),
-                kind: DeviationKind::LockfileScopeChange,
-                category: "scope".into(),
-                run_id: Some(list[0].run_id.clone()),
-                subject: lockfile.clone(),
-                detail: "first scan of this lockfile: added to the scope".into(),
-            });
+            dev.push(Deviation::new(
+                DeviationKind::LockfileScopeChange,
+                format_date(first),
+                Some(list[0].run_id.clone()),
+                lockfile.clone(),
+                "first scan of this lockfile: added to the scope".into(),
+            ));
         }
         if latest_scan.is_some_and(|l| l > last) {
-            dev.push(Deviation {
-                date: format_date(last.next_day().unwrap_or(last)),
-                kind: DeviationKind::LockfileScopeChange,
-                category: "scope".into(),
-                run_id: list.last().map(|r| r.run_id.clone()),
-                subject: lockfile.clone(),
-                detail: format!(
+            dev.push(Deviation::new(
+                DeviationKind::LockfileScopeChange,
+                format_date(last.next_day().unwrap_or(last)),
+                list.last().map(|r| r.run_id.clone()),
+                lockfile.clone(),
+                format!(
                     "not scanned after {} while other lockfiles of the project were",
                     format_date(last)
                 ),
-            });
+            ));
         }
         let scanned: BTreeSet<Date> = days
             .iter()
@@ -141,17 +139,16 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
             let is_stale = a.database.age_days.is_some_and(|d| d > i64::from(limit));
             if is_stale {
                 stale += 1;
-                dev.push(Deviation {
-                    date: day_of(&r.time).map(format_date).unwrap_or_default(),
-                    kind: DeviationKind::StaleDatabase,
-                    category: "execution".into(),
-                    run_id: Some(r.run_id.clone()),
-                    subject: lockfile.clone(),
-                    detail: format!(
+                dev.push(Deviation::new(
+                    DeviationKind::StaleDatabase,
+                    day_of(&r.time).map(format_date).unwrap_or_default(),
+                    Some(r.run_id.clone()),
+                    lockfile.clone(),
+                    format!(
                         "advisory database {} days old (limit {limit})",
                         a.database.age_days.unwrap_or_default()
                     ),
-                });
+                ));
             }
             let changed = previous_sha
                 .as_ref()
@@ -172,10 +169,7 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
                 database_age_days: a.database.age_days,
                 database_stale: is_stale,
                 policy_sha256: r.policy_sha256.clone(),
-                verdict: serde_json::to_value(a.verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                verdict: a.verdict,
                 findings: a.findings.len(),
             });
         }
@@ -235,18 +229,17 @@ fn gaps(
                     .iter()
                     .rev()
                     .find(|r| day_of(&r.time).is_some_and(|d| d < from));
-                dev.push(Deviation {
-                    date: format_date(from),
-                    kind: DeviationKind::MissedScan,
-                    category: "timing".into(),
-                    run_id: before.map(|r| r.run_id.clone()),
-                    subject: lockfile.to_string(),
-                    detail: format!(
+                dev.push(Deviation::new(
+                    DeviationKind::MissedScan,
+                    format_date(from),
+                    before.map(|r| r.run_id.clone()),
+                    lockfile.to_string(),
+                    format!(
                         "no scan from {} to {} ({days} day(s); the policy tolerates {tolerated})",
                         format_date(from),
                         format_date(to)
                     ),
-                });
+                ));
             }
             Gap {
                 from: format_date(from),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use super::compute::{day_of, Span};
 use super::model::{
-    Deviation, DeviationKind, ExceptionRecord, ExceptionVersion, FindingRecord, Vex,
+    Deviation, DeviationKind, ExceptionRecord, ExceptionStatus, ExceptionVersion, FindingRecord,
+    FindingState, Vex,
 };
 use crate::clock::{format_date, parse_date};
 use crate::evidence::VerifiedRun;
@@ -90,14 +91,18 @@ fn register(
     let lapsed = covered.iter().find_map(|f| {
         f.history
             .iter()
-            .find(|h| h.state == "exception-expired")
+            .find(|h| h.state == FindingState::ExceptionExpired)
             .map(|h| (h.date.clone(), Some(h.run_id.clone()), f.id.clone()))
     });
     let open_past = covered
         .iter()
         .filter(|f| f.resolved.is_none())
         .filter(|_| last_expiry.is_some_and(|e| e < span.last))
-        .find(|f| f.history.last().is_some_and(|h| h.state == "excepted"))
+        .find(|f| {
+            f.history
+                .last()
+                .is_some_and(|h| h.state == FindingState::Excepted)
+        })
         .map(|f| {
             let day = last_expiry
                 .and_then(|e| e.next_day())
@@ -107,22 +112,21 @@ fn register(
         });
     let expired = lapsed.or(open_past);
     if let Some((date, run_id, finding)) = &expired {
-        dev.push(Deviation {
-            date: date.clone(),
-            kind: DeviationKind::ExpiredException,
-            category: "evidence".into(),
-            run_id: run_id.clone(),
-            subject: format!("{id} ({finding})"),
-            detail: format!(
+        dev.push(Deviation::new(
+            DeviationKind::ExpiredException,
+            date.clone(),
+            run_id.clone(),
+            format!("{id} ({finding})"),
+            format!(
                 "exception expired on {} without renewal while the finding was open",
                 current.expires
             ),
-        });
+        ));
     }
     let status = match (&expired, last_expiry) {
-        (Some(_), _) => "expired",
-        (None, Some(e)) if e >= span.last => "active",
-        _ => "ended",
+        (Some(_), _) => ExceptionStatus::Expired,
+        (None, Some(e)) if e >= span.last => ExceptionStatus::Active,
+        _ => ExceptionStatus::Ended,
     };
     let mut problems = Vec::new();
     for (v, run) in &history {
@@ -135,12 +139,8 @@ fn register(
             Some(_) => {}
         }
         for f in &covered {
-            let sev = if f.category == "vulnerability" {
-                f.severity.clone().unwrap_or_else(|| "unscored".into())
-            } else {
-                "informational".into()
-            };
-            if let Some(allowed) = run.policy.report.exception_approvers.get(&sev) {
+            let sev = f.band();
+            if let Some(allowed) = run.policy.report.exception_approvers.get(sev.as_str()) {
                 if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
                     problems.push(format!(
                         "{}: a {sev} finding ({}) needs approval by {}, approved by {}",
@@ -155,17 +155,16 @@ fn register(
     }
     problems.dedup();
     for p in &problems {
-        dev.push(Deviation {
-            date: p.split(':').next().unwrap_or_default().to_string(),
-            kind: DeviationKind::ExceptionApproval,
-            category: "evidence".into(),
-            run_id: Some(current_run.run_id.clone()),
-            subject: id.clone(),
-            detail: p.split_once(": ").map_or(p.clone(), |x| x.1.to_string()),
-        });
+        dev.push(Deviation::new(
+            DeviationKind::ExceptionApproval,
+            p.split(':').next().unwrap_or_default().to_string(),
+            Some(current_run.run_id.clone()),
+            id.clone(),
+            p.split_once(": ").map_or(p.clone(), |x| x.1.to_string()),
+        ));
     }
     let vex = Vex {
-        status: "affected".into(),
+        status: crate::vex::Status::Affected,
         action_statement: Some(format!(
             "Risk accepted by {} until {}{}: {}",
             current.approved_by,
@@ -183,7 +182,7 @@ fn register(
         findings: covered.iter().map(|f| f.id.clone()).collect(),
         renewals: history.len() - 1,
         history: history.into_iter().map(|(v, _)| v).collect(),
-        status: status.into(),
+        status,
         expired_on: expired.map(|e| e.0),
         approval_problems: problems,
         vex,

@@ -10,9 +10,10 @@ use time::Date;
 use super::compute::{add_days, day_of, sort_versions, Span};
 use super::coverage::by_lockfile;
 use super::model::*;
-use crate::audit::model::{Finding, FindingKind, FindingStatus, Severity};
+use crate::audit::model::{Finding, FindingKind, FindingStatus};
 use crate::clock::{format_date, parse_date};
 use crate::evidence::VerifiedRun;
+use crate::vex::Status as VexStatus;
 
 type Key = (String, String, String);
 
@@ -32,11 +33,11 @@ impl Episode<'_> {
     }
 }
 
-fn state_of(f: &Finding) -> &'static str {
+fn state_of(f: &Finding) -> FindingState {
     match f.status {
-        FindingStatus::Open => "open",
-        FindingStatus::Ignored => "excepted",
-        FindingStatus::IgnoreExpired => "exception-expired",
+        FindingStatus::Open => FindingState::Open,
+        FindingStatus::Ignored => FindingState::Excepted,
+        FindingStatus::IgnoreExpired => FindingState::ExceptionExpired,
     }
 }
 
@@ -106,14 +107,8 @@ pub(super) struct Found {
     pub open_by_day: Vec<DayCount>,
 }
 
-fn severity_label(kind: FindingKind, severity: Option<Severity>) -> String {
-    if kind != FindingKind::Vulnerability {
-        return "informational".into();
-    }
-    severity.map_or("unscored".into(), |s| s.as_str().to_string())
-}
-
-fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRecord {
+/// Finding `id` (`F-NNN`) of episode `ep`; its SLA breach, if any, is a deviation.
+fn record(ep: &Episode<'_>, id: String, span: &Span, dev: &mut Vec<Deviation>) -> FindingRecord {
     let (first_day, first_run, first) = ep.sightings[0];
     let last = ep.last();
     let deadline_days = first_run.policy.days_for(first.kind, first.severity);
@@ -147,7 +142,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             history.push(StateChange {
                 date: format_date(*d),
                 run_id: run.run_id.clone(),
-                state: state.into(),
+                state,
             });
         }
     }
@@ -155,7 +150,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         history.push(StateChange {
             date: format_date(d),
             run_id: run.run_id.clone(),
-            state: "fixed".into(),
+            state: FindingState::Fixed,
         });
         Closure {
             date: format_date(d),
@@ -173,18 +168,18 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
     versions.dedup();
     let vex = match (&resolved, last.status, &last.ignore) {
         (Some(_), _, _) => Vex {
-            status: "fixed".into(),
+            status: VexStatus::Fixed,
             action_statement: None,
         },
         (None, FindingStatus::Ignored, Some(i)) => Vex {
-            status: "affected".into(),
+            status: VexStatus::Affected,
             action_statement: Some(format!(
                 "Risk accepted by {} until {}: {}",
                 i.approved_by, i.expires, i.reason
             )),
         },
         (None, _, _) => Vex {
-            status: "affected".into(),
+            status: VexStatus::Affected,
             action_statement: Some(match (&last.fix, due) {
                 (Some(fix), Some(due)) => {
                     format!("Upgrade to {} by {}", fix.version, format_date(due))
@@ -195,7 +190,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         },
     };
     let subject = format!(
-        "{} in {} ({})",
+        "{id} {} in {} ({})",
         first.advisory_id, first.package, ep.lockfile
     );
     if let Some(b) = breach {
@@ -205,30 +200,29 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             .rev()
             .find(|s| s.0 <= b)
             .map(|s| s.1.run_id.clone());
-        dev.push(Deviation {
-            date: format_date(b),
-            kind: DeviationKind::SlaBreach,
-            category: "timing".into(),
-            run_id: shown_by,
-            subject: subject.clone(),
-            detail: format!(
+        dev.push(Deviation::new(
+            DeviationKind::SlaBreach,
+            format_date(b),
+            shown_by,
+            subject.clone(),
+            format!(
                 "open past its due date {} ({} days allowed for {} by policy {})",
                 due.map(format_date).unwrap_or_default(),
                 deadline_days,
-                severity_label(first.kind, first.severity),
+                SeverityBand::of(first.kind, first.severity),
                 crate::text::prefix(&first_run.policy_sha256, 12)
             ),
-        });
+        ));
     }
     let until = ep.resolved.map_or(span.last, |r| r.0);
     FindingRecord {
-        id: String::new(),
+        id,
         lockfile: ep.lockfile.clone(),
-        kind: first.kind.as_str().into(),
+        kind: first.kind,
         category: if first.kind == FindingKind::Vulnerability {
-            "vulnerability".into()
+            FindingCategory::Vulnerability
         } else {
-            "informational".into()
+            FindingCategory::Informational
         },
         advisory_id: first.advisory_id.clone(),
         aliases: last.aliases.clone(),
@@ -240,7 +234,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             let more = if p.len() > 12 { " > ..." } else { "" };
             format!("{}{more}", shown.join(" > "))
         }),
-        severity: first.severity.map(|s| s.as_str().to_string()),
+        severity: first.severity,
         severity_source: first
             .cvss_vector
             .clone()
@@ -251,9 +245,9 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         deadline_days,
         due: due.map(format_date),
         state: if resolved.is_some() {
-            "fixed".into()
+            FindingState::Fixed
         } else {
-            "open".into()
+            FindingState::Open
         },
         resolved,
         days_open: (until - first_day).whole_days(),
@@ -283,18 +277,11 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
         };
         key(a).cmp(&key(b))
     });
-    let mut records: Vec<FindingRecord> = Vec::new();
-    for (i, e) in chosen.iter().enumerate() {
-        let mut r = record(e, span, dev);
-        r.id = format!("F-{:03}", i + 1);
-        for d in dev
-            .iter_mut()
-            .filter(|d| d.kind == DeviationKind::SlaBreach && !d.subject.starts_with("F-"))
-        {
-            d.subject = format!("{} {}", r.id, d.subject);
-        }
-        records.push(r);
-    }
+    let records: Vec<FindingRecord> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, e)| record(e, format!("F-{:03}", i + 1), span, dev))
+        .collect();
     let open_at_start = chosen.iter().filter(|e| e.first_day() < span.start).count();
     let oldest_open = records
         .iter()
@@ -348,47 +335,34 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
 
 /// SLA outcomes per severity, with time to fix.
 pub(super) fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
-    let label = |r: &FindingRecord| {
-        if r.category != "vulnerability" {
-            "informational".to_string()
-        } else {
-            r.severity.clone().unwrap_or_else(|| "unscored".into())
-        }
-    };
-    [
-        "critical",
-        "high",
-        "medium",
-        "low",
-        "none",
-        "unscored",
-        "informational",
-    ]
-    .into_iter()
-    .filter(|s| *s != "none" || records.iter().any(|r| label(r) == "none"))
-    .map(|sev| {
-        let rows: Vec<&FindingRecord> = records.iter().filter(|r| label(r) == sev).collect();
-        let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
-        let fixed: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.resolved.is_some())
-            .map(|r| r.days_open)
-            .collect();
-        SlaRow {
-            severity: sev.into(),
-            closed_within_sla: count(SlaState::ClosedWithinSla),
-            closed_late: count(SlaState::ClosedLate),
-            open_within_sla: count(SlaState::OpenWithinSla),
-            open_overdue: count(SlaState::OpenOverdue),
-            excepted: count(SlaState::Excepted),
-            mean_days_to_fix: (!fixed.is_empty()).then(|| {
-                format!(
-                    "{:.1}",
-                    fixed.iter().sum::<i64>() as f64 / fixed.len() as f64
-                )
-            }),
-            longest_days_to_fix: fixed.iter().copied().max(),
-        }
-    })
-    .collect()
+    // Every band, `none` only when a finding has it.
+    SeverityBand::ALL
+        .iter()
+        .copied()
+        .filter(|b| *b != SeverityBand::None || records.iter().any(|r| r.band() == *b))
+        .map(|band| {
+            let rows: Vec<&FindingRecord> = records.iter().filter(|r| r.band() == band).collect();
+            let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
+            let fixed: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.resolved.is_some())
+                .map(|r| r.days_open)
+                .collect();
+            SlaRow {
+                severity: band,
+                closed_within_sla: count(SlaState::ClosedWithinSla),
+                closed_late: count(SlaState::ClosedLate),
+                open_within_sla: count(SlaState::OpenWithinSla),
+                open_overdue: count(SlaState::OpenOverdue),
+                excepted: count(SlaState::Excepted),
+                mean_days_to_fix: (!fixed.is_empty()).then(|| {
+                    format!(
+                        "{:.1}",
+                        fixed.iter().sum::<i64>() as f64 / fixed.len() as f64
+                    )
+                }),
+                longest_days_to_fix: fixed.iter().copied().max(),
+            }
+        })
+        .collect()
 }

@@ -278,7 +278,7 @@ fn finding_rows<'a>(list: impl Iterator<Item = &'a FindingRecord>) -> Vec<Vec<St
             cell(&f.advisory_id),
             format!("`{} {}`", cell(&f.package), cell(&f.versions.join(", "))),
             format!("`{}`", cell(&f.lockfile)),
-            f.severity.clone().unwrap_or_else(|| "unscored".into()),
+            f.severity.map_or("unscored", |s| s.as_str()).to_string(),
             f.first_seen.clone(),
             opt(f.due.as_deref()),
             f.resolved.as_ref().map_or("-".into(), |c| c.date.clone()),
@@ -310,7 +310,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
     let vulns: Vec<&FindingRecord> = r
         .findings
         .iter()
-        .filter(|f| f.category == "vulnerability")
+        .filter(|f| f.category == FindingCategory::Vulnerability)
         .collect();
     if vulns.is_empty() {
         let _ = writeln!(o, "None in the period.\n");
@@ -325,7 +325,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
     let info: Vec<&FindingRecord> = r
         .findings
         .iter()
-        .filter(|f| f.category != "vulnerability")
+        .filter(|f| f.category != FindingCategory::Vulnerability)
         .collect();
     if info.is_empty() {
         let _ = writeln!(o, "None in the period.\n");
@@ -347,7 +347,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
             cell(&f.versions.join(", ")),
             cell(&f.lockfile),
             cell(&f.title),
-            f.severity.as_deref().unwrap_or("unscored"),
+            f.severity.map_or("unscored", |s| s.as_str()),
             cell(&f.severity_source),
             f.first_seen,
             f.first_run,
@@ -414,7 +414,7 @@ fn sla(o: &mut String, r: &QuarterReport) {
         ],
         r.sla.iter().map(|s| {
             vec![
-                s.severity.clone(),
+                s.severity.to_string(),
                 s.closed_within_sla.to_string(),
                 s.closed_late.to_string(),
                 s.open_within_sla.to_string(),

@@ -6,8 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::audit::model::PolicyVerdict;
 use crate::evidence::chain::Break;
-use crate::evidence::PolicyInForce;
+use crate::evidence::{Origin, PolicyInForce, RunKind};
+use crate::finding::{FindingKind, Severity};
+use crate::named::named_enum;
+use crate::verify::model::Verdict;
 
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -71,7 +75,7 @@ pub struct SubscriptionRow {
     pub first_detected: String,
     pub first_run: String,
     /// `audit` or `watch`.
-    pub detected_by: String,
+    pub detected_by: RunKind,
     /// Days from publication to first detection.
     pub detection_days: Option<i64>,
     /// The first delivery to each kind of sink that told of it.
@@ -203,13 +207,13 @@ pub struct ScanRecord {
     pub lockfile_changed: bool,
     pub commit: Option<String>,
     pub trigger: String,
-    pub origin: String,
+    pub origin: Origin,
     pub tool_version: String,
     pub database_commit: Option<String>,
     pub database_age_days: Option<i64>,
     pub database_stale: bool,
     pub policy_sha256: String,
-    pub verdict: String,
+    pub verdict: PolicyVerdict,
     pub findings: usize,
 }
 
@@ -217,8 +221,7 @@ pub struct ScanRecord {
 pub struct StateChange {
     pub date: String,
     pub run_id: String,
-    /// `open`, `excepted`, `exception-expired` or `fixed`.
-    pub state: String,
+    pub state: FindingState,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,7 +237,7 @@ pub struct Closure {
 pub struct Vex {
     /// OpenVEX status: `fixed` or `affected` (an accepted risk is `affected`, never
     /// `not_affected`).
-    pub status: String,
+    pub status: crate::vex::Status,
     pub action_statement: Option<String>,
 }
 
@@ -243,9 +246,8 @@ pub struct FindingRecord {
     /// `F-NNN`, stable for the same evidence.
     pub id: String,
     pub lockfile: String,
-    pub kind: String,
-    /// `vulnerability` or `informational`.
-    pub category: String,
+    pub kind: FindingKind,
+    pub category: FindingCategory,
     pub advisory_id: String,
     pub aliases: Vec<String>,
     pub title: String,
@@ -253,7 +255,7 @@ pub struct FindingRecord {
     /// Versions seen while the finding was open (semver order).
     pub versions: Vec<String>,
     pub dependency_path: Option<String>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     /// The CVSS vector, or `unscored`.
     pub severity_source: String,
     pub first_seen: String,
@@ -263,8 +265,8 @@ pub struct FindingRecord {
     pub deadline_days: u32,
     /// `None` when the due date is past 9999-12-31.
     pub due: Option<String>,
-    /// `open`, `fixed`, or `not-rescanned` (its lockfile has not been scanned since).
-    pub state: String,
+    /// `open` or `fixed`.
+    pub state: FindingState,
     pub resolved: Option<Closure>,
     pub days_open: i64,
     pub sla: SlaState,
@@ -275,7 +277,7 @@ pub struct FindingRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SlaRow {
-    pub severity: String,
+    pub severity: SeverityBand,
     pub closed_within_sla: usize,
     pub closed_late: usize,
     pub open_within_sla: usize,
@@ -307,8 +309,7 @@ pub struct ExceptionRecord {
     /// Every version in force during the period: a renewal adds one.
     pub history: Vec<ExceptionVersion>,
     pub renewals: usize,
-    /// `active`, `expired` (on `expired_on`, a finding still open) or `lapsed-unused`.
-    pub status: String,
+    pub status: ExceptionStatus,
     pub expired_on: Option<String>,
     /// Separation of duties and the policy's approver roles.
     pub approval_problems: Vec<String>,
@@ -319,8 +320,8 @@ pub struct ExceptionRecord {
 pub struct Deviation {
     pub date: String,
     pub kind: DeviationKind,
-    /// Auditor category: timing, execution, evidence, scope.
-    pub category: String,
+    /// The auditor's category, set by the kind.
+    pub category: DeviationCategory,
     pub run_id: Option<String>,
     pub subject: String,
     pub detail: String,
@@ -357,7 +358,7 @@ pub struct ReleaseCheck {
     pub tool_version: String,
     pub artifact: String,
     pub digest: Option<String>,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub signer: Option<String>,
     pub provenance: Option<bool>,
     pub reproducible: Option<bool>,
@@ -369,7 +370,7 @@ pub struct CommitRow {
     pub commit: String,
     pub run_id: String,
     pub time: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub failed_checks: Vec<String>,
 }
 
@@ -421,41 +422,6 @@ pub struct OrgRow {
     pub chain_intact: bool,
 }
 
-/// An enum whose JSON form is its `as_str()` name: one list gives both, so the report schema
-/// and the text renderers cannot disagree, and `ALL` lets tests walk every value.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-        }
-
-        impl $name {
-            #[cfg(test)]
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
 named_enum! {
     /// Where a finding stands against its remediation deadline.
     SlaState {
@@ -496,12 +462,123 @@ named_enum! {
     }
 }
 
+impl DeviationKind {
+    /// Each kind belongs to one of the auditor's categories.
+    pub fn category(self) -> DeviationCategory {
+        use DeviationKind::*;
+        match self {
+            MissedScan | SlaBreach | LateDetection => DeviationCategory::Timing,
+            StaleDatabase | FailedVerification | UnsignedCommit | NotNotified => {
+                DeviationCategory::Execution
+            }
+            ExpiredException | ExceptionApproval | BrokenEvidence => DeviationCategory::Evidence,
+            LockfileScopeChange => DeviationCategory::Scope,
+        }
+    }
+}
+
+impl Deviation {
+    /// A deviation of `kind`, in its kind's category.
+    pub fn new(
+        kind: DeviationKind,
+        date: String,
+        run_id: Option<String>,
+        subject: String,
+        detail: String,
+    ) -> Deviation {
+        Deviation {
+            date,
+            kind,
+            category: kind.category(),
+            run_id,
+            subject,
+            detail,
+        }
+    }
+}
+
+named_enum! {
+    /// The auditor's categories of deviations.
+    DeviationCategory {
+        Timing => "timing",
+        Execution => "execution",
+        Evidence => "evidence",
+        Scope => "scope",
+    }
+}
+
+named_enum! {
+    /// A vulnerability, or an informational advisory (unmaintained, unsound, notice, yanked).
+    FindingCategory {
+        Vulnerability => "vulnerability",
+        Informational => "informational",
+    }
+}
+
+named_enum! {
+    /// Where a finding stands on a day of its history (a finding record is `open` or `fixed`).
+    FindingState {
+        Open => "open",
+        Excepted => "excepted",
+        ExceptionExpired => "exception-expired",
+        Fixed => "fixed",
+    }
+}
+
+named_enum! {
+    /// The rows of the SLA table, most severe first: a vulnerability's severity (`unscored`
+    /// without a CVSS vector), or `informational`. Also the keys of the policy's
+    /// `[report] exception_approvers`.
+    SeverityBand {
+        Critical => "critical",
+        High => "high",
+        Medium => "medium",
+        Low => "low",
+        None => "none",
+        Unscored => "unscored",
+        Informational => "informational",
+    }
+}
+
+impl SeverityBand {
+    pub fn of(kind: FindingKind, severity: Option<Severity>) -> SeverityBand {
+        if kind != FindingKind::Vulnerability {
+            return SeverityBand::Informational;
+        }
+        match severity {
+            Option::None => SeverityBand::Unscored,
+            Some(Severity::None) => SeverityBand::None,
+            Some(Severity::Low) => SeverityBand::Low,
+            Some(Severity::Medium) => SeverityBand::Medium,
+            Some(Severity::High) => SeverityBand::High,
+            Some(Severity::Critical) => SeverityBand::Critical,
+        }
+    }
+}
+
+impl FindingRecord {
+    pub fn band(&self) -> SeverityBand {
+        SeverityBand::of(self.kind, self.severity)
+    }
+}
+
+named_enum! {
+    /// An exception at the end of the period: still `active`, `expired` while a finding it
+    /// covered was open (on `expired_on`), or `ended` (lapsed with nothing left to cover).
+    ExceptionStatus {
+        Active => "active",
+        Expired => "expired",
+        Ended => "ended",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The JSON strings are the report schema: serde writes `as_str()`, and each name is its
-    /// variant's in kebab case (what `rename_all = "kebab-case"` gave before), unique.
+    /// The JSON strings are the report schema: serde writes `as_str()` (the macro's one list),
+    /// and each name is its variant's in kebab case (what `rename_all = "kebab-case"` gave
+    /// before), unique within its enum.
     #[test]
     fn states_serialize_as_their_names() {
         fn kebab(variant: &str) -> String {
@@ -514,18 +591,75 @@ mod tests {
             }
             out
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for k in DeviationKind::ALL {
-            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
-            assert_eq!(k.as_str(), kebab(&format!("{k:?}")));
-            assert!(seen.insert(k.as_str()), "{k}");
+        fn check<T>(all: &[T], as_str: fn(T) -> &'static str, parse: fn(&str) -> Option<T>)
+        where
+            T: Serialize + std::fmt::Debug + std::fmt::Display + Copy + PartialEq,
+        {
+            let mut seen = std::collections::BTreeSet::new();
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), as_str(v));
+                assert_eq!(v.to_string(), as_str(v));
+                assert_eq!(parse(as_str(v)), Some(v));
+                assert_eq!(as_str(v), kebab(&format!("{v:?}")));
+                assert!(seen.insert(as_str(v)), "{v:?}");
+            }
         }
-        for s in SlaState::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(s.as_str(), kebab(&format!("{s:?}")));
-            assert!(seen.insert(s.as_str()), "{s}");
-        }
+        check(
+            DeviationKind::ALL,
+            DeviationKind::as_str,
+            DeviationKind::parse,
+        );
+        check(
+            DeviationCategory::ALL,
+            DeviationCategory::as_str,
+            DeviationCategory::parse,
+        );
+        check(SlaState::ALL, SlaState::as_str, SlaState::parse);
+        check(
+            FindingCategory::ALL,
+            FindingCategory::as_str,
+            FindingCategory::parse,
+        );
+        check(FindingState::ALL, FindingState::as_str, FindingState::parse);
+        check(SeverityBand::ALL, SeverityBand::as_str, SeverityBand::parse);
+        check(
+            ExceptionStatus::ALL,
+            ExceptionStatus::as_str,
+            ExceptionStatus::parse,
+        );
         assert_eq!(DeviationKind::ALL.len(), 11);
         assert_eq!(SlaState::ALL.len(), 5);
+    }
+
+    /// A vulnerability's band is its severity's name (`unscored` without one); anything
+    /// else is informational, whatever its severity.
+    #[test]
+    fn bands_are_severities_then_unscored_and_informational() {
+        for s in Severity::ALL {
+            let band = SeverityBand::of(FindingKind::Vulnerability, Some(s));
+            assert_eq!(band.as_str(), s.as_str());
+            assert_eq!(
+                SeverityBand::of(FindingKind::Unmaintained, Some(s)),
+                SeverityBand::Informational
+            );
+        }
+        assert_eq!(
+            SeverityBand::of(FindingKind::Vulnerability, None),
+            SeverityBand::Unscored
+        );
+        // The SLA table lists them most severe first.
+        let rows: Vec<&str> = SeverityBand::ALL.iter().map(|b| b.as_str()).collect();
+        assert_eq!(
+            rows,
+            [
+                "critical",
+                "high",
+                "medium",
+                "low",
+                "none",
+                "unscored",
+                "informational"
+            ]
+        );
     }
 }

@@ -8,14 +8,12 @@ use std::fmt::Write;
 use super::compute::{day_of, Span};
 use super::markdown::{cell, opt, short, table};
 use super::model::{
-    Deviation, DeviationKind, FindingRecord, QuarterReport, Subscription, SubscriptionRow,
+    Deviation, DeviationKind, FindingCategory, FindingRecord, QuarterReport, Subscription,
+    SubscriptionRow,
 };
 use crate::error::Result;
 use crate::evidence::subscription::{verify_deliveries, StoredDelivery};
-use crate::evidence::{ChainCheck, PolicyInForce, Store, VerifiedRun};
-
-/// Outcomes that mean the finding was told of (a `closed` or `sent (fixed)` is about its fix).
-const TOLD: [&str; 5] = ["created", "reopened", "commented", "unchanged", "sent"];
+use crate::evidence::{ChainCheck, PolicyInForce, RunKind, Store, VerifiedRun};
 
 /// Whether delivery `d` told of `advisory` in `package` (finding id
 /// `SCOPE:KIND:ADVISORY:PACKAGE@VERSION`).
@@ -23,7 +21,7 @@ fn tells_of(d: &StoredDelivery, advisory: &str, package: &str) -> bool {
     let id = &d.delivery.finding_id;
     let crate_part = id.rsplit(':').next().unwrap_or("");
     let pkg = crate_part.rsplit_once('@').map_or(crate_part, |(p, _)| p);
-    TOLD.contains(&d.delivery.outcome.as_str())
+    d.delivery.outcome.told_of_finding()
         && d.delivery.advisory_id.as_deref() == Some(advisory)
         && pkg == package
 }
@@ -41,7 +39,10 @@ pub(super) fn build(
     let end_policy = super::compute::policy_on(runs, span.last);
     let required = end_policy.and_then(|p| p.subscription.clone());
     let mut rows = Vec::new();
-    for f in records.iter().filter(|f| f.category == "vulnerability") {
+    for f in records
+        .iter()
+        .filter(|f| f.category == FindingCategory::Vulnerability)
+    {
         let Some(first) = runs.iter().find(|r| r.run_id == f.first_run) else {
             continue;
         };
@@ -84,7 +85,7 @@ pub(super) fn build(
             published,
             first_detected: first.time.clone(),
             first_run: first.run_id.clone(),
-            detected_by: first.kind.clone(),
+            detected_by: first.kind,
             detection_days,
             first_notified,
         };
@@ -94,7 +95,7 @@ pub(super) fn build(
     Ok(Subscription {
         max_detection_days: required.as_ref().and_then(|s| s.max_detection_days),
         notify: required.map(|s| s.notify).unwrap_or_default(),
-        watch_runs: runs.iter().filter(|r| r.kind == "watch").count(),
+        watch_runs: runs.iter().filter(|r| r.kind == RunKind::Watch).count(),
         deliveries_verified: deliveries.deliveries.len(),
         delivery_breaks: deliveries.breaks,
         rows,
@@ -119,21 +120,19 @@ fn breaches(
     let Some(day) = day_of(&row.first_detected).filter(|d| *d >= span.start) else {
         return;
     };
-    let mut add = |kind: DeviationKind, category: &str, detail: String| {
-        dev.push(Deviation {
-            date: crate::clock::format_date(day),
+    let mut add = |kind: DeviationKind, detail: String| {
+        dev.push(Deviation::new(
             kind,
-            category: category.into(),
-            run_id: Some(row.first_run.clone()),
-            subject: format!("{} {} {}", row.finding, row.advisory_id, row.package),
+            crate::clock::format_date(day),
+            Some(row.first_run.clone()),
+            format!("{} {} {}", row.finding, row.advisory_id, row.package),
             detail,
-        })
+        ))
     };
     if let (Some(max), Some(days)) = (rules.max_detection_days, row.detection_days) {
         if days > i64::from(max) {
             add(
                 DeviationKind::LateDetection,
-                "timing",
                 format!(
                     "first detected {days} days after the advisory was published ({}), over the policy's {max} (subscription.max_detection_days)",
                     row.published.as_deref().unwrap_or("-")
@@ -144,7 +143,6 @@ fn breaches(
     for kind in rules.notify.iter().filter(|k| !sinks_told.contains(k)) {
         add(
             DeviationKind::NotNotified,
-            "execution",
             format!("no recorded delivery to a {kind} sink (subscription.notify)"),
         );
     }
@@ -182,7 +180,7 @@ pub(super) fn markdown(o: &mut String, r: &QuarterReport) {
             format!(
                 "{} ({} `{}`)",
                 cell(&row.first_detected),
-                cell(&row.detected_by),
+                row.detected_by,
                 short(&row.first_run)
             ),
             row.detection_days

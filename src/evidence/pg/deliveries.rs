@@ -7,7 +7,7 @@ use postgres::{Client, Row};
 
 use super::lock_scope;
 use crate::evidence::record::Scope;
-use crate::evidence::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use crate::evidence::subscription::{DeliveryRecord, DeliveryRow, LatestInventory, StoredDelivery};
 
 const DELIVERY_COLUMNS: &str = "tenant_id, project_id, seq, run_id, run_record_hash, sink,
     finding_id, advisory_id, time, outcome, external_id, attempts, prev_hash, record_hash";
@@ -83,7 +83,7 @@ pub(super) fn record(
             record_hash: String::new(),
         };
         row.record_hash = row.hash();
-        let attempts = i64::from(d.attempts);
+        let (outcome, attempts) = (d.outcome.to_string(), i64::from(d.attempts));
         let values: [&(dyn ToSql + Sync); 14] = [
             t,
             p,
@@ -94,7 +94,7 @@ pub(super) fn record(
             &d.finding_id,
             &d.advisory_id,
             &d.time,
-            &d.outcome,
+            &outcome,
             &d.external_id,
             &attempts,
             &row.prev_hash,
@@ -107,7 +107,7 @@ pub(super) fn record(
     Ok(Some(()))
 }
 
-fn stored(r: &Row) -> StoredDelivery {
+fn stored(r: &Row) -> DeliveryRow {
     StoredDelivery {
         scope: Scope {
             tenant_id: r.get(0),
@@ -134,7 +134,7 @@ fn stored(r: &Row) -> StoredDelivery {
 pub(super) fn list(
     client: &mut Client,
     scope: &Scope,
-) -> Result<Vec<StoredDelivery>, postgres::Error> {
+) -> Result<Vec<DeliveryRow>, postgres::Error> {
     let rows = client.query(
         &format!(
             "SELECT {DELIVERY_COLUMNS} FROM chainwarden.deliveries

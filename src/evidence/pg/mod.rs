@@ -28,7 +28,7 @@ use super::backend::Backend;
 use super::chain::Prepared;
 use super::record::{RunRecord, Scope};
 use super::store::{attach_contents, StoredRun};
-use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::{Error, Result};
 
 /// Attempts of one append before a serialization failure is reported.
@@ -207,11 +207,12 @@ fn record_once(
             (inventory.map(String::as_str), run.inventory.as_deref()),
         )?;
         inserted.extend(inventory.map(|sha| (t.clone(), sha.clone())));
+        let (kind, origin) = (run.kind.as_str(), run.origin.to_string());
         let values: [&(dyn ToSql + Sync); 21] = [
             &run.run_id,
             t,
             p,
-            &run.kind,
+            &kind,
             &run.command,
             &run.time,
             &run.tool_version,
@@ -224,7 +225,7 @@ fn record_once(
             &link.seq,
             &run.lockfile_path,
             &run.trigger,
-            &run.origin,
+            &origin,
             &prepared.policy_sha256,
             &prepared.inventory_sha256,
             &link.prev_hash,
@@ -451,7 +452,7 @@ impl Backend for PgStore {
         })
     }
 
-    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         deliveries::list(&mut self.client(), scope).map_err(|e| self.error(&e, None))
     }
 
@@ -478,7 +479,7 @@ impl Backend for PgStore {
                     &d.sink,
                     &d.finding_id,
                     &d.time,
-                    &d.outcome,
+                    &d.outcome.to_string(),
                 ],
             )
             .map(|r| r.is_some())
