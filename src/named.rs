@@ -4,8 +4,8 @@
 //! vocabulary layer: the evidence store and the report both name their states with it.
 
 /// `named_enum! { /// doc \n Name { Variant => "text", ... } }` defines `Name` with `ALL`,
-/// `as_str`, `parse`, `Display` and a `Serialize` that writes `as_str()`. More derives go
-/// before the name (`#[derive(PartialOrd, Ord)]`).
+/// `as_str`, `parse`, `Display`, a `Serialize` that writes `as_str()` and a `Deserialize` that
+/// reads it back. More derives go before the name (`#[derive(PartialOrd, Ord)]`).
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
         $(#[$meta])*
@@ -32,6 +32,15 @@ macro_rules! named_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        /// From its `as_str()` name; any other text is refused with the names expected.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&text)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&text, &[$($text,)*]))
             }
         }
 

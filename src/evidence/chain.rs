@@ -429,7 +429,12 @@ pub fn verify_scope(store: &Store, scope: &Scope) -> Result<ChainCheck> {
 /// A run that verifies (a `verify checksums` of nothing, at `time`), for the store's tests.
 #[cfg(test)]
 pub(super) fn verifiable_run(scope: &Scope, time: &str) -> RunRecord {
-    let report = VerifyReport::new("checksums", time.into(), Vec::new(), Vec::new());
+    let report = VerifyReport::new(
+        crate::verify::model::VerifyCommand::Checksums,
+        time.into(),
+        Vec::new(),
+        Vec::new(),
+    );
     let context = super::record::RunContext {
         trigger: "manual".into(),
         lockfile_path: None,

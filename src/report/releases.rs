@@ -9,7 +9,7 @@ use super::model::*;
 use crate::audit::model::Package;
 use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
-use crate::verify::model::{Check, Code, Verdict};
+use crate::verify::model::{Check, Code, Verdict, VerifyCommand};
 
 fn failed(checks: &[Check]) -> Vec<String> {
     checks
@@ -33,7 +33,7 @@ pub(super) fn build(
     {
         let Some(v) = run.verify() else { continue };
         let date = day_of(&run.time).map(format_date).unwrap_or_default();
-        if v.command == "commits" {
+        if v.command == VerifyCommand::Commits {
             commit_runs.insert(run.run_id.clone());
             for s in &v.subjects {
                 let id = s.digest.clone().unwrap_or_else(|| s.name.clone());
@@ -71,7 +71,7 @@ pub(super) fn build(
                         .filter(|c| c.code.is_provenance())
                         .all(|c| c.verdict == Verdict::Verified)
                 }),
-                reproducible: (v.command == "rebuild")
+                reproducible: (v.command == VerifyCommand::Rebuild)
                     .then(|| s.checks.iter().any(|c| c.code == Code::Reproducible)),
                 failed_checks: failed(&s.checks),
             };

@@ -89,7 +89,12 @@ pub fn verify_commits(
             100.0 * signed as f64 / subjects.len() as f64
         ));
     }
-    Ok(VerifyReport::new("commits", time, subjects, notes))
+    Ok(VerifyReport::new(
+        crate::verify::model::VerifyCommand::Commits,
+        time,
+        subjects,
+        notes,
+    ))
 }
 
 /// A private keyring holding only the policy's public keys. The key file is read (bounded,

@@ -242,7 +242,12 @@ pub fn verify_release(
             )],
         ));
     }
-    Ok(VerifyReport::new("release", time, subjects, notes))
+    Ok(VerifyReport::new(
+        crate::verify::model::VerifyCommand::Release,
+        time,
+        subjects,
+        notes,
+    ))
 }
 
 /// Whether `file` is an executable, and its `require_auditable` checks. A file whose first

@@ -120,7 +120,7 @@ pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<Verify
         }
     }
     Ok(VerifyReport::new(
-        "checksums",
+        crate::verify::model::VerifyCommand::Checksums,
         opts.time.clone(),
         subjects,
         notes,

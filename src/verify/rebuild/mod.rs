@@ -103,7 +103,12 @@ pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String
             SubjectResult::new(name.clone(), Some(format!("sha256:{digest}")), vec![check])
         })
         .collect();
-    VerifyReport::new("rebuild", time, subjects, notes)
+    VerifyReport::new(
+        crate::verify::model::VerifyCommand::Rebuild,
+        time,
+        subjects,
+        notes,
+    )
 }
 
 /// The release commit's time, for `SOURCE_DATE_EPOCH` (None outside a git checkout).
