@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use time::Date;
+
 use super::compute::{day_of, Span};
 use super::model::{
     Deviation, DeviationKind, ExceptionRecord, ExceptionStatus, ExceptionVersion, FindingRecord,
@@ -84,39 +86,15 @@ fn register(
         .iter()
         .filter(|f| f.advisory_id == id || f.aliases.contains(&id))
         .collect();
-    // Expired: a covered finding's history shows the exception lapsing, or it is still open,
-    // last seen excepted, past the last expiry.
     let (current, current_run) = history.last().expect("a history has a version");
     let last_expiry = parse_date(&current.expires).ok();
-    let lapsed = covered.iter().find_map(|f| {
-        f.history
-            .iter()
-            .find(|h| h.state == FindingState::ExceptionExpired)
-            .map(|h| (h.date.clone(), Some(h.run_id.clone()), f.id.clone()))
-    });
-    let open_past = covered
-        .iter()
-        .filter(|f| f.resolved.is_none())
-        .filter(|_| last_expiry.is_some_and(|e| e < span.last))
-        .find(|f| {
-            f.history
-                .last()
-                .is_some_and(|h| h.state == FindingState::Excepted)
-        })
-        .map(|f| {
-            let day = last_expiry
-                .and_then(|e| e.next_day())
-                .map(format_date)
-                .unwrap_or_default();
-            (day, None, f.id.clone())
-        });
-    let expired = lapsed.or(open_past);
-    if let Some((date, run_id, finding)) = &expired {
+    let expired = expiry(&covered, last_expiry, span);
+    if let Some(e) = &expired {
         dev.push(Deviation::new(
             DeviationKind::ExpiredException,
-            date.clone(),
-            run_id.clone(),
-            format!("{id} ({finding})"),
+            e.date.clone(),
+            e.run_id.clone(),
+            format!("{id} ({})", e.finding),
             format!(
                 "exception expired on {} without renewal while the finding was open",
                 current.expires
@@ -128,39 +106,14 @@ fn register(
         (None, Some(e)) if e >= span.last => ExceptionStatus::Active,
         _ => ExceptionStatus::Ended,
     };
-    let mut problems = Vec::new();
-    for (v, run) in &history {
-        match &v.requested_by {
-            None => problems.push(format!("{}: no requester recorded", v.in_force_from)),
-            Some(r) if same_person(r, &v.approved_by) => problems.push(format!(
-                "{}: approved by its requester ({})",
-                v.in_force_from, v.approved_by
-            )),
-            Some(_) => {}
-        }
-        for f in &covered {
-            let sev = f.band();
-            if let Some(allowed) = run.policy.report.exception_approvers.get(sev.as_str()) {
-                if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
-                    problems.push(format!(
-                        "{}: a {sev} finding ({}) needs approval by {}, approved by {}",
-                        v.in_force_from,
-                        f.id,
-                        allowed.join(" or "),
-                        v.approved_by
-                    ));
-                }
-            }
-        }
-    }
-    problems.dedup();
-    for p in &problems {
+    let problems = approval_problems(&history, &covered);
+    for (date, detail) in &problems {
         dev.push(Deviation::new(
             DeviationKind::ExceptionApproval,
-            p.split(':').next().unwrap_or_default().to_string(),
+            date.clone(),
             Some(current_run.run_id.clone()),
             id.clone(),
-            p.split_once(": ").map_or(p.clone(), |x| x.1.to_string()),
+            detail.clone(),
         ));
     }
     let vex = Vex {
@@ -183,8 +136,88 @@ fn register(
         renewals: history.len() - 1,
         history: history.into_iter().map(|(v, _)| v).collect(),
         status,
-        expired_on: expired.map(|e| e.0),
-        approval_problems: problems,
+        expired_on: expired.map(|e| e.date),
+        approval_problems: problems
+            .into_iter()
+            .map(|(date, detail)| format!("{date}: {detail}"))
+            .collect(),
         vex,
     }
+}
+
+/// When an exception expired while a finding it covered was open.
+struct Expiry {
+    date: String,
+    /// The run that saw the finding's exception lapse, when one did.
+    run_id: Option<String>,
+    finding: String,
+}
+
+/// Expired: a covered finding's history shows the exception lapsing, or it is still open,
+/// last seen excepted, past the last expiry.
+fn expiry(covered: &[&FindingRecord], last_expiry: Option<Date>, span: &Span) -> Option<Expiry> {
+    let lapsed = covered.iter().find_map(|f| {
+        f.history
+            .iter()
+            .find(|h| h.state == FindingState::ExceptionExpired)
+            .map(|h| Expiry {
+                date: h.date.clone(),
+                run_id: Some(h.run_id.clone()),
+                finding: f.id.clone(),
+            })
+    });
+    let open_past = || {
+        covered
+            .iter()
+            .filter(|f| f.resolved.is_none())
+            .filter(|_| last_expiry.is_some_and(|e| e < span.last))
+            .find(|f| {
+                f.history
+                    .last()
+                    .is_some_and(|h| h.state == FindingState::Excepted)
+            })
+            .map(|f| Expiry {
+                date: last_expiry
+                    .and_then(|e| e.next_day())
+                    .map(format_date)
+                    .unwrap_or_default(),
+                run_id: None,
+                finding: f.id.clone(),
+            })
+    };
+    lapsed.or_else(open_past)
+}
+
+/// Separation of duties and the policy's approver roles, for every version in force:
+/// (the day it came into force, the problem).
+fn approval_problems(
+    history: &[(ExceptionVersion, &VerifiedRun)],
+    covered: &[&FindingRecord],
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (v, run) in history {
+        let mut add = |detail: String| problems.push((v.in_force_from.clone(), detail));
+        match &v.requested_by {
+            None => add("no requester recorded".into()),
+            Some(r) if same_person(r, &v.approved_by) => {
+                add(format!("approved by its requester ({})", v.approved_by))
+            }
+            Some(_) => {}
+        }
+        for f in covered {
+            let sev = f.band();
+            if let Some(allowed) = run.policy.report.exception_approvers.get(sev.as_str()) {
+                if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
+                    add(format!(
+                        "a {sev} finding ({}) needs approval by {}, approved by {}",
+                        f.id,
+                        allowed.join(" or "),
+                        v.approved_by
+                    ));
+                }
+            }
+        }
+    }
+    problems.dedup();
+    problems
 }

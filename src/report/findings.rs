@@ -113,86 +113,11 @@ fn record(ep: &Episode<'_>, id: String, span: &Span, dev: &mut Vec<Deviation>) -
     let last = ep.last();
     let deadline_days = first_run.policy.days_for(first.kind, first.severity);
     let due = add_days(first_day, i64::from(deadline_days));
-    let end = ep.resolved.map_or(span.until, |r| r.0);
-    // Walk the days past due: the first unexcused one is the breach.
-    let (mut breach, mut excused_past_due) = (None, false);
-    if let Some(due) = due {
-        let mut d = due.next_day();
-        while let Some(day) = d.filter(|d| *d < end) {
-            if excused(ep, day) {
-                excused_past_due = true;
-            } else {
-                breach = Some(day);
-                break;
-            }
-            d = day.next_day();
-        }
-    }
-    let sla = match (ep.resolved.is_some(), breach.is_some(), excused_past_due) {
-        (true, true, _) => SlaState::ClosedLate,
-        (false, true, _) => SlaState::OpenOverdue,
-        (_, false, true) => SlaState::Excepted,
-        (true, false, false) => SlaState::ClosedWithinSla,
-        (false, false, false) => SlaState::OpenWithinSla,
-    };
-    let mut history: Vec<StateChange> = Vec::new();
-    for (d, run, f) in &ep.sightings {
-        let state = state_of(f);
-        if history.last().is_none_or(|h| h.state != state) {
-            history.push(StateChange {
-                date: format_date(*d),
-                run_id: run.run_id.clone(),
-                state,
-            });
-        }
-    }
-    let resolved = ep.resolved.map(|(d, run)| {
-        history.push(StateChange {
-            date: format_date(d),
-            run_id: run.run_id.clone(),
-            state: FindingState::Fixed,
-        });
-        Closure {
-            date: format_date(d),
-            run_id: run.run_id.clone(),
-            time: run.time.clone(),
-            lockfile_sha256: run
-                .audit()
-                .map(|a| a.lockfile.sha256.clone())
-                .unwrap_or_default(),
-            commit: run.git_commit.clone(),
-        }
-    });
+    let (sla, breach) = sla_of(ep, due, ep.resolved.map_or(span.until, |r| r.0));
+    let (history, resolved) = history(ep);
     let mut versions: Vec<String> = ep.sightings.iter().map(|s| s.2.version.clone()).collect();
     sort_versions(&mut versions);
     versions.dedup();
-    let vex = match (&resolved, last.status, &last.ignore) {
-        (Some(_), _, _) => Vex {
-            status: VexStatus::Fixed,
-            action_statement: None,
-        },
-        (None, FindingStatus::Ignored, Some(i)) => Vex {
-            status: VexStatus::Affected,
-            action_statement: Some(format!(
-                "Risk accepted by {} until {}: {}",
-                i.approved_by, i.expires, i.reason
-            )),
-        },
-        (None, _, _) => Vex {
-            status: VexStatus::Affected,
-            action_statement: Some(match (&last.fix, due) {
-                (Some(fix), Some(due)) => {
-                    format!("Upgrade to {} by {}", fix.version, format_date(due))
-                }
-                (None, Some(due)) => format!("Remediate by {}", format_date(due)),
-                _ => "Remediate".into(),
-            }),
-        },
-    };
-    let subject = format!(
-        "{id} {} in {} ({})",
-        first.advisory_id, first.package, ep.lockfile
-    );
     if let Some(b) = breach {
         let shown_by = ep
             .sightings
@@ -204,7 +129,10 @@ fn record(ep: &Episode<'_>, id: String, span: &Span, dev: &mut Vec<Deviation>) -
             DeviationKind::SlaBreach,
             format_date(b),
             shown_by,
-            subject.clone(),
+            format!(
+                "{id} {} in {} ({})",
+                first.advisory_id, first.package, ep.lockfile
+            ),
             format!(
                 "open past its due date {} ({} days allowed for {} by policy {})",
                 due.map(format_date).unwrap_or_default(),
@@ -249,12 +177,100 @@ fn record(ep: &Episode<'_>, id: String, span: &Span, dev: &mut Vec<Deviation>) -
         } else {
             FindingState::Open
         },
+        vex: vex_of(resolved.is_some(), last, due),
         resolved,
         days_open: (until - first_day).whole_days(),
         sla,
         breached_on: breach.map(format_date),
         history,
-        vex,
+    }
+}
+
+/// The episode against its due date, up to `end` (its fix, or the end of the evidence): the
+/// first day past due that no exception excused is the breach.
+fn sla_of(ep: &Episode<'_>, due: Option<Date>, end: Date) -> (SlaState, Option<Date>) {
+    let (mut breach, mut excused_past_due) = (None, false);
+    if let Some(due) = due {
+        let mut d = due.next_day();
+        while let Some(day) = d.filter(|d| *d < end) {
+            if excused(ep, day) {
+                excused_past_due = true;
+            } else {
+                breach = Some(day);
+                break;
+            }
+            d = day.next_day();
+        }
+    }
+    let sla = match (ep.resolved.is_some(), breach.is_some(), excused_past_due) {
+        (true, true, _) => SlaState::ClosedLate,
+        (false, true, _) => SlaState::OpenOverdue,
+        (_, false, true) => SlaState::Excepted,
+        (true, false, false) => SlaState::ClosedWithinSla,
+        (false, false, false) => SlaState::OpenWithinSla,
+    };
+    (sla, breach)
+}
+
+/// Each change of state, with the run that showed it, ending `fixed` with the closure proof
+/// (the first later scan of the same lockfile without the finding).
+fn history(ep: &Episode<'_>) -> (Vec<StateChange>, Option<Closure>) {
+    let mut history: Vec<StateChange> = Vec::new();
+    for (d, run, f) in &ep.sightings {
+        let state = state_of(f);
+        if history.last().is_none_or(|h| h.state != state) {
+            history.push(StateChange {
+                date: format_date(*d),
+                run_id: run.run_id.clone(),
+                state,
+            });
+        }
+    }
+    let resolved = ep.resolved.map(|(d, run)| {
+        history.push(StateChange {
+            date: format_date(d),
+            run_id: run.run_id.clone(),
+            state: FindingState::Fixed,
+        });
+        Closure {
+            date: format_date(d),
+            run_id: run.run_id.clone(),
+            time: run.time.clone(),
+            lockfile_sha256: run
+                .audit()
+                .map(|a| a.lockfile.sha256.clone())
+                .unwrap_or_default(),
+            commit: run.git_commit.clone(),
+        }
+    });
+    (history, resolved)
+}
+
+/// The OpenVEX statement: `fixed`, or `affected` with the accepted risk or what to do by when.
+fn vex_of(fixed: bool, last: &Finding, due: Option<Date>) -> Vex {
+    let (status, action) = match (fixed, last.status, &last.ignore) {
+        (true, _, _) => (VexStatus::Fixed, None),
+        (false, FindingStatus::Ignored, Some(i)) => (
+            VexStatus::Affected,
+            Some(format!(
+                "Risk accepted by {} until {}: {}",
+                i.approved_by, i.expires, i.reason
+            )),
+        ),
+        (false, _, _) => (
+            VexStatus::Affected,
+            Some(match (&last.fix, due) {
+                (Some(fix), Some(due)) => {
+                    format!("Upgrade to {} by {}", fix.version, format_date(due))
+                }
+                (None, Some(due)) => format!("Remediate by {}", format_date(due)),
+                _ => "Remediate".into(),
+            }),
+        ),
+    };
+    Vex {
+        status,
+        action_statement: action,
     }
 }
 

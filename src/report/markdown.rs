@@ -337,7 +337,14 @@ fn findings(o: &mut String, r: &QuarterReport) {
     }
     let _ = writeln!(o, "### Finding lifecycle and closure proof\n");
     for f in &r.findings {
-        let _ = writeln!(
+        lifecycle(o, f);
+    }
+    o.push('\n');
+}
+
+/// One finding's lifecycle: what, where, its deadline, each state, its closure proof, VEX.
+fn lifecycle(o: &mut String, f: &FindingRecord) {
+    let _ = writeln!(
             o,
             "- **{}** {}{} `{} {}` in `{}`: {}; severity {} ({}); first detected {} by run `{}`; deadline {} days by policy `{}`, due {}.",
             f.id,
@@ -355,18 +362,18 @@ fn findings(o: &mut String, r: &QuarterReport) {
             short(&f.policy_sha256),
             f.due.as_deref().unwrap_or("never (past 9999-12-31)")
         );
-        if let Some(p) = &f.dependency_path {
-            let _ = writeln!(o, "  - Path: `{}`", cell(p));
-        }
-        let states: Vec<String> = f
-            .history
-            .iter()
-            .map(|h| format!("{} {} (`{}`)", h.date, h.state, h.run_id))
-            .collect();
-        let _ = writeln!(o, "  - States: {}", states.join(" → "));
-        match &f.resolved {
-            Some(c) => {
-                let _ = writeln!(
+    if let Some(p) = &f.dependency_path {
+        let _ = writeln!(o, "  - Path: `{}`", cell(p));
+    }
+    let states: Vec<String> = f
+        .history
+        .iter()
+        .map(|h| format!("{} {} (`{}`)", h.date, h.state, h.run_id))
+        .collect();
+    let _ = writeln!(o, "  - States: {}", states.join(" → "));
+    match &f.resolved {
+        Some(c) => {
+            let _ = writeln!(
                     o,
                     "  - Closed: run `{}` at {} no longer reports it (lockfile sha256 `{}`, commit {}).",
                     c.run_id,
@@ -374,28 +381,26 @@ fn findings(o: &mut String, r: &QuarterReport) {
                     short(&c.lockfile_sha256),
                     c.commit.as_deref().map_or("not recorded".into(), |c| format!("`{}`", short(c)))
                 );
-            }
-            None => {
-                let _ = writeln!(o, "  - Open at the end of the period.");
-            }
         }
-        let _ = writeln!(
-            o,
-            "  - VEX: `{}`{}; SLA: {}{}",
-            f.vex.status,
-            f.vex
-                .action_statement
-                .as_deref()
-                .map(|a| format!(" ({})", cell(a)))
-                .unwrap_or_default(),
-            f.sla,
-            f.breached_on
-                .as_deref()
-                .map(|b| format!(", breached on {b}"))
-                .unwrap_or_default()
-        );
+        None => {
+            let _ = writeln!(o, "  - Open at the end of the period.");
+        }
     }
-    o.push('\n');
+    let _ = writeln!(
+        o,
+        "  - VEX: `{}`{}; SLA: {}{}",
+        f.vex.status,
+        f.vex
+            .action_statement
+            .as_deref()
+            .map(|a| format!(" ({})", cell(a)))
+            .unwrap_or_default(),
+        f.sla,
+        f.breached_on
+            .as_deref()
+            .map(|b| format!(", breached on {b}"))
+            .unwrap_or_default()
+    );
 }
 
 fn sla(o: &mut String, r: &QuarterReport) {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyCommand, VerifyReport};
 use crate::error::{Error, Result};
 use crate::policy::CommitsPolicy;
 
@@ -90,7 +90,7 @@ pub fn verify_commits(
         ));
     }
     Ok(VerifyReport::new(
-        crate::verify::model::VerifyCommand::Commits,
+        VerifyCommand::Commits,
         time,
         subjects,
         notes,
