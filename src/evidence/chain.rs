@@ -3,6 +3,7 @@
 //! link to the previous run, and returns [`VerifiedRun`]s (which only this module builds)
 //! holding the reports parsed from the verified bytes. The report never reads anything else.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use serde::Serialize;
 use super::kind::{Origin, RunKind};
 use super::policy::{sha256_hex, PolicyInForce};
 use super::record::{ExportRun, RunRecord, Scope, EXPORT_FORMAT};
+use super::row::RunRow;
 use super::store::StoredRun;
 use super::Store;
 use crate::audit::model::{AuditReport, Package};
@@ -45,39 +47,9 @@ pub struct Header<'a> {
     pub prev_hash: Option<&'a str>,
 }
 
-impl<'a> Header<'a> {
+impl Header<'_> {
     pub fn hash(&self) -> String {
         sha256_hex(&serde_json::to_vec(self).expect("header serialises"))
-    }
-
-    /// The header of a run as a store holds it, at chain position `seq`.
-    fn of_stored(
-        s: &'a StoredRun,
-        seq: i64,
-        policy_sha256: &'a str,
-        payload_sha256: &'a str,
-    ) -> Header<'a> {
-        Header {
-            format: FORMAT,
-            tenant_id: &s.scope.tenant_id,
-            project_id: &s.scope.project_id,
-            seq,
-            run_id: &s.run_id,
-            kind: &s.kind,
-            command: &s.command,
-            time: &s.time,
-            tool_version: &s.tool_version,
-            git_commit: s.git_commit.as_deref(),
-            lockfile_path: s.lockfile_path.as_deref(),
-            lockfile_sha256: s.lockfile_sha256.as_deref(),
-            trigger: &s.trigger,
-            origin: &s.origin,
-            verdict: &s.verdict,
-            policy_sha256: Some(policy_sha256),
-            inventory_sha256: s.inventory_sha256.as_deref(),
-            payload_sha256,
-            prev_hash: s.prev_hash.as_deref(),
-        }
     }
 }
 
@@ -112,15 +84,32 @@ impl<'a> Prepared<'a> {
 
     /// The run's link after the scope's head (seq and record hash of the last chained run).
     pub fn link(&self, head: Option<(i64, Option<String>)>) -> Link {
-        let run = self.run;
         let seq = head.as_ref().map_or(1, |h| h.0 + 1);
         let prev_hash = head.and_then(|h| h.1);
-        let origin = run.origin.to_string();
-        let header = Header {
-            format: FORMAT,
-            tenant_id: &run.scope.tenant_id,
-            project_id: &run.scope.project_id,
+        let row = self.row_at(seq, prev_hash.as_deref(), None);
+        let record_hash = row.header(seq, &self.payload_sha256).hash();
+        Link {
             seq,
+            record_hash,
+            prev_hash,
+        }
+    }
+
+    /// The run's columns at its place in the chain.
+    pub fn row<'b>(&'b self, link: &'b Link) -> RunRow<'b> {
+        self.row_at(link.seq, link.prev_hash.as_deref(), Some(&link.record_hash))
+    }
+
+    fn row_at<'b>(
+        &'b self,
+        seq: i64,
+        prev_hash: Option<&'b str>,
+        record_hash: Option<&'b str>,
+    ) -> RunRow<'b> {
+        let run = self.run;
+        RunRow {
+            scope: &run.scope,
+            seq: Some(seq),
             run_id: &run.run_id,
             kind: run.kind.as_str(),
             command: &run.command,
@@ -130,17 +119,15 @@ impl<'a> Prepared<'a> {
             lockfile_path: run.lockfile_path.as_deref(),
             lockfile_sha256: run.lockfile_sha256.as_deref(),
             trigger: &run.trigger,
-            origin: &origin,
+            origin: Cow::Owned(run.origin.to_string()),
             verdict: &run.verdict,
             policy_sha256: Some(&self.policy_sha256),
             inventory_sha256: self.inventory_sha256.as_deref(),
-            payload_sha256: &self.payload_sha256,
-            prev_hash: prev_hash.as_deref(),
-        };
-        Link {
-            seq,
-            record_hash: header.hash(),
+            payload: &run.payload,
             prev_hash,
+            record_hash,
+            db_commit: run.db_commit.as_deref(),
+            db_age_days: run.db_age_days,
         }
     }
 }
@@ -303,8 +290,7 @@ fn check_run(
         }
     }
     let payload_sha256 = sha256_hex(s.payload.as_bytes());
-    let header = Header::of_stored(&s, seq, &policy_sha256, &payload_sha256);
-    if Some(header.hash()) != s.record_hash {
+    if Some(s.row().header(seq, &payload_sha256).hash()) != s.record_hash {
         return Err("its record hash does not match its content (edited in the store?)".into());
     }
     // Read straight from the verified bytes (duplicate keys refused, no intermediate tree):
@@ -455,9 +441,9 @@ mod tests {
         conn.execute(&format!("UPDATE runs SET {column} = ?1"), [word])
             .unwrap();
         let s = store.chain(scope).unwrap().pop().unwrap();
-        let (seq, policy) = (s.seq.unwrap(), s.policy_sha256.clone().unwrap());
+        let seq = s.seq.unwrap();
         let payload = sha256_hex(s.payload.as_bytes());
-        let hash = Header::of_stored(&s, seq, &policy, &payload).hash();
+        let hash = s.row().header(seq, &payload).hash();
         conn.execute("UPDATE runs SET record_hash = ?1", [hash])
             .unwrap();
     }

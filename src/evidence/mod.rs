@@ -15,6 +15,7 @@ pub mod outcome;
 pub mod pg;
 pub mod policy;
 pub mod record;
+pub mod row;
 pub mod sign;
 pub mod store;
 pub mod subscription;

@@ -15,7 +15,7 @@ use super::chain::ChainCheck;
 use super::outcome::DeliveryOutcome;
 use super::policy::sha256_hex;
 use super::record::Scope;
-use super::store::SqliteStore;
+use super::store::{scope_of, SqliteStore};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::redact::redact;
@@ -108,6 +108,37 @@ struct DeliveryHeader<'a, O> {
     prev_hash: Option<&'a str>,
 }
 
+/// The deliveries of run `run_id` (whose record hash is `run_record_hash`) as the next links
+/// of `scope`'s delivery chain after `head` (its last seq and record hash): the one place the
+/// chain is extended, whatever the backend.
+pub(super) fn chained(
+    scope: &Scope,
+    run_id: &str,
+    run_record_hash: &str,
+    head: Option<(i64, String)>,
+    deliveries: &[DeliveryRecord],
+) -> Vec<StoredDelivery> {
+    let (mut seq, mut prev) = head.map_or((0, None), |(s, h)| (s, Some(h)));
+    deliveries
+        .iter()
+        .map(|d| {
+            seq += 1;
+            let mut row = StoredDelivery {
+                scope: scope.clone(),
+                seq,
+                run_id: run_id.to_string(),
+                run_record_hash: run_record_hash.to_string(),
+                delivery: d.clone(),
+                prev_hash: prev.take(),
+                record_hash: String::new(),
+            };
+            row.record_hash = row.hash();
+            prev = Some(row.record_hash.clone());
+            row
+        })
+        .collect()
+}
+
 impl<O: Serialize> StoredDelivery<O> {
     /// The record hash this delivery's content and links give (every backend stores it).
     pub(super) fn hash(&self) -> String {
@@ -135,10 +166,7 @@ const DELIVERY_COLUMNS: &str =
 
 fn stored_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(StoredDelivery {
-        scope: Scope {
-            tenant_id: r.get(0)?,
-            project_id: r.get(1)?,
-        },
+        scope: scope_of(r)?,
         seq: r.get(2)?,
         run_id: r.get(3)?,
         run_record_hash: r.get(4)?,
@@ -177,10 +205,7 @@ impl SqliteStore {
         let rows = stmt
             .query_map([], |r| {
                 Ok(LatestInventory {
-                    scope: Scope {
-                        tenant_id: r.get(0)?,
-                        project_id: r.get(1)?,
-                    },
+                    scope: scope_of(r)?,
                     run_id: r.get(2)?,
                     seq: r.get(3)?,
                     time: r.get(4)?,
@@ -228,19 +253,8 @@ impl SqliteStore {
             )
             .optional()
             .map_err(db_err)?;
-        let (mut seq, mut prev) = head.map_or((0, None), |(s, h)| (s, Some(h)));
-        for d in deliveries {
-            seq += 1;
-            let mut row = StoredDelivery {
-                scope: scope.clone(),
-                seq,
-                run_id: run_id.to_string(),
-                run_record_hash: run_record_hash.clone(),
-                delivery: d.clone(),
-                prev_hash: prev.clone(),
-                record_hash: String::new(),
-            };
-            row.record_hash = row.hash();
+        for row in chained(scope, run_id, &run_record_hash, head, deliveries) {
+            let d = &row.delivery;
             tx.execute(
                 &format!(
                     "INSERT INTO deliveries ({DELIVERY_COLUMNS})
@@ -249,7 +263,7 @@ impl SqliteStore {
                 params![
                     t,
                     p,
-                    seq,
+                    row.seq,
                     row.run_id,
                     row.run_record_hash,
                     d.sink,
@@ -264,7 +278,6 @@ impl SqliteStore {
                 ],
             )
             .map_err(db_err)?;
-            prev = Some(row.record_hash);
         }
         tx.commit().map_err(db_err)
     }
