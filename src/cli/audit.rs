@@ -184,7 +184,7 @@ pub(crate) fn reports(
                 scope: scope.clone(),
                 target: subject.target().or_else(|| args.target.clone()),
                 exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
-                graph: graph.clone(),
+                graph: subject.graph(&graph),
                 yanked: yanked.clone(),
             },
             lock,
