@@ -14,6 +14,7 @@ use super::model::{
 use crate::error::Result;
 use crate::evidence::subscription::{verify_deliveries, StoredDelivery};
 use crate::evidence::{ChainCheck, PolicyInForce, RunKind, Store, VerifiedRun};
+use crate::policy::subscription::SinkKind;
 
 /// Whether delivery `d` told of `advisory` in `package` (finding id
 /// `SCOPE:KIND:ADVISORY:PACKAGE@VERSION`).
@@ -64,12 +65,14 @@ pub(super) fn build(
             .filter(|d| tells_of(d, &f.advisory_id, &f.package))
             .collect();
         notified.sort_by(|a, b| (&a.delivery.time, a.seq).cmp(&(&b.delivery.time, b.seq)));
-        let mut sinks_told: Vec<String> = Vec::new();
+        // The first delivery to each kind of sink (by its label's prefix: an imported delivery
+        // may name a kind this version does not have, which no policy can require).
+        let mut prefixes: Vec<&str> = Vec::new();
         let mut first_notified = Vec::new();
         for d in notified {
-            let kind = d.delivery.sink.split(':').next().unwrap_or("").to_string();
-            if !sinks_told.contains(&kind) {
-                sinks_told.push(kind);
+            let prefix = d.delivery.sink.split(':').next().unwrap_or("");
+            if !prefixes.contains(&prefix) {
+                prefixes.push(prefix);
                 first_notified.push(super::model::FirstNotified {
                     sink: d.delivery.sink.clone(),
                     time: d.delivery.time.clone(),
@@ -89,12 +92,19 @@ pub(super) fn build(
             detection_days,
             first_notified,
         };
-        breaches(&row, &first.policy, &sinks_told, span, dev);
+        let told: Vec<SinkKind> = row
+            .first_notified
+            .iter()
+            .filter_map(|n| SinkKind::of_label(&n.sink))
+            .collect();
+        breaches(&row, &first.policy, &told, span, dev);
         rows.push(row);
     }
     Ok(Subscription {
         max_detection_days: required.as_ref().and_then(|s| s.max_detection_days),
-        notify: required.map(|s| s.notify).unwrap_or_default(),
+        notify: required
+            .map(|s| s.notify.iter().map(|k| k.as_str().to_string()).collect())
+            .unwrap_or_default(),
         watch_runs: runs.iter().filter(|r| r.kind == RunKind::Watch).count(),
         deliveries_verified: deliveries.deliveries.len(),
         delivery_breaks: deliveries.breaks,
@@ -110,7 +120,7 @@ fn date(text: &str) -> Option<time::Date> {
 fn breaches(
     row: &SubscriptionRow,
     policy: &PolicyInForce,
-    sinks_told: &[String],
+    told: &[SinkKind],
     span: &Span,
     dev: &mut Vec<Deviation>,
 ) {
@@ -140,7 +150,7 @@ fn breaches(
             );
         }
     }
-    for kind in rules.notify.iter().filter(|k| !sinks_told.contains(k)) {
+    for kind in rules.notify.iter().filter(|k| !told.contains(k)) {
         add(
             DeviationKind::NotNotified,
             format!("no recorded delivery to a {kind} sink (subscription.notify)"),
