@@ -71,7 +71,7 @@ def module_of(src, path):
 # A module imports only from its own layer (without a cycle) or the layers below it.
 LAYERS = [
     # Vocabulary: plain types and helpers every layer may use.
-    ["lines", "json", "exit", "finding", "error", "clock", "markdown", "sarif", "text"],
+    ["lines", "json", "exit", "finding", "error", "clock", "markdown", "named", "sarif", "text"],
     # Capabilities: the file system, git, the network, and the one way out (redact, output).
     ["fsutil", "git", "net", "redact", "output", "progress"],
     # The validated policy: engines receive it (or their section of it).

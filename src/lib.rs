@@ -27,6 +27,7 @@ pub mod inventory;
 pub mod json;
 pub mod lines;
 pub mod markdown;
+mod named;
 pub mod net;
 pub mod notify;
 pub mod output;

@@ -41,6 +41,9 @@ pub enum GraphSource {
     },
     /// A precomputed `cargo metadata --format-version 1` document.
     MetadataFile(PathBuf),
+    /// A binary's embedded dependency list: no graph to resolve, every package counts, and
+    /// the target is the binary's own (it filters advisories, not packages).
+    Embedded,
 }
 
 /// Everything one audit needs.
@@ -193,7 +196,7 @@ fn resolve_graph(
     }
     // The metadata, and where it came from (named when it does not match the lockfile).
     let metadata = match &req.graph {
-        GraphSource::LockfileOnly => None,
+        GraphSource::LockfileOnly | GraphSource::Embedded => None,
         GraphSource::MetadataFile(path) => {
             Some((metadata::load_metadata_file(path)?, path.clone()))
         }
@@ -216,7 +219,8 @@ fn resolve_graph(
         },
     };
     let Some((metadata, origin)) = metadata else {
-        if target.is_some() || req.exclude_dev {
+        let embedded = matches!(req.graph, GraphSource::Embedded);
+        if (target.is_some() || req.exclude_dev) && !embedded {
             notes.push(
                 "--target/--exclude-dev need cargo metadata: every lockfile package was audited (advisories' os/arch still follow --target)".into(),
             );

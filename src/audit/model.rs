@@ -186,6 +186,21 @@ pub enum PolicyVerdict {
     Fail,
 }
 
+impl PolicyVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyVerdict::Pass => "pass",
+            PolicyVerdict::Fail => "fail",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The whole result of one `chainwarden audit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditReport {

@@ -184,7 +184,7 @@ pub(crate) fn reports(
                 scope: scope.clone(),
                 target: subject.target().or_else(|| args.target.clone()),
                 exclude_dev: args.exclude_dev || policy.audit.exclude_dev,
-                graph: graph.clone(),
+                graph: subject.graph(&graph),
                 yanked: yanked.clone(),
             },
             lock,
@@ -204,31 +204,42 @@ pub(crate) fn reports(
 }
 
 /// `--baseline last-run`: the newest audit (or watch) the evidence store recorded for this
-/// scope before now (its stored payload is that run's JSON report). No such run is an error: a gate with
-/// nothing to compare against must not pass by default.
+/// scope before now, read from the verified chain only: an edited run could otherwise make a
+/// new finding look known and let `--fail-on new` pass. A broken chain is refused, as `watch`
+/// and `report` refuse it. No such run is an error: a gate with nothing to compare against
+/// must not pass by default.
 fn last_run(
     global: &GlobalArgs,
     policy: &chainwarden::policy::Policy,
     scope: &audit::model::DeclaredScope,
     clock: &chainwarden::clock::Clock,
 ) -> Result<chainwarden::audit::baseline::Baseline> {
+    use chainwarden::audit::baseline::{Baseline, FixedFinding};
+    use chainwarden::evidence;
     let path = crate::cli::evidence::store_location(global, policy)?;
-    let store = chainwarden::evidence::Store::open_at(&path)?;
-    let key = chainwarden::evidence::Scope::of(scope);
+    let store = evidence::Store::open_at(&path)?;
+    let check = evidence::verify_scope(&store, &evidence::Scope::of(scope))?;
+    if !check.intact() {
+        return Err(evidence::broken_error(&check));
+    }
     let now = chainwarden::clock::format_rfc3339(clock.now());
-    let run = store
-        .chain(&key)?
-        .into_iter()
+    let (run, report) = check
+        .runs
+        .iter()
         // A watch run re-audits the scope's recorded inventory: what it found is known.
-        .filter(|r| (r.kind == "audit" || r.kind == "watch") && r.time < now)
-        .max_by(|a, b| (&a.time, &a.run_id).cmp(&(&b.time, &b.run_id)))
+        .filter(|r| r.time < now)
+        .filter_map(|r| r.audit().map(|a| (r, a)))
+        .max_by(|a, b| (&a.0.time, &a.0.run_id).cmp(&(&b.0.time, &b.0.run_id)))
         .ok_or_else(|| {
             chainwarden::error::Error::usage(format!(
                 "--baseline last-run: the evidence store {path} has no audit of this scope before {now}"
             ))
         })?;
-    let source = PathBuf::from(format!("{path} (run {})", run.run_id));
-    chainwarden::audit::baseline::Baseline::parse(&source, run.payload.as_bytes())
+    Ok(Baseline::from_findings(
+        &format!("{path} (run {})", run.run_id),
+        &report.time,
+        report.findings.iter().map(FixedFinding::of).collect(),
+    ))
 }
 
 /// The cached database, refreshed when older than a day and online.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::audit::{sarif_uri, AuditArgs, AuditFormat};
 use chainwarden::audit::model::{AuditReport, FindingKind};
 use chainwarden::audit::render;
+use chainwarden::audit::GraphSource;
 use chainwarden::error::{Error, Result};
 use chainwarden::inventory::binary::{self, AuditableBinary, Embedded};
 use chainwarden::inventory::{Lockfile, ProjectPaths};
@@ -38,6 +39,15 @@ impl Subject {
         }
     }
 
+    /// Where the audit gets its dependency graph: a binary's is embedded, the others are the
+    /// command's `project` choice.
+    pub(crate) fn graph(&self, project: &GraphSource) -> GraphSource {
+        match &self.kind {
+            SubjectKind::Binary(_) => GraphSource::Embedded,
+            _ => project.clone(),
+        }
+    }
+
     pub(crate) fn is_project(&self) -> bool {
         matches!(self.kind, SubjectKind::Project)
     }
@@ -61,10 +71,6 @@ impl Subject {
     pub(crate) fn annotate(&self, report: &mut AuditReport) {
         let mut notes = self.notes.clone();
         if let SubjectKind::Binary(bin) = &self.kind {
-            // The audit's note about --target without cargo metadata is about lockfiles.
-            report
-                .notes
-                .retain(|n| !n.starts_with("--target/--exclude-dev need cargo metadata"));
             notes.push(match bin.target {
                 Some(t) => format!("advisories limited to an OS or architecture follow the binary's target, {t}"),
                 None => "the binary's target is unknown (WebAssembly or an unusual architecture): advisories limited to an OS or architecture all count".into(),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use super::pg::{PgStore, PgTarget};
 use super::record::{RunRecord, Scope};
 use super::store::{SqliteStore, StoredRun};
-use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::Result;
 
 /// What a backend stores and answers.
@@ -45,7 +45,7 @@ pub trait Backend: Send {
         deliveries: &[DeliveryRecord],
     ) -> Result<()>;
     /// Every delivery of a scope, in chain order (unverified).
-    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>>;
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>>;
     /// Whether run `run_id` is stored in `scope`.
     fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool>;
     /// Whether this delivery of this run is stored (imports are idempotent).
@@ -179,7 +179,7 @@ impl Store {
         self.backend.record_deliveries(scope, run_id, deliveries)
     }
 
-    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         self.backend.deliveries(scope)
     }
 

@@ -3,14 +3,17 @@
 //! link to the previous run, and returns [`VerifiedRun`]s (which only this module builds)
 //! holding the reports parsed from the verified bytes. The report never reads anything else.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::kind::{Origin, RunKind};
 use super::policy::{sha256_hex, PolicyInForce};
 use super::record::{ExportRun, RunRecord, Scope, EXPORT_FORMAT};
+use super::row::RunRow;
 use super::store::StoredRun;
 use super::Store;
 use crate::audit::model::{AuditReport, Package};
@@ -81,16 +84,34 @@ impl<'a> Prepared<'a> {
 
     /// The run's link after the scope's head (seq and record hash of the last chained run).
     pub fn link(&self, head: Option<(i64, Option<String>)>) -> Link {
-        let run = self.run;
         let seq = head.as_ref().map_or(1, |h| h.0 + 1);
         let prev_hash = head.and_then(|h| h.1);
-        let header = Header {
-            format: FORMAT,
-            tenant_id: &run.scope.tenant_id,
-            project_id: &run.scope.project_id,
+        let row = self.row_at(seq, prev_hash.as_deref(), None);
+        let record_hash = row.header(seq, &self.payload_sha256).hash();
+        Link {
             seq,
+            record_hash,
+            prev_hash,
+        }
+    }
+
+    /// The run's columns at its place in the chain.
+    pub fn row<'b>(&'b self, link: &'b Link) -> RunRow<'b> {
+        self.row_at(link.seq, link.prev_hash.as_deref(), Some(&link.record_hash))
+    }
+
+    fn row_at<'b>(
+        &'b self,
+        seq: i64,
+        prev_hash: Option<&'b str>,
+        record_hash: Option<&'b str>,
+    ) -> RunRow<'b> {
+        let run = self.run;
+        RunRow {
+            scope: &run.scope,
+            seq: Some(seq),
             run_id: &run.run_id,
-            kind: &run.kind,
+            kind: run.kind.as_str(),
             command: &run.command,
             time: &run.time,
             tool_version: &run.tool_version,
@@ -98,17 +119,15 @@ impl<'a> Prepared<'a> {
             lockfile_path: run.lockfile_path.as_deref(),
             lockfile_sha256: run.lockfile_sha256.as_deref(),
             trigger: &run.trigger,
-            origin: &run.origin,
+            origin: Cow::Owned(run.origin.to_string()),
             verdict: &run.verdict,
             policy_sha256: Some(&self.policy_sha256),
             inventory_sha256: self.inventory_sha256.as_deref(),
-            payload_sha256: &self.payload_sha256,
-            prev_hash: prev_hash.as_deref(),
-        };
-        Link {
-            seq,
-            record_hash: header.hash(),
+            payload: &run.payload,
             prev_hash,
+            record_hash,
+            db_commit: run.db_commit.as_deref(),
+            db_age_days: run.db_age_days,
         }
     }
 }
@@ -126,16 +145,14 @@ pub struct VerifiedRun {
     pub scope: Scope,
     pub seq: i64,
     pub run_id: String,
-    /// `audit`, `verify` or `watch` (a watch run's content is the audit of a recorded
-    /// inventory against a newer advisory database).
-    pub kind: String,
+    pub kind: RunKind,
     pub command: String,
     pub time: String,
     pub tool_version: String,
     pub git_commit: Option<String>,
     pub lockfile_path: Option<String>,
     pub trigger: String,
-    pub origin: String,
+    pub origin: Origin,
     pub record_hash: String,
     pub policy_sha256: String,
     pub policy: PolicyInForce,
@@ -182,7 +199,7 @@ impl VerifiedRun {
             run_id: self.run_id.clone(),
             tenant_id: self.scope.tenant_id.clone(),
             project_id: self.scope.project_id.clone(),
-            kind: self.kind.clone(),
+            kind: self.kind.as_str().into(),
             command: self.command.clone(),
             time: self.time.clone(),
             trigger: self.trigger.clone(),
@@ -272,34 +289,17 @@ fn check_run(
             return Err("its inventory does not match the inventory digest".into());
         }
     }
-    let header = Header {
-        format: FORMAT,
-        tenant_id: &s.scope.tenant_id,
-        project_id: &s.scope.project_id,
-        seq,
-        run_id: &s.run_id,
-        kind: &s.kind,
-        command: &s.command,
-        time: &s.time,
-        tool_version: &s.tool_version,
-        git_commit: s.git_commit.as_deref(),
-        lockfile_path: s.lockfile_path.as_deref(),
-        lockfile_sha256: s.lockfile_sha256.as_deref(),
-        trigger: &s.trigger,
-        origin: &s.origin,
-        verdict: &s.verdict,
-        policy_sha256: Some(&policy_sha256),
-        inventory_sha256: s.inventory_sha256.as_deref(),
-        payload_sha256: &sha256_hex(s.payload.as_bytes()),
-        prev_hash: s.prev_hash.as_deref(),
-    };
-    if Some(header.hash()) != s.record_hash {
+    let payload_sha256 = sha256_hex(s.payload.as_bytes());
+    if Some(s.row().header(seq, &payload_sha256).hash()) != s.record_hash {
         return Err("its record hash does not match its content (edited in the store?)".into());
     }
     // Read straight from the verified bytes (duplicate keys refused, no intermediate tree):
     // this parse is most of the report's cost.
-    let content = match s.kind.as_str() {
-        "audit" | "watch" => {
+    let kind = RunKind::parse(&s.kind).ok_or_else(|| format!("unknown kind `{}`", s.kind))?;
+    let origin =
+        Origin::parse(&s.origin).ok_or_else(|| format!("unknown origin `{}`", s.origin))?;
+    let content = match kind {
+        RunKind::Audit | RunKind::Watch => {
             let a: AuditReport = crate::json::read(&s.payload)
                 .map_err(|e| format!("its payload is not an audit report: {e}"))?;
             if a.time != s.time || Some(&a.lockfile.sha256) != s.lockfile_sha256.as_ref() {
@@ -307,7 +307,7 @@ fn check_run(
             }
             Content::Audit(Box::new(a))
         }
-        "verify" => {
+        RunKind::Verify => {
             let v: VerifyReport = crate::json::read(&s.payload)
                 .map_err(|e| format!("its payload is not a verification report: {e}"))?;
             if v.time != s.time {
@@ -315,20 +315,19 @@ fn check_run(
             }
             Content::Verify(Box::new(v))
         }
-        other => return Err(format!("unknown kind `{other}`")),
     };
     Ok(VerifiedRun {
         scope: s.scope,
         seq,
         run_id: s.run_id,
-        kind: s.kind,
+        kind,
         command: s.command,
         time: s.time,
         tool_version: s.tool_version,
         git_commit: s.git_commit,
         lockfile_path: s.lockfile_path,
         trigger: s.trigger,
-        origin: s.origin,
+        origin,
         record_hash: s.record_hash.unwrap_or_default(),
         policy_sha256,
         policy,
@@ -411,4 +410,72 @@ pub fn verify_scope(store: &Store, scope: &Scope) -> Result<ChainCheck> {
         head,
         stored: count,
     })
+}
+
+/// A run that verifies (a `verify checksums` of nothing, at `time`), for the store's tests.
+#[cfg(test)]
+pub(super) fn verifiable_run(scope: &Scope, time: &str) -> RunRecord {
+    let report = VerifyReport::new(
+        crate::verify::model::VerifyCommand::Checksums,
+        time.into(),
+        Vec::new(),
+        Vec::new(),
+    );
+    let context = super::record::RunContext {
+        trigger: "manual".into(),
+        lockfile_path: None,
+        git_commit: None,
+    };
+    let policy = PolicyInForce::from_policy(&crate::policy::Policy::builtin());
+    RunRecord::from_verify(scope.clone(), &report, context, policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sets `column` of the scope's last run to `word` and recomputes its record hash, as one
+    /// who can write the store and knows the chain's format would.
+    fn rehashed(path: &std::path::Path, store: &Store, scope: &Scope, column: &str, word: &str) {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute(&format!("UPDATE runs SET {column} = ?1"), [word])
+            .unwrap();
+        let s = store.chain(scope).unwrap().pop().unwrap();
+        let seq = s.seq.unwrap();
+        let payload = sha256_hex(s.payload.as_bytes());
+        let hash = s.row().header(seq, &payload).hash();
+        conn.execute("UPDATE runs SET record_hash = ?1", [hash])
+            .unwrap();
+    }
+
+    /// A stored kind or origin chainwarden never writes is no run of chainwarden's, even with
+    /// a record hash that matches it.
+    #[test]
+    fn a_word_chainwarden_does_not_write_does_not_verify_even_rehashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.db");
+        let mut store = Store::open(&path).unwrap();
+        let scope = Scope::new(None, Some("web"));
+        store
+            .record(&verifiable_run(&scope, "2026-10-01T00:00:00Z"))
+            .unwrap();
+        let check = verify_scope(&store, &scope).unwrap();
+        assert!(check.intact(), "{:?}", check.breaks);
+        assert_eq!(check.runs[0].kind, RunKind::Verify);
+        assert_eq!(check.runs[0].origin, Origin::Recorded);
+        for (column, word, problem) in [
+            (
+                "origin",
+                "imported (by hand)",
+                "unknown origin `imported (by hand)`",
+            ),
+            // The origin stays edited: the kind is read first.
+            ("kind", "Verify", "unknown kind `Verify`"),
+        ] {
+            rehashed(&path, &store, &scope, column, word);
+            let check = verify_scope(&store, &scope).unwrap();
+            assert!(check.runs.is_empty());
+            assert_eq!(check.breaks[0].problem, problem);
+        }
+    }
 }

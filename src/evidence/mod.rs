@@ -9,10 +9,13 @@
 
 pub mod backend;
 pub mod chain;
+pub mod kind;
 pub mod migrate;
+pub mod outcome;
 pub mod pg;
 pub mod policy;
 pub mod record;
+pub mod row;
 pub mod sign;
 pub mod store;
 pub mod subscription;
@@ -23,6 +26,7 @@ use std::path::Path;
 
 pub use backend::{Location, Store};
 pub use chain::{verify_scope, ChainCheck, VerifiedRun};
+pub use kind::{Origin, RunKind};
 pub use policy::PolicyInForce;
 pub use record::{ExportRun, RunContext, RunRecord, Scope};
 
@@ -178,14 +182,14 @@ pub fn import(
                 let who = trusted
                     .verify(sign::EVIDENCE_NAMESPACE, message.as_bytes(), sig)
                     .map_err(|e| at(format!("signature refused: {e}")))?;
-                format!("imported (signed by {who})")
+                Origin::Signed(who)
             }
             (Some(_), None) => {
                 return Err(at(
                     "unsigned line, and --trusted-signers requires every line to be signed".into(),
                 ))
             }
-            (None, _) => "imported (unsigned)".into(),
+            (None, _) => Origin::Unsigned,
         };
         if parsed.delivery.is_some() {
             let d: subscription::ExportDelivery = crate::json::from_slice(message.as_bytes())

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::kind::{Origin, RunKind};
 use super::policy::{sha256_hex, PolicyInForce};
 use crate::audit::model::{AuditReport, DeclaredScope};
 use crate::policy::scope::is_valid_scope_id;
@@ -86,7 +87,7 @@ pub struct RunRecord {
     /// are eight runs; kept across export and import, so imports are idempotent.
     pub run_id: String,
     pub scope: Scope,
-    pub kind: String,
+    pub kind: RunKind,
     pub command: String,
     pub time: String,
     pub tool_version: String,
@@ -96,8 +97,7 @@ pub struct RunRecord {
     pub db_commit: Option<String>,
     pub db_age_days: Option<i64>,
     pub trigger: String,
-    /// `recorded`, `imported (signed by PRINCIPAL)` or `imported (unsigned)`.
-    pub origin: String,
+    pub origin: Origin,
     pub verdict: String,
     pub policy: PolicyInForce,
     /// The redacted JSON report (an audit's without its inventory).
@@ -191,7 +191,7 @@ fn audit_record(
     RunRecord {
         run_id: new_run_id(),
         scope,
-        kind: "audit".into(),
+        kind: RunKind::Audit,
         command: "audit".into(),
         git_commit: context.git_commit.map(|c| clean(&c)),
         lockfile_path: context.lockfile_path.map(|p| clean(&p)),
@@ -199,7 +199,7 @@ fn audit_record(
         db_commit: report.database.commit.clone(),
         db_age_days: report.database.age_days,
         trigger: clean(&context.trigger),
-        origin: "recorded".into(),
+        origin: Origin::Recorded,
         verdict: verdict_text(&report.verdict),
         policy: clean_policy(policy),
         payload,
@@ -259,7 +259,7 @@ impl RunRecord {
         policy: PolicyInForce,
     ) -> RunRecord {
         let mut record = RunRecord::from_audit(scope, report, context, policy);
-        record.kind = "watch".into();
+        record.kind = RunKind::Watch;
         record.command = "watch".into();
         record
     }
@@ -274,7 +274,7 @@ impl RunRecord {
         RunRecord {
             run_id: new_run_id(),
             scope,
-            kind: "verify".into(),
+            kind: RunKind::Verify,
             command: format!("verify {}", report.command),
             time: report.time.clone(),
             tool_version: report.tool_version.clone(),
@@ -284,7 +284,7 @@ impl RunRecord {
             db_commit: None,
             db_age_days: None,
             trigger: clean(&context.trigger),
-            origin: "recorded".into(),
+            origin: Origin::Recorded,
             verdict: report.verdict.as_str().to_string(),
             policy: clean_policy(policy),
             payload,
@@ -297,7 +297,7 @@ impl RunRecord {
     /// caller has checked the whole line (syntax, duplicate keys: [`crate::json::check`]).
     pub fn from_export(
         run: ExportRun<&serde_json::value::RawValue>,
-        origin: String,
+        origin: Origin,
         redactions: &mut Redactions,
     ) -> std::result::Result<RunRecord, String> {
         let scope = Scope::checked(&run.tenant_id, &run.project_id)?;
@@ -324,27 +324,28 @@ impl RunRecord {
                 .map(|_| ())
                 .map_err(|e| format!("payload time: {e}"))
         };
-        let mut record = match run.kind.as_str() {
-            "audit" | "watch" => {
+        let kind =
+            RunKind::parse(&run.kind).ok_or_else(|| format!("unknown run kind `{}`", run.kind))?;
+        let mut record = match kind {
+            RunKind::Audit | RunKind::Watch => {
                 let report: AuditReport = serde_json::from_str(payload)
                     .map_err(|e| format!("{} payload: {e}", run.kind))?;
                 time_of(&report.time)?;
                 let (report, inventory) = split_inventory(report);
                 let inventory = redactions.inventory(inventory);
                 let mut record = audit_record(scope, report, inventory, context, run.policy);
-                if run.kind == "watch" {
-                    record.kind = "watch".into();
+                if kind == RunKind::Watch {
+                    record.kind = RunKind::Watch;
                     record.command = "watch".into();
                 }
                 record
             }
-            "verify" => {
+            RunKind::Verify => {
                 let report: VerifyReport =
                     serde_json::from_str(payload).map_err(|e| format!("verify payload: {e}"))?;
                 time_of(&report.time)?;
                 RunRecord::from_verify(scope, &report, context, run.policy)
             }
-            other => return Err(format!("unknown run kind `{other}`")),
         };
         if record.time != run.time {
             return Err(format!(

@@ -16,7 +16,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::backend::Backend;
 use super::chain;
 use super::record::{RunRecord, Scope};
-use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use super::row::RunRow;
+use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::{Error, Result};
 
 /// Migrations, in order; `PRAGMA user_version` is the number applied.
@@ -129,12 +130,18 @@ const RUN_COLUMNS: &str = "r.tenant_id, r.project_id, r.seq, r.run_id, r.kind, r
     r.inventory_sha256, r.payload, r.prev_hash, r.record_hash, r.db_commit, r.db_age_days
     FROM runs r";
 
+/// The scope of a row whose first two columns are `tenant_id, project_id` (every query here
+/// that reads a scope lists them first).
+pub(super) fn scope_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<Scope> {
+    Ok(Scope {
+        tenant_id: r.get(0)?,
+        project_id: r.get(1)?,
+    })
+}
+
 fn stored_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
     Ok(StoredRun {
-        scope: Scope {
-            tenant_id: r.get(0)?,
-            project_id: r.get(1)?,
-        },
+        scope: scope_of(r)?,
         seq: r.get(2)?,
         run_id: r.get(3)?,
         kind: r.get(4)?,
@@ -188,6 +195,38 @@ const INSERT_RUN: &str =
      lockfile_sha256, db_commit, db_age_days, verdict, payload, seq, lockfile_path, trigger, origin,
      policy_sha256, inventory_sha256, prev_hash, record_hash)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+
+/// Inserts a run's columns (in [`INSERT_RUN`]'s order).
+fn insert_run(tx: &rusqlite::Transaction<'_>, r: &RunRow<'_>) -> Result<()> {
+    tx.execute(
+        INSERT_RUN,
+        params![
+            r.run_id,
+            r.scope.tenant_id,
+            r.scope.project_id,
+            r.kind,
+            r.command,
+            r.time,
+            r.tool_version,
+            r.git_commit,
+            r.lockfile_sha256,
+            r.db_commit,
+            r.db_age_days,
+            r.verdict,
+            r.payload,
+            r.seq,
+            r.lockfile_path,
+            r.trigger,
+            &*r.origin,
+            r.policy_sha256,
+            r.inventory_sha256,
+            r.prev_hash,
+            r.record_hash
+        ],
+    )
+    .map_err(db_err)?;
+    Ok(())
+}
 
 /// Stores a policy and an inventory once per content.
 fn insert_contents(
@@ -318,33 +357,7 @@ impl SqliteStore {
                 run.inventory.as_deref(),
             )?;
             inserted.extend(inventory.cloned());
-            tx.execute(
-                INSERT_RUN,
-                params![
-                    run.run_id,
-                    t,
-                    p,
-                    run.kind,
-                    run.command,
-                    run.time,
-                    run.tool_version,
-                    run.git_commit,
-                    run.lockfile_sha256,
-                    run.db_commit,
-                    run.db_age_days,
-                    run.verdict,
-                    run.payload,
-                    link.seq,
-                    run.lockfile_path,
-                    run.trigger,
-                    run.origin,
-                    prepared.policy_sha256,
-                    prepared.inventory_sha256,
-                    link.prev_hash,
-                    link.record_hash
-                ],
-            )
-            .map_err(db_err)?;
+            insert_run(&tx, &prepared.row(&link))?;
             head = Some((link.seq, Some(link.record_hash)));
             new += 1;
         }
@@ -386,33 +399,7 @@ impl SqliteStore {
                 run.inventory.as_deref(),
             )?;
         }
-        tx.execute(
-            INSERT_RUN,
-            params![
-                run.run_id,
-                run.scope.tenant_id,
-                run.scope.project_id,
-                run.kind,
-                run.command,
-                run.time,
-                run.tool_version,
-                run.git_commit,
-                run.lockfile_sha256,
-                run.db_commit,
-                run.db_age_days,
-                run.verdict,
-                run.payload,
-                run.seq,
-                run.lockfile_path,
-                run.trigger,
-                run.origin,
-                run.policy_sha256,
-                run.inventory_sha256,
-                run.prev_hash,
-                run.record_hash
-            ],
-        )
-        .map_err(db_err)?;
+        insert_run(&tx, &run.row())?;
         tx.commit().map_err(db_err)?;
         Ok(true)
     }
@@ -461,14 +448,7 @@ impl SqliteStore {
                  WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY tenant_id, project_id",
             )
             .map_err(db_err)?;
-        let rows = stmt
-            .query_map(params![tenant], |r| {
-                Ok(Scope {
-                    tenant_id: r.get(0)?,
-                    project_id: r.get(1)?,
-                })
-            })
-            .map_err(db_err)?;
+        let rows = stmt.query_map(params![tenant], scope_of).map_err(db_err)?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db_err)
     }
 
@@ -537,7 +517,7 @@ impl Backend for SqliteStore {
         SqliteStore::record_deliveries(self, scope, run_id, deliveries)
     }
 
-    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         SqliteStore::deliveries(self, scope)
     }
 

@@ -12,9 +12,10 @@ use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use super::chain::ChainCheck;
+use super::outcome::DeliveryOutcome;
 use super::policy::sha256_hex;
 use super::record::Scope;
-use super::store::SqliteStore;
+use super::store::{scope_of, SqliteStore};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::redact::redact;
@@ -32,16 +33,18 @@ pub struct LatestInventory {
     pub inventory_sha256: String,
 }
 
-/// One delivery of one notification, as a command reports it (cleaned by [`Self::new`]).
+/// One delivery of one notification, as a command reports it (cleaned by [`Self::new`]). Its
+/// outcome is typed; a row read from a store holds the stored text until it is verified
+/// ([`DeliveryRow`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeliveryRecord {
+pub struct DeliveryRecord<O = DeliveryOutcome> {
     pub sink: String,
     /// The finding id (see `notify::finding_id`), or `*` for a whole-batch failure.
     pub finding_id: String,
     pub advisory_id: Option<String>,
     pub time: String,
-    /// `created`, `commented`, `closed`, `reopened`, `unchanged`, `sent`, or `failed: why`.
-    pub outcome: String,
+    /// Stored and hashed as its text (`created`, `sent (fixed)`, `failed: why`, ...).
+    pub outcome: O,
     /// Issue number (`#12`) or the webhook's HTTP status.
     pub external_id: Option<String>,
     /// HTTP attempts made for it (retries included).
@@ -55,7 +58,7 @@ impl DeliveryRecord {
         finding_id: &str,
         advisory_id: Option<&str>,
         time: &str,
-        outcome: &str,
+        outcome: &DeliveryOutcome,
         external_id: Option<&str>,
         attempts: u32,
     ) -> DeliveryRecord {
@@ -65,44 +68,78 @@ impl DeliveryRecord {
             finding_id: clean(finding_id),
             advisory_id: advisory_id.map(clean),
             time: clean(time),
-            outcome: clean(outcome),
+            outcome: match outcome {
+                DeliveryOutcome::Failed(why) => DeliveryOutcome::Failed(clean(why)),
+                told => told.clone(),
+            },
             external_id: external_id.map(clean),
             attempts,
         }
-    }
-
-    pub fn failed(&self) -> bool {
-        self.outcome.starts_with("failed")
     }
 }
 
 /// A stored delivery with its chain fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoredDelivery {
+pub struct StoredDelivery<O = DeliveryOutcome> {
     pub scope: Scope,
     pub seq: i64,
     pub run_id: String,
     pub run_record_hash: String,
     #[serde(flatten)]
-    pub delivery: DeliveryRecord,
+    pub delivery: DeliveryRecord<O>,
     pub prev_hash: Option<String>,
     pub record_hash: String,
 }
 
+/// A delivery as a backend reads it: its outcome the stored text, parsed by
+/// [`verify_deliveries`] (a text chainwarden does not write is a break, not a delivery).
+pub type DeliveryRow = StoredDelivery<String>;
+
 /// What a delivery's record hash covers (canonical JSON, this field order).
 #[derive(Serialize)]
-struct DeliveryHeader<'a> {
+struct DeliveryHeader<'a, O> {
     format: &'a str,
     tenant_id: &'a str,
     project_id: &'a str,
     seq: i64,
     run_id: &'a str,
     run_record_hash: &'a str,
-    delivery: &'a DeliveryRecord,
+    delivery: &'a DeliveryRecord<O>,
     prev_hash: Option<&'a str>,
 }
 
-impl StoredDelivery {
+/// The deliveries of run `run_id` (whose record hash is `run_record_hash`) as the next links
+/// of `scope`'s delivery chain after `head` (its last seq and record hash): the one place the
+/// chain is extended, whatever the backend.
+pub(super) fn chained(
+    scope: &Scope,
+    run_id: &str,
+    run_record_hash: &str,
+    head: Option<(i64, String)>,
+    deliveries: &[DeliveryRecord],
+) -> Vec<StoredDelivery> {
+    let (mut seq, mut prev) = head.map_or((0, None), |(s, h)| (s, Some(h)));
+    deliveries
+        .iter()
+        .map(|d| {
+            seq += 1;
+            let mut row = StoredDelivery {
+                scope: scope.clone(),
+                seq,
+                run_id: run_id.to_string(),
+                run_record_hash: run_record_hash.to_string(),
+                delivery: d.clone(),
+                prev_hash: prev.take(),
+                record_hash: String::new(),
+            };
+            row.record_hash = row.hash();
+            prev = Some(row.record_hash.clone());
+            row
+        })
+        .collect()
+}
+
+impl<O: Serialize> StoredDelivery<O> {
     /// The record hash this delivery's content and links give (every backend stores it).
     pub(super) fn hash(&self) -> String {
         let header = DeliveryHeader {
@@ -127,12 +164,9 @@ const DELIVERY_COLUMNS: &str =
     "tenant_id, project_id, seq, run_id, run_record_hash, sink, finding_id,
     advisory_id, time, outcome, external_id, attempts, prev_hash, record_hash";
 
-fn stored_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDelivery> {
+fn stored_delivery(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveryRow> {
     Ok(StoredDelivery {
-        scope: Scope {
-            tenant_id: r.get(0)?,
-            project_id: r.get(1)?,
-        },
+        scope: scope_of(r)?,
         seq: r.get(2)?,
         run_id: r.get(3)?,
         run_record_hash: r.get(4)?,
@@ -171,10 +205,7 @@ impl SqliteStore {
         let rows = stmt
             .query_map([], |r| {
                 Ok(LatestInventory {
-                    scope: Scope {
-                        tenant_id: r.get(0)?,
-                        project_id: r.get(1)?,
-                    },
+                    scope: scope_of(r)?,
                     run_id: r.get(2)?,
                     seq: r.get(3)?,
                     time: r.get(4)?,
@@ -222,19 +253,8 @@ impl SqliteStore {
             )
             .optional()
             .map_err(db_err)?;
-        let (mut seq, mut prev) = head.map_or((0, None), |(s, h)| (s, Some(h)));
-        for d in deliveries {
-            seq += 1;
-            let mut row = StoredDelivery {
-                scope: scope.clone(),
-                seq,
-                run_id: run_id.to_string(),
-                run_record_hash: run_record_hash.clone(),
-                delivery: d.clone(),
-                prev_hash: prev.clone(),
-                record_hash: String::new(),
-            };
-            row.record_hash = row.hash();
+        for row in chained(scope, run_id, &run_record_hash, head, deliveries) {
+            let d = &row.delivery;
             tx.execute(
                 &format!(
                     "INSERT INTO deliveries ({DELIVERY_COLUMNS})
@@ -243,14 +263,14 @@ impl SqliteStore {
                 params![
                     t,
                     p,
-                    seq,
+                    row.seq,
                     row.run_id,
                     row.run_record_hash,
                     d.sink,
                     d.finding_id,
                     d.advisory_id,
                     d.time,
-                    d.outcome,
+                    d.outcome.to_string(),
                     d.external_id,
                     d.attempts,
                     row.prev_hash,
@@ -258,13 +278,12 @@ impl SqliteStore {
                 ],
             )
             .map_err(db_err)?;
-            prev = Some(row.record_hash);
         }
         tx.commit().map_err(db_err)
     }
 
     /// Every delivery of a scope, in chain order (unverified: see [`verify_deliveries`]).
-    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    pub fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -298,30 +317,59 @@ pub fn verify_deliveries(store: &Store, runs: &ChainCheck) -> Result<DeliveryChe
             .runs
             .iter()
             .any(|r| r.run_id == d.run_id && r.record_hash == d.run_record_hash);
-        let problem = if d.seq != expected {
-            Some(format!(
+        let checked = if d.seq != expected {
+            Err(format!(
                 "deliveries {expected} to {} are missing",
                 d.seq - 1
             ))
         } else if d.prev_hash != prev {
-            Some("its link to the previous delivery is broken".to_string())
+            Err("its link to the previous delivery is broken".to_string())
         } else if d.hash() != d.record_hash {
-            Some("its record hash does not match its content (edited in the store?)".to_string())
+            Err("its record hash does not match its content (edited in the store?)".to_string())
         } else if !anchored {
-            Some(format!(
+            Err(format!(
                 "its run {} is not a verified run of the scope",
                 d.run_id
             ))
         } else {
-            None
+            DeliveryOutcome::parse(&d.delivery.outcome).ok_or_else(|| {
+                format!(
+                    "its outcome {:?} is not one chainwarden records",
+                    crate::text::prefix(&d.delivery.outcome, 40)
+                )
+            })
         };
         prev = Some(d.record_hash.clone());
-        match problem {
-            Some(p) => check.breaks.push(format!("delivery #{}: {p}", d.seq)),
-            None => check.deliveries.push(d),
+        match checked {
+            Ok(outcome) => check.deliveries.push(d.with_outcome(outcome)),
+            Err(p) => check.breaks.push(format!("delivery #{}: {p}", d.seq)),
         }
     }
     Ok(check)
+}
+
+impl DeliveryRow {
+    /// The same delivery with its outcome parsed.
+    fn with_outcome(self, outcome: DeliveryOutcome) -> StoredDelivery {
+        let d = self.delivery;
+        StoredDelivery {
+            scope: self.scope,
+            seq: self.seq,
+            run_id: self.run_id,
+            run_record_hash: self.run_record_hash,
+            delivery: DeliveryRecord {
+                sink: d.sink,
+                finding_id: d.finding_id,
+                advisory_id: d.advisory_id,
+                time: d.time,
+                outcome,
+                external_id: d.external_id,
+                attempts: d.attempts,
+            },
+            prev_hash: self.prev_hash,
+            record_hash: self.record_hash,
+        }
+    }
 }
 
 /// A delivery as one export line's `delivery` member (`{"delivery": ...}`, signed like runs).
@@ -356,7 +404,7 @@ impl ExportDelivery {
             finding_id: x.finding_id.clone(),
             advisory_id: x.advisory_id.clone(),
             time: x.time.clone(),
-            outcome: x.outcome.clone(),
+            outcome: x.outcome.to_string(),
             external_id: x.external_id.clone(),
             attempts: x.attempts,
         }
@@ -379,12 +427,18 @@ impl ExportDelivery {
             ));
         }
         crate::clock::parse_rfc3339(&self.time).map_err(|e| format!("delivery time: {e}"))?;
+        let outcome = DeliveryOutcome::parse(&self.outcome).ok_or_else(|| {
+            format!(
+                "outcome {:?} is not a delivery outcome (created, commented, closed, reopened, unchanged, sent, sent (fixed), failed: ...)",
+                crate::text::prefix(&self.outcome, 40)
+            )
+        })?;
         let record = DeliveryRecord::new(
             &self.sink,
             &self.finding_id,
             self.advisory_id.as_deref(),
             &self.time,
-            &self.outcome,
+            &outcome,
             self.external_id.as_deref(),
             self.attempts,
         );
@@ -444,7 +498,7 @@ impl SqliteStore {
                     d.sink,
                     d.finding_id,
                     d.time,
-                    d.outcome
+                    d.outcome.to_string()
                 ],
                 |_| Ok(()),
             )
@@ -457,15 +511,15 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evidence::{PolicyInForce, RunRecord};
+    use crate::evidence::{Origin, PolicyInForce, RunKind, RunRecord};
     use crate::policy::Policy;
 
-    fn run(scope: &Scope, kind: &str, time: &str, inventory: Option<&str>) -> RunRecord {
+    fn run(scope: &Scope, kind: RunKind, time: &str, inventory: Option<&str>) -> RunRecord {
         RunRecord {
             run_id: crate::evidence::record::new_run_id(),
             scope: scope.clone(),
-            kind: kind.into(),
-            command: kind.into(),
+            kind,
+            command: kind.as_str().into(),
             time: time.into(),
             tool_version: "0".into(),
             git_commit: None,
@@ -474,7 +528,7 @@ mod tests {
             db_commit: None,
             db_age_days: None,
             trigger: "manual".into(),
-            origin: "recorded".into(),
+            origin: Origin::Recorded,
             verdict: "pass".into(),
             policy: PolicyInForce::from_policy(&Policy::builtin()),
             payload: "{}".into(),
@@ -487,16 +541,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("e.db")).unwrap();
         let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
-        let newest = run(&web, "audit", "2026-10-05T00:00:00Z", Some("[2]"));
+        let newest = run(&web, RunKind::Audit, "2026-10-05T00:00:00Z", Some("[2]"));
         // Recorded in this order: a backfilled older audit after the newest, a later watch
         // and a later verify, none of which is the latest inventory.
         for r in [
-            run(&web, "audit", "2026-10-01T00:00:00Z", Some("[1]")),
+            run(&web, RunKind::Audit, "2026-10-01T00:00:00Z", Some("[1]")),
             newest.clone(),
-            run(&web, "audit", "2026-10-03T00:00:00Z", Some("[3]")),
-            run(&web, "watch", "2026-10-09T00:00:00Z", Some("[2]")),
-            run(&web, "verify", "2026-10-10T00:00:00Z", None),
-            run(&api, "audit", "2026-10-02T00:00:00Z", Some("[4]")),
+            run(&web, RunKind::Audit, "2026-10-03T00:00:00Z", Some("[3]")),
+            run(&web, RunKind::Watch, "2026-10-09T00:00:00Z", Some("[2]")),
+            run(&web, RunKind::Verify, "2026-10-10T00:00:00Z", None),
+            run(&api, RunKind::Audit, "2026-10-02T00:00:00Z", Some("[4]")),
         ] {
             store.record(&r).unwrap();
         }
@@ -514,16 +568,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("e.db")).unwrap();
         let (web, api) = (Scope::new(None, Some("web")), Scope::new(None, Some("api")));
-        let r = run(&web, "audit", "2026-10-01T00:00:00Z", Some("[]"));
+        let r = run(&web, RunKind::Audit, "2026-10-01T00:00:00Z", Some("[]"));
         store.record(&r).unwrap();
         let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
-        let d = |outcome: &str| {
+        let d = |outcome: DeliveryOutcome| {
             DeliveryRecord::new(
                 "github:acme/web",
                 "-/web:vulnerability:RUSTSEC-2021-0003:smallvec@1.6.0",
                 Some("RUSTSEC-2021-0003"),
                 "2026-10-01T00:00:00Z",
-                outcome,
+                &outcome,
                 Some("#1"),
                 1,
             )
@@ -532,12 +586,15 @@ mod tests {
             .record_deliveries(
                 &web,
                 &r.run_id,
-                &[d("created"), d(&format!("failed: {token}"))],
+                &[
+                    d(DeliveryOutcome::Created),
+                    d(DeliveryOutcome::Failed(token.clone())),
+                ],
             )
             .unwrap();
         // The run is not one of api's: refused, nothing stored.
         let e = store
-            .record_deliveries(&api, &r.run_id, &[d("created")])
+            .record_deliveries(&api, &r.run_id, &[d(DeliveryOutcome::Created)])
             .unwrap_err();
         assert!(e.to_string().contains("is not stored"), "{e}");
         assert!(store.deliveries(&api).unwrap().is_empty());
@@ -571,6 +628,52 @@ mod tests {
         assert_eq!(
             broken.breaks,
             ["delivery #2: deliveries 1 to 1 are missing"]
+        );
+    }
+
+    /// An outcome chainwarden never writes is a break, not a delivery, even when its record
+    /// hash was recomputed to match it.
+    #[test]
+    fn a_stored_outcome_chainwarden_does_not_write_is_a_break() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.db");
+        let mut store = Store::open(&path).unwrap();
+        let web = Scope::new(None, Some("web"));
+        let r = crate::evidence::chain::verifiable_run(&web, "2026-10-01T00:00:00Z");
+        store.record(&r).unwrap();
+        let delivery = DeliveryRecord::new(
+            "webhook:https://hooks.example/x",
+            "*",
+            None,
+            "2026-10-01T00:00:00Z",
+            &DeliveryOutcome::Sent,
+            Some("204"),
+            1,
+        );
+        store
+            .record_deliveries(&web, &r.run_id, &[delivery])
+            .unwrap();
+        let check = crate::evidence::verify_scope(&store, &web).unwrap();
+        let verified = verify_deliveries(&store, &check).unwrap();
+        assert_eq!(verified.breaks, Vec::<String>::new());
+        assert_eq!(
+            verified.deliveries[0].delivery.outcome,
+            DeliveryOutcome::Sent
+        );
+
+        let mut row = store.deliveries(&web).unwrap().remove(0);
+        row.delivery.outcome = "posted".into();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE deliveries SET outcome = ?1, record_hash = ?2",
+            params![row.delivery.outcome, row.hash()],
+        )
+        .unwrap();
+        let edited = verify_deliveries(&store, &check).unwrap();
+        assert!(edited.deliveries.is_empty());
+        assert_eq!(
+            edited.breaks,
+            ["delivery #1: its outcome \"posted\" is not one chainwarden records"]
         );
     }
 }

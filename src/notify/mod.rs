@@ -9,7 +9,6 @@
 
 mod deliver;
 mod github;
-mod outcome;
 mod webhook;
 
 use serde::Serialize;
@@ -21,8 +20,9 @@ use crate::error::{Error, Result};
 use crate::net::Network;
 use crate::policy::Deadlines;
 
+/// Stored with every delivery, so it lives with the evidence store.
+pub use crate::evidence::outcome::DeliveryOutcome;
 pub use deliver::{Budget, DEFAULT_BUDGET};
-pub use outcome::DeliveryOutcome;
 
 /// What delivering needs besides the sinks: the HTTP settings, each sink's time budget, and
 /// the credentials. Given by the caller (the CLI reads them from its environment); this module
@@ -386,7 +386,7 @@ pub fn evidence_rows(
                 &d.finding,
                 advisory_of(&d.finding),
                 time,
-                &d.outcome.to_string(),
+                &d.outcome,
                 d.external_id.as_deref(),
                 d.attempts,
             )

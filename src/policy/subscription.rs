@@ -6,9 +6,25 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::Problems;
+use crate::named::named_enum;
 
-/// Sink kinds a policy may require (`--notify github:...`, `--notify webhook:...`).
-pub const SINK_KINDS: [&str; 2] = ["github", "webhook"];
+named_enum! {
+    /// A kind of sink a policy may require (`--notify github:...`, `--notify webhook:...`).
+    #[derive(PartialOrd, Ord)]
+    SinkKind {
+        GitHub => "github",
+        Webhook => "webhook",
+    }
+}
+
+impl SinkKind {
+    /// The kind of a delivery's sink label (`github:OWNER/REPO`, `webhook:URL`).
+    pub fn of_label(label: &str) -> Option<SinkKind> {
+        label
+            .split_once(':')
+            .and_then(|(kind, _)| SinkKind::parse(kind))
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,7 +33,7 @@ pub struct SubscriptionPolicy {
     /// (`None`: not required).
     pub max_detection_days: Option<u32>,
     /// Sink kinds every new vulnerability must be delivered to (sorted, distinct).
-    pub notify: Vec<String>,
+    pub notify: Vec<SinkKind>,
 }
 
 impl SubscriptionPolicy {
@@ -51,11 +67,11 @@ impl RawSubscription {
                 None
             }
         });
-        let mut notify: Vec<String> = Vec::new();
+        let mut notify: Vec<SinkKind> = Vec::new();
         for kind in self.notify {
             let k = kind.get_ref();
-            if !SINK_KINDS.contains(&k.as_str()) {
-                problems.at(
+            match SinkKind::parse(k) {
+                None => problems.at(
                     kind.span(),
                     format!(
                         "subscription.notify: unknown sink kind `{}`, expected one of {}",
@@ -63,16 +79,18 @@ impl RawSubscription {
                             .filter(|c| !c.is_control())
                             .take(40)
                             .collect::<String>(),
-                        SINK_KINDS.join(", ")
+                        SinkKind::ALL
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
-                );
-            } else if notify.contains(k) {
-                problems.at(
+                ),
+                Some(s) if notify.contains(&s) => problems.at(
                     kind.span(),
                     format!("subscription.notify: `{k}` is listed twice"),
-                );
-            } else {
-                notify.push(k.clone());
+                ),
+                Some(s) => notify.push(s),
             }
         }
         notify.sort();
@@ -96,7 +114,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.subscription.max_detection_days, Some(3));
-        assert_eq!(ok.subscription.notify, ["github", "webhook"]);
+        assert_eq!(
+            ok.subscription.notify,
+            [super::SinkKind::GitHub, super::SinkKind::Webhook]
+        );
+        assert_eq!(
+            super::SinkKind::of_label("webhook:https://hooks.example/x"),
+            Some(super::SinkKind::Webhook)
+        );
+        assert_eq!(super::SinkKind::of_label("slack:x"), None);
+        assert_eq!(super::SinkKind::of_label("github"), None);
         let e = Policy::parse(
             Path::new("p.toml"),
             "[subscription]\nmax_detection_days = 400\nnotify = [\"slack\", \"github\", \"github\"]\n",

@@ -198,7 +198,7 @@ pub(super) fn sla(r: &QuarterReport) -> Chart {
     for (i, s) in r.sla.iter().enumerate() {
         let y = top + row * i as f64;
         ch.labels
-            .push(label(left - 6.0, y + 15.0, s.severity.clone(), "end"));
+            .push(label(left - 6.0, y + 15.0, s.severity.as_str(), "end"));
         let mut x = left;
         for ((class, meaning), count) in OUTCOMES.iter().zip([
             s.closed_within_sla,
@@ -305,7 +305,8 @@ pub(super) fn ageing(r: &QuarterReport) -> Chart {
             ch.labels.push(label(
                 x(i),
                 h - bottom + 14.0,
-                d.day[5..].to_string(),
+                // `MM-DD` of the `YYYY-MM-DD` the report wrote.
+                crate::text::slice(&d.day, 5..).to_string(),
                 "start",
             ));
         }

@@ -2,15 +2,18 @@
 //! chain ([`crate::evidence::verify_scope`]), then policies, coverage, findings, exceptions,
 //! releases and deviations, each from the verified runs only.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use time::{Date, Duration};
 
 use super::model::*;
-use super::{coverage, exceptions, findings, releases};
+use super::{coverage, exceptions, findings, releases, subscription};
 use crate::clock::{format_date, format_rfc3339, parse_rfc3339, Clock};
 use crate::error::{Error, Result};
-use crate::evidence::{verify_scope, ChainCheck, PolicyInForce, Scope, Store, VerifiedRun};
+use crate::evidence::{
+    verify_scope, ChainCheck, Origin, PolicyInForce, RunKind, Scope, Store, VerifiedRun,
+};
 
 /// A calendar quarter, e.g. `2026-Q4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,32 +134,11 @@ pub fn build(
     opts: &Options<'_>,
 ) -> Result<QuarterReport> {
     let check = load(store, scope, opts.allow_broken)?;
-    let start = quarter.start();
-    let end = quarter.end().expect("validated by Quarter::parse");
-    let today = opts.clock.today();
-    let until = end.min(today.next_day().unwrap_or(end)).max(start);
-    let span = Span {
-        start,
-        until,
-        last: until.previous_day().unwrap_or(start).max(start),
-    };
-    // The runs up to the report's last day: a prefix of the time-sorted runs (borrowed, not
-    // copied: each holds a parsed report), unless a time that does not parse breaks the order.
-    let in_span = |r: &VerifiedRun| day_of(&r.time).is_some_and(|d| d < span.until);
-    let prefix = check.runs.iter().take_while(|r| in_span(r)).count();
-    let runs: std::borrow::Cow<'_, [VerifiedRun]> = if check.runs[prefix..].iter().any(in_span) {
-        check
-            .runs
-            .iter()
-            .filter(|r| in_span(r))
-            .cloned()
-            .collect::<Vec<_>>()
-            .into()
-    } else {
-        (&check.runs[..prefix]).into()
-    };
-    let in_period = |r: &&VerifiedRun| day_of(&r.time).is_some_and(|d| d >= span.start);
-    if !runs.iter().any(|r| in_period(&r)) && runs.is_empty() {
+    let span = Span::of(quarter, opts.clock.today());
+    let runs = kept(&check.runs, |r| {
+        day_of(&r.time).is_some_and(|d| d < span.until)
+    });
+    if runs.is_empty() {
         return Err(Error::evidence(format!(
             "no evidence for tenant `{}`, project `{}` in {} (check --evidence, --tenant and --project)",
             scope.tenant_id,
@@ -164,111 +146,11 @@ pub fn build(
             quarter.label()
         )));
     }
-
-    let policies = policies_in_force(&runs, &span);
-    let mut deviations = Vec::new();
-    // A watch re-audits a recorded inventory, not the lockfile as it is: it is no scan of the
-    // lockfile for coverage (it does count for detection, in findings and subscription).
-    let scans: std::borrow::Cow<'_, [VerifiedRun]> = if runs.iter().any(|r| r.kind == "watch") {
-        runs.iter()
-            .filter(|r| r.kind != "watch")
-            .cloned()
-            .collect::<Vec<_>>()
-            .into()
-    } else {
-        (&runs[..]).into()
-    };
-    let cov = coverage::build(&scans, &span, &mut deviations);
-    let found = findings::build(&runs, &span, &mut deviations);
-    let exceptions = exceptions::build(&runs, &span, &found.records, &mut deviations);
-    let (release_rows, commits) = releases::build(&runs, &span, &mut deviations);
-    let inventory = releases::inventory(&runs, &span);
-    let subscription =
-        super::subscription::build(store, &check, &runs, &found.records, &span, &mut deviations)?;
-    for b in &check.breaks {
-        deviations.push(Deviation {
-            date: day_of(&b.time)
-                .map(format_date)
-                .unwrap_or_else(|| b.time.clone()),
-            kind: DeviationKind::BrokenEvidence,
-            category: "evidence".into(),
-            run_id: Some(b.run_id.clone()),
-            subject: format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
-            detail: b.problem.clone(),
-        });
-    }
-    // Kinds sort by their names, as the schema's strings did.
-    deviations.sort_by(|a, b| {
-        (
-            a.date.as_str(),
-            a.kind.as_str(),
-            a.subject.as_str(),
-            &a.run_id,
-        )
-            .cmp(&(
-                b.date.as_str(),
-                b.kind.as_str(),
-                b.subject.as_str(),
-                &b.run_id,
-            ))
-    });
-    let mut deviation_counts = BTreeMap::new();
-    for d in &deviations {
-        *deviation_counts
-            .entry(d.kind.as_str().to_string())
-            .or_insert(0) += 1;
-    }
-
+    let sections = Sections::build(store, &check, &runs, &span)?;
     let latest = runs.last().map(|r| &r.policy);
-    let presentation = presentation(opts, latest);
     let report_policy = match opts.presentation {
         Some(p) if p.report != Default::default() => p.report.clone(),
         _ => latest.map(|p| p.report.clone()).unwrap_or_default(),
-    };
-    let period_runs: Vec<&VerifiedRun> = runs.iter().filter(in_period).collect();
-    let audits: Vec<&&VerifiedRun> = period_runs
-        .iter()
-        .filter(|r| r.audit().is_some() && r.kind != "watch")
-        .collect();
-    let scheduled = audits.iter().filter(|r| is_scheduled(&r.trigger)).count();
-    let summary = Summary {
-        lockfiles: cov.coverage.len(),
-        audit_runs: audits.len(),
-        scheduled_runs: scheduled,
-        triggered_runs: audits.len() - scheduled,
-        verify_runs: period_runs.iter().filter(|r| r.verify().is_some()).count(),
-        expected_scans: cov.coverage.iter().map(|c| c.expected).sum(),
-        expected_scans_met: cov.coverage.iter().map(|c| c.met).sum(),
-        missed_scans: cov.coverage.iter().map(|c| c.missed_days.len()).sum(),
-        findings_total: found.records.len(),
-        vulnerabilities: found
-            .records
-            .iter()
-            .filter(|f| f.category == "vulnerability")
-            .count(),
-        informational: found
-            .records
-            .iter()
-            .filter(|f| f.category != "vulnerability")
-            .count(),
-        open_at_start: found.open_at_start,
-        open_at_end: found
-            .records
-            .iter()
-            .filter(|f| f.resolved.is_none())
-            .count(),
-        new_in_period: found
-            .records
-            .iter()
-            .filter(|f| day_of_date(&f.first_seen) >= Some(span.start))
-            .count(),
-        closed_in_period: found
-            .records
-            .iter()
-            .filter(|f| f.resolved.is_some())
-            .count(),
-        sla_breaches: deviation_counts.get("sla-breach").copied().unwrap_or(0),
-        deviations: deviations.len(),
     };
     let title = report_policy.title.clone().unwrap_or_else(|| {
         format!(
@@ -278,70 +160,217 @@ pub fn build(
             scope.project_id
         )
     });
-    let head = check.head.clone();
     let mut report = QuarterReport {
         schema_version: SCHEMA_VERSION,
         title,
         tenant_id: scope.tenant_id.clone(),
         project_id: scope.project_id.clone(),
-        period: Period {
-            quarter: quarter.label(),
-            start: format_date(span.start),
-            end: format_date(end.previous_day().unwrap_or(end)),
-            as_of: format_date(span.last),
-            timezone: "UTC".into(),
-        },
+        period: period(quarter, &span),
         generated: Generated {
             tool: "chainwarden".into(),
             tool_version: env!("CARGO_PKG_VERSION").into(),
             time: format_rfc3339(opts.clock.now()),
         },
-        integrity: Integrity {
-            chain_intact: check.intact(),
-            broken_evidence_allowed: !check.intact() && opts.allow_broken,
-            runs_stored: check.stored,
-            runs_verified: check.runs.len(),
-            chain_head_seq: head.as_ref().map(|h| h.0),
-            chain_head_hash: head.map(|h| h.1),
-            breaks: check.breaks.clone(),
-            unsigned_imports: check
-                .runs
-                .iter()
-                .filter(|r| r.origin == "imported (unsigned)")
-                .count(),
-            signed_imports: check
-                .runs
-                .iter()
-                .filter(|r| r.origin.starts_with("imported (signed"))
-                .count(),
-            content_sha256: String::new(),
-        },
-        summary,
-        policies,
-        presentation_policy: presentation,
-        coverage: cov.coverage,
-        scans: cov.scans,
-        sla: findings::sla_table(&found.records),
-        oldest_open: found.oldest_open,
-        findings: found.records,
-        exceptions,
-        deviations,
-        deviation_counts,
-        inventory,
-        releases: release_rows,
-        commits,
+        integrity: integrity(&check, opts.allow_broken),
+        summary: summary(&runs, &span, &sections),
+        policies: policies_in_force(&runs, &span),
+        presentation_policy: presentation(opts, latest),
+        coverage: sections.coverage.coverage,
+        scans: sections.coverage.scans,
+        sla: findings::sla_table(&sections.found.records),
+        oldest_open: sections.found.oldest_open,
+        findings: sections.found.records,
+        exceptions: sections.exceptions,
+        deviations: sections.deviations,
+        deviation_counts: sections.deviation_counts,
+        inventory: sections.inventory,
+        releases: sections.releases,
+        commits: sections.commits,
         signoff: SignOff {
             prepared_by: format!("chainwarden {}", env!("CARGO_PKG_VERSION")),
-            control_owner: report_policy.control_owner.clone(),
-            reviewers: report_policy.reviewers.clone(),
-            approvers: report_policy.approvers.clone(),
+            control_owner: report_policy.control_owner,
+            reviewers: report_policy.reviewers,
+            approvers: report_policy.approvers,
         },
-        open_by_day: found.open_by_day,
-        subscription,
+        open_by_day: sections.found.open_by_day,
+        subscription: sections.subscription,
     };
     let json = serde_json::to_vec(&report).expect("report serialises");
     report.integrity.content_sha256 = crate::evidence::policy::sha256_hex(&json);
     Ok(report)
+}
+
+impl Span {
+    /// The quarter up to the end of `today` (the whole quarter once it is over).
+    fn of(quarter: Quarter, today: Date) -> Span {
+        let start = quarter.start();
+        let end = quarter.end().expect("validated by Quarter::parse");
+        let until = end.min(today.next_day().unwrap_or(end)).max(start);
+        Span {
+            start,
+            until,
+            last: until.previous_day().unwrap_or(start).max(start),
+        }
+    }
+}
+
+/// The runs `keep` accepts, in order: borrowed when they are a prefix (the runs up to a day
+/// of the time-sorted list, or all but trailing watch runs), copied otherwise (each holds a
+/// parsed report, so the copy is avoided where it can be).
+fn kept(runs: &[VerifiedRun], keep: impl Fn(&VerifiedRun) -> bool) -> Cow<'_, [VerifiedRun]> {
+    let prefix = runs.iter().take_while(|r| keep(r)).count();
+    if runs[prefix..].iter().any(&keep) {
+        Cow::Owned(runs.iter().filter(|r| keep(r)).cloned().collect())
+    } else {
+        Cow::Borrowed(&runs[..prefix])
+    }
+}
+
+/// Every section built from the verified runs, and the deviations they found.
+struct Sections {
+    coverage: coverage::CoverageOut,
+    found: findings::Found,
+    exceptions: Vec<ExceptionRecord>,
+    releases: Vec<ReleaseCheck>,
+    commits: Commits,
+    inventory: Vec<InventoryChange>,
+    subscription: Subscription,
+    /// Sorted by date, kind, subject and run.
+    deviations: Vec<Deviation>,
+    deviation_counts: BTreeMap<String, usize>,
+}
+
+impl Sections {
+    fn build(
+        store: &Store,
+        check: &ChainCheck,
+        runs: &[VerifiedRun],
+        span: &Span,
+    ) -> Result<Sections> {
+        let mut deviations = Vec::new();
+        // A watch re-audits a recorded inventory, not the lockfile as it is: it is no scan of
+        // the lockfile for coverage (it does count for detection, in findings and subscription).
+        let scans = kept(runs, |r| r.kind != RunKind::Watch);
+        let coverage = coverage::build(&scans, span, &mut deviations);
+        let found = findings::build(runs, span, &mut deviations);
+        let exceptions = exceptions::build(runs, span, &found.records, &mut deviations);
+        let (releases, commits) = releases::build(runs, span, &mut deviations);
+        let subscription =
+            subscription::build(store, check, runs, &found.records, span, &mut deviations)?;
+        deviations.extend(check.breaks.iter().map(|b| {
+            Deviation::new(
+                DeviationKind::BrokenEvidence,
+                day_of(&b.time)
+                    .map(format_date)
+                    .unwrap_or_else(|| b.time.clone()),
+                Some(b.run_id.clone()),
+                format!("run #{}", b.seq.map_or("-".into(), |s| s.to_string())),
+                b.problem.clone(),
+            )
+        }));
+        // Kinds sort by their names, as the schema's strings did.
+        fn order(d: &Deviation) -> (&str, &str, &str, &Option<String>) {
+            (&d.date, d.kind.as_str(), &d.subject, &d.run_id)
+        }
+        deviations.sort_by(|a, b| order(a).cmp(&order(b)));
+        let mut deviation_counts = BTreeMap::new();
+        for d in &deviations {
+            *deviation_counts
+                .entry(d.kind.as_str().to_string())
+                .or_insert(0) += 1;
+        }
+        Ok(Sections {
+            coverage,
+            found,
+            exceptions,
+            releases,
+            commits,
+            inventory: releases::inventory(runs, span),
+            subscription,
+            deviations,
+            deviation_counts,
+        })
+    }
+}
+
+fn period(quarter: Quarter, span: &Span) -> Period {
+    let end = quarter.end().expect("validated by Quarter::parse");
+    Period {
+        quarter: quarter.label(),
+        start: format_date(span.start),
+        end: format_date(end.previous_day().unwrap_or(end)),
+        as_of: format_date(span.last),
+        timezone: "UTC".into(),
+    }
+}
+
+/// The chain's state; `content_sha256` is set last, over the finished report.
+fn integrity(check: &ChainCheck, allow_broken: bool) -> Integrity {
+    let head = check.head.clone();
+    Integrity {
+        chain_intact: check.intact(),
+        broken_evidence_allowed: !check.intact() && allow_broken,
+        runs_stored: check.stored,
+        runs_verified: check.runs.len(),
+        chain_head_seq: head.as_ref().map(|h| h.0),
+        chain_head_hash: head.map(|h| h.1),
+        breaks: check.breaks.clone(),
+        unsigned_imports: check
+            .runs
+            .iter()
+            .filter(|r| r.origin == Origin::Unsigned)
+            .count(),
+        signed_imports: check
+            .runs
+            .iter()
+            .filter(|r| matches!(r.origin, Origin::Signed(_)))
+            .count(),
+        content_sha256: String::new(),
+    }
+}
+
+fn summary(runs: &[VerifiedRun], span: &Span, s: &Sections) -> Summary {
+    let in_period: Vec<&VerifiedRun> = runs
+        .iter()
+        .filter(|r| day_of(&r.time).is_some_and(|d| d >= span.start))
+        .collect();
+    let audits: Vec<&&VerifiedRun> = in_period
+        .iter()
+        .filter(|r| r.kind == RunKind::Audit)
+        .collect();
+    let scheduled = audits.iter().filter(|r| is_scheduled(&r.trigger)).count();
+    let (coverage, records) = (&s.coverage.coverage, &s.found.records);
+    let vulnerabilities = records
+        .iter()
+        .filter(|f| f.category == FindingCategory::Vulnerability)
+        .count();
+    let closed = records.iter().filter(|f| f.resolved.is_some()).count();
+    Summary {
+        lockfiles: coverage.len(),
+        audit_runs: audits.len(),
+        scheduled_runs: scheduled,
+        triggered_runs: audits.len() - scheduled,
+        verify_runs: in_period.iter().filter(|r| r.verify().is_some()).count(),
+        expected_scans: coverage.iter().map(|c| c.expected).sum(),
+        expected_scans_met: coverage.iter().map(|c| c.met).sum(),
+        missed_scans: coverage.iter().map(|c| c.missed_days.len()).sum(),
+        findings_total: records.len(),
+        vulnerabilities,
+        informational: records.len() - vulnerabilities,
+        open_at_start: s.found.open_at_start,
+        open_at_end: records.len() - closed,
+        new_in_period: records
+            .iter()
+            .filter(|f| day_of_date(&f.first_seen) >= Some(span.start))
+            .count(),
+        closed_in_period: closed,
+        sla_breaches: s
+            .deviation_counts
+            .get(DeviationKind::SlaBreach.as_str())
+            .copied()
+            .unwrap_or(0),
+        deviations: s.deviations.len(),
+    }
 }
 
 fn day_of_date(text: &str) -> Option<Date> {

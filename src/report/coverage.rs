@@ -85,34 +85,11 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
         let (Some(first), Some(last)) = (days.first().copied(), days.last().copied()) else {
             continue;
         };
-        let has_in_period = last >= span.start;
-        let is_baseline = groups.len() == 1 || has_in_period;
-        if !is_baseline {
+        // A lockfile last scanned before the period is out of scope, unless it is the only one.
+        if groups.len() > 1 && last < span.start {
             continue;
         }
-        if first >= span.start {
-            dev.push(Deviation {
-                date: format_date(first),
-                kind: DeviationKind::LockfileScopeChange,
-                category: "scope".into(),
-                run_id: Some(list[0].run_id.clone()),
-                subject: lockfile.clone(),
-                detail: "first scan of this lockfile: added to the scope".into(),
-            });
-        }
-        if latest_scan.is_some_and(|l| l > last) {
-            dev.push(Deviation {
-                date: format_date(last.next_day().unwrap_or(last)),
-                kind: DeviationKind::LockfileScopeChange,
-                category: "scope".into(),
-                run_id: list.last().map(|r| r.run_id.clone()),
-                subject: lockfile.clone(),
-                detail: format!(
-                    "not scanned after {} while other lockfiles of the project were",
-                    format_date(last)
-                ),
-            });
-        }
+        scope_changes(lockfile, list, (first, last), span, latest_scan, dev);
         let scanned: BTreeSet<Date> = days
             .iter()
             .copied()
@@ -125,64 +102,8 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
             .filter(|(a, b)| !scanned.iter().any(|d| d >= a && d <= b))
             .collect();
         let gaps = gaps(runs, &wins, &missed, lockfile, list, dev);
-        let in_period: Vec<&&VerifiedRun> = list
-            .iter()
-            .filter(|r| day_of(&r.time).is_some_and(|d| d >= span.start))
-            .collect();
-        let mut previous_sha = list
-            .iter()
-            .rev()
-            .find(|r| day_of(&r.time).is_some_and(|d| d < span.start))
-            .and_then(|r| r.audit().map(|a| a.lockfile.sha256.clone()));
-        let mut stale = 0;
-        for r in &in_period {
-            let a = r.audit().expect("audit runs only");
-            let limit = r.policy.stale_limit();
-            let is_stale = a.database.age_days.is_some_and(|d| d > i64::from(limit));
-            if is_stale {
-                stale += 1;
-                dev.push(Deviation {
-                    date: day_of(&r.time).map(format_date).unwrap_or_default(),
-                    kind: DeviationKind::StaleDatabase,
-                    category: "execution".into(),
-                    run_id: Some(r.run_id.clone()),
-                    subject: lockfile.clone(),
-                    detail: format!(
-                        "advisory database {} days old (limit {limit})",
-                        a.database.age_days.unwrap_or_default()
-                    ),
-                });
-            }
-            let changed = previous_sha
-                .as_ref()
-                .is_some_and(|p| *p != a.lockfile.sha256);
-            previous_sha = Some(a.lockfile.sha256.clone());
-            scans.push(ScanRecord {
-                run_id: r.run_id.clone(),
-                seq: r.seq,
-                time: r.time.clone(),
-                lockfile: lockfile.clone(),
-                lockfile_sha256: a.lockfile.sha256.clone(),
-                lockfile_changed: changed,
-                commit: r.git_commit.clone(),
-                trigger: r.trigger.clone(),
-                origin: r.origin.clone(),
-                tool_version: r.tool_version.clone(),
-                database_commit: a.database.commit.clone(),
-                database_age_days: a.database.age_days,
-                database_stale: is_stale,
-                policy_sha256: r.policy_sha256.clone(),
-                verdict: serde_json::to_value(a.verdict)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-                findings: a.findings.len(),
-            });
-        }
-        let scheduled = in_period
-            .iter()
-            .filter(|r| is_scheduled(&r.trigger))
-            .count();
+        let log = scan_log(lockfile, list, span, dev);
+        let scheduled = log.iter().filter(|s| is_scheduled(&s.trigger)).count();
         coverage.push(Coverage {
             lockfile: lockfile.clone(),
             cadence: cadence_text(runs, span),
@@ -190,15 +111,107 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
             met: wins.len() - missed.len(),
             missed_days: missed.iter().map(|w| format_date(w.0)).collect(),
             gaps,
-            scans: in_period.len(),
+            scans: log.len(),
             scheduled,
-            triggered: in_period.len() - scheduled,
-            stale_scans: stale,
+            triggered: log.len() - scheduled,
+            stale_scans: log.iter().filter(|s| s.database_stale).count(),
             scanned_days: scanned.iter().copied().map(format_date).collect(),
         });
+        scans.extend(log);
     }
     scans.sort_by(|a, b| (&a.time, a.seq).cmp(&(&b.time, b.seq)));
     CoverageOut { coverage, scans }
+}
+
+/// A lockfile first scanned in the period was added to the scope; one no longer scanned
+/// while others are has left it (`first`, `last`: its first and last scan).
+fn scope_changes(
+    lockfile: &str,
+    list: &[&VerifiedRun],
+    (first, last): (Date, Date),
+    span: &Span,
+    latest_scan: Option<Date>,
+    dev: &mut Vec<Deviation>,
+) {
+    if first >= span.start {
+        dev.push(Deviation::new(
+            DeviationKind::LockfileScopeChange,
+            format_date(first),
+            list.first().map(|r| r.run_id.clone()),
+            lockfile.to_string(),
+            "first scan of this lockfile: added to the scope".into(),
+        ));
+    }
+    if latest_scan.is_some_and(|l| l > last) {
+        dev.push(Deviation::new(
+            DeviationKind::LockfileScopeChange,
+            format_date(last.next_day().unwrap_or(last)),
+            list.last().map(|r| r.run_id.clone()),
+            lockfile.to_string(),
+            format!(
+                "not scanned after {} while other lockfiles of the project were",
+                format_date(last)
+            ),
+        ));
+    }
+}
+
+/// The scans of `lockfile` (its audit runs, in time order) in the period, each with its
+/// inputs; a scan against a stale advisory database is a deviation.
+fn scan_log(
+    lockfile: &str,
+    list: &[&VerifiedRun],
+    span: &Span,
+    dev: &mut Vec<Deviation>,
+) -> Vec<ScanRecord> {
+    let in_period = |r: &&&VerifiedRun| day_of(&r.time).is_some_and(|d| d >= span.start);
+    // The lockfile's digest at the last scan before the period: a change is against it.
+    let mut previous_sha = list
+        .iter()
+        .rev()
+        .find(|r| day_of(&r.time).is_some_and(|d| d < span.start))
+        .and_then(|r| r.audit().map(|a| a.lockfile.sha256.clone()));
+    let mut log = Vec::new();
+    for r in list.iter().filter(in_period) {
+        let a = r.audit().expect("audit runs only");
+        let limit = r.policy.stale_limit();
+        let is_stale = a.database.age_days.is_some_and(|d| d > i64::from(limit));
+        if is_stale {
+            dev.push(Deviation::new(
+                DeviationKind::StaleDatabase,
+                day_of(&r.time).map(format_date).unwrap_or_default(),
+                Some(r.run_id.clone()),
+                lockfile.to_string(),
+                format!(
+                    "advisory database {} days old (limit {limit})",
+                    a.database.age_days.unwrap_or_default()
+                ),
+            ));
+        }
+        let changed = previous_sha
+            .as_ref()
+            .is_some_and(|p| *p != a.lockfile.sha256);
+        previous_sha = Some(a.lockfile.sha256.clone());
+        log.push(ScanRecord {
+            run_id: r.run_id.clone(),
+            seq: r.seq,
+            time: r.time.clone(),
+            lockfile: lockfile.to_string(),
+            lockfile_sha256: a.lockfile.sha256.clone(),
+            lockfile_changed: changed,
+            commit: r.git_commit.clone(),
+            trigger: r.trigger.clone(),
+            origin: r.origin.clone(),
+            tool_version: r.tool_version.clone(),
+            database_commit: a.database.commit.clone(),
+            database_age_days: a.database.age_days,
+            database_stale: is_stale,
+            policy_sha256: r.policy_sha256.clone(),
+            verdict: a.verdict,
+            findings: a.findings.len(),
+        });
+    }
+    log
 }
 
 /// Groups consecutive missed windows into stretches; those longer than the policy's
@@ -235,18 +248,17 @@ fn gaps(
                     .iter()
                     .rev()
                     .find(|r| day_of(&r.time).is_some_and(|d| d < from));
-                dev.push(Deviation {
-                    date: format_date(from),
-                    kind: DeviationKind::MissedScan,
-                    category: "timing".into(),
-                    run_id: before.map(|r| r.run_id.clone()),
-                    subject: lockfile.to_string(),
-                    detail: format!(
+                dev.push(Deviation::new(
+                    DeviationKind::MissedScan,
+                    format_date(from),
+                    before.map(|r| r.run_id.clone()),
+                    lockfile.to_string(),
+                    format!(
                         "no scan from {} to {} ({days} day(s); the policy tolerates {tolerated})",
                         format_date(from),
                         format_date(to)
                     ),
-                });
+                ));
             }
             Gap {
                 from: format_date(from),

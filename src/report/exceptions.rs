@@ -4,9 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use time::Date;
+
 use super::compute::{day_of, Span};
 use super::model::{
-    Deviation, DeviationKind, ExceptionRecord, ExceptionVersion, FindingRecord, Vex,
+    Deviation, DeviationKind, ExceptionRecord, ExceptionStatus, ExceptionVersion, FindingRecord,
+    FindingState, Vex,
 };
 use crate::clock::{format_date, parse_date};
 use crate::evidence::VerifiedRun;
@@ -83,89 +86,38 @@ fn register(
         .iter()
         .filter(|f| f.advisory_id == id || f.aliases.contains(&id))
         .collect();
-    // Expired: a covered finding's history shows the exception lapsing, or it is still open,
-    // last seen excepted, past the last expiry.
     let (current, current_run) = history.last().expect("a history has a version");
     let last_expiry = parse_date(&current.expires).ok();
-    let lapsed = covered.iter().find_map(|f| {
-        f.history
-            .iter()
-            .find(|h| h.state == "exception-expired")
-            .map(|h| (h.date.clone(), Some(h.run_id.clone()), f.id.clone()))
-    });
-    let open_past = covered
-        .iter()
-        .filter(|f| f.resolved.is_none())
-        .filter(|_| last_expiry.is_some_and(|e| e < span.last))
-        .find(|f| f.history.last().is_some_and(|h| h.state == "excepted"))
-        .map(|f| {
-            let day = last_expiry
-                .and_then(|e| e.next_day())
-                .map(format_date)
-                .unwrap_or_default();
-            (day, None, f.id.clone())
-        });
-    let expired = lapsed.or(open_past);
-    if let Some((date, run_id, finding)) = &expired {
-        dev.push(Deviation {
-            date: date.clone(),
-            kind: DeviationKind::ExpiredException,
-            category: "evidence".into(),
-            run_id: run_id.clone(),
-            subject: format!("{id} ({finding})"),
-            detail: format!(
+    let expired = expiry(&covered, last_expiry, span);
+    if let Some(e) = &expired {
+        dev.push(Deviation::new(
+            DeviationKind::ExpiredException,
+            e.date.clone(),
+            e.run_id.clone(),
+            format!("{id} ({})", e.finding),
+            format!(
                 "exception expired on {} without renewal while the finding was open",
                 current.expires
             ),
-        });
+        ));
     }
     let status = match (&expired, last_expiry) {
-        (Some(_), _) => "expired",
-        (None, Some(e)) if e >= span.last => "active",
-        _ => "ended",
+        (Some(_), _) => ExceptionStatus::Expired,
+        (None, Some(e)) if e >= span.last => ExceptionStatus::Active,
+        _ => ExceptionStatus::Ended,
     };
-    let mut problems = Vec::new();
-    for (v, run) in &history {
-        match &v.requested_by {
-            None => problems.push(format!("{}: no requester recorded", v.in_force_from)),
-            Some(r) if same_person(r, &v.approved_by) => problems.push(format!(
-                "{}: approved by its requester ({})",
-                v.in_force_from, v.approved_by
-            )),
-            Some(_) => {}
-        }
-        for f in &covered {
-            let sev = if f.category == "vulnerability" {
-                f.severity.clone().unwrap_or_else(|| "unscored".into())
-            } else {
-                "informational".into()
-            };
-            if let Some(allowed) = run.policy.report.exception_approvers.get(&sev) {
-                if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
-                    problems.push(format!(
-                        "{}: a {sev} finding ({}) needs approval by {}, approved by {}",
-                        v.in_force_from,
-                        f.id,
-                        allowed.join(" or "),
-                        v.approved_by
-                    ));
-                }
-            }
-        }
-    }
-    problems.dedup();
-    for p in &problems {
-        dev.push(Deviation {
-            date: p.split(':').next().unwrap_or_default().to_string(),
-            kind: DeviationKind::ExceptionApproval,
-            category: "evidence".into(),
-            run_id: Some(current_run.run_id.clone()),
-            subject: id.clone(),
-            detail: p.split_once(": ").map_or(p.clone(), |x| x.1.to_string()),
-        });
+    let problems = approval_problems(&history, &covered);
+    for (date, detail) in &problems {
+        dev.push(Deviation::new(
+            DeviationKind::ExceptionApproval,
+            date.clone(),
+            Some(current_run.run_id.clone()),
+            id.clone(),
+            detail.clone(),
+        ));
     }
     let vex = Vex {
-        status: "affected".into(),
+        status: crate::vex::Status::Affected,
         action_statement: Some(format!(
             "Risk accepted by {} until {}{}: {}",
             current.approved_by,
@@ -183,9 +135,89 @@ fn register(
         findings: covered.iter().map(|f| f.id.clone()).collect(),
         renewals: history.len() - 1,
         history: history.into_iter().map(|(v, _)| v).collect(),
-        status: status.into(),
-        expired_on: expired.map(|e| e.0),
-        approval_problems: problems,
+        status,
+        expired_on: expired.map(|e| e.date),
+        approval_problems: problems
+            .into_iter()
+            .map(|(date, detail)| format!("{date}: {detail}"))
+            .collect(),
         vex,
     }
+}
+
+/// When an exception expired while a finding it covered was open.
+struct Expiry {
+    date: String,
+    /// The run that saw the finding's exception lapse, when one did.
+    run_id: Option<String>,
+    finding: String,
+}
+
+/// Expired: a covered finding's history shows the exception lapsing, or it is still open,
+/// last seen excepted, past the last expiry.
+fn expiry(covered: &[&FindingRecord], last_expiry: Option<Date>, span: &Span) -> Option<Expiry> {
+    let lapsed = covered.iter().find_map(|f| {
+        f.history
+            .iter()
+            .find(|h| h.state == FindingState::ExceptionExpired)
+            .map(|h| Expiry {
+                date: h.date.clone(),
+                run_id: Some(h.run_id.clone()),
+                finding: f.id.clone(),
+            })
+    });
+    let open_past = || {
+        covered
+            .iter()
+            .filter(|f| f.resolved.is_none())
+            .filter(|_| last_expiry.is_some_and(|e| e < span.last))
+            .find(|f| {
+                f.history
+                    .last()
+                    .is_some_and(|h| h.state == FindingState::Excepted)
+            })
+            .map(|f| Expiry {
+                date: last_expiry
+                    .and_then(|e| e.next_day())
+                    .map(format_date)
+                    .unwrap_or_default(),
+                run_id: None,
+                finding: f.id.clone(),
+            })
+    };
+    lapsed.or_else(open_past)
+}
+
+/// Separation of duties and the policy's approver roles, for every version in force:
+/// (the day it came into force, the problem).
+fn approval_problems(
+    history: &[(ExceptionVersion, &VerifiedRun)],
+    covered: &[&FindingRecord],
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    for (v, run) in history {
+        let mut add = |detail: String| problems.push((v.in_force_from.clone(), detail));
+        match &v.requested_by {
+            None => add("no requester recorded".into()),
+            Some(r) if same_person(r, &v.approved_by) => {
+                add(format!("approved by its requester ({})", v.approved_by))
+            }
+            Some(_) => {}
+        }
+        for f in covered {
+            let sev = f.band();
+            if let Some(allowed) = run.policy.report.exception_approvers.get(sev.as_str()) {
+                if !allowed.iter().any(|a| same_person(a, &v.approved_by)) {
+                    add(format!(
+                        "a {sev} finding ({}) needs approval by {}, approved by {}",
+                        f.id,
+                        allowed.join(" or "),
+                        v.approved_by
+                    ));
+                }
+            }
+        }
+    }
+    problems.dedup();
+    problems
 }

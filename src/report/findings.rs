@@ -10,9 +10,10 @@ use time::Date;
 use super::compute::{add_days, day_of, sort_versions, Span};
 use super::coverage::by_lockfile;
 use super::model::*;
-use crate::audit::model::{Finding, FindingKind, FindingStatus, Severity};
+use crate::audit::model::{Finding, FindingKind, FindingStatus};
 use crate::clock::{format_date, parse_date};
 use crate::evidence::VerifiedRun;
+use crate::vex::Status as VexStatus;
 
 type Key = (String, String, String);
 
@@ -32,11 +33,11 @@ impl Episode<'_> {
     }
 }
 
-fn state_of(f: &Finding) -> &'static str {
+fn state_of(f: &Finding) -> FindingState {
     match f.status {
-        FindingStatus::Open => "open",
-        FindingStatus::Ignored => "excepted",
-        FindingStatus::IgnoreExpired => "exception-expired",
+        FindingStatus::Open => FindingState::Open,
+        FindingStatus::Ignored => FindingState::Excepted,
+        FindingStatus::IgnoreExpired => FindingState::ExceptionExpired,
     }
 }
 
@@ -106,20 +107,88 @@ pub(super) struct Found {
     pub open_by_day: Vec<DayCount>,
 }
 
-fn severity_label(kind: FindingKind, severity: Option<Severity>) -> String {
-    if kind != FindingKind::Vulnerability {
-        return "informational".into();
-    }
-    severity.map_or("unscored".into(), |s| s.as_str().to_string())
-}
-
-fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRecord {
+/// Finding `id` (`F-NNN`) of episode `ep`; its SLA breach, if any, is a deviation.
+fn record(ep: &Episode<'_>, id: String, span: &Span, dev: &mut Vec<Deviation>) -> FindingRecord {
     let (first_day, first_run, first) = ep.sightings[0];
     let last = ep.last();
     let deadline_days = first_run.policy.days_for(first.kind, first.severity);
     let due = add_days(first_day, i64::from(deadline_days));
-    let end = ep.resolved.map_or(span.until, |r| r.0);
-    // Walk the days past due: the first unexcused one is the breach.
+    let (sla, breach) = sla_of(ep, due, ep.resolved.map_or(span.until, |r| r.0));
+    let (history, resolved) = history(ep);
+    let mut versions: Vec<String> = ep.sightings.iter().map(|s| s.2.version.clone()).collect();
+    sort_versions(&mut versions);
+    versions.dedup();
+    if let Some(b) = breach {
+        let shown_by = ep
+            .sightings
+            .iter()
+            .rev()
+            .find(|s| s.0 <= b)
+            .map(|s| s.1.run_id.clone());
+        dev.push(Deviation::new(
+            DeviationKind::SlaBreach,
+            format_date(b),
+            shown_by,
+            format!(
+                "{id} {} in {} ({})",
+                first.advisory_id, first.package, ep.lockfile
+            ),
+            format!(
+                "open past its due date {} ({} days allowed for {} by policy {})",
+                due.map(format_date).unwrap_or_default(),
+                deadline_days,
+                SeverityBand::of(first.kind, first.severity),
+                crate::text::prefix(&first_run.policy_sha256, 12)
+            ),
+        ));
+    }
+    let until = ep.resolved.map_or(span.last, |r| r.0);
+    FindingRecord {
+        id,
+        lockfile: ep.lockfile.clone(),
+        kind: first.kind,
+        category: if first.kind == FindingKind::Vulnerability {
+            FindingCategory::Vulnerability
+        } else {
+            FindingCategory::Informational
+        },
+        advisory_id: first.advisory_id.clone(),
+        aliases: last.aliases.clone(),
+        title: last.title.clone(),
+        package: first.package.clone(),
+        versions,
+        dependency_path: last.paths.first().map(|p| {
+            let shown: Vec<&str> = p.iter().take(12).map(String::as_str).collect();
+            let more = if p.len() > 12 { " > ..." } else { "" };
+            format!("{}{more}", shown.join(" > "))
+        }),
+        severity: first.severity,
+        severity_source: first
+            .cvss_vector
+            .clone()
+            .unwrap_or_else(|| "unscored".into()),
+        first_seen: format_date(first_day),
+        first_run: first_run.run_id.clone(),
+        policy_sha256: first_run.policy_sha256.clone(),
+        deadline_days,
+        due: due.map(format_date),
+        state: if resolved.is_some() {
+            FindingState::Fixed
+        } else {
+            FindingState::Open
+        },
+        vex: vex_of(resolved.is_some(), last, due),
+        resolved,
+        days_open: (until - first_day).whole_days(),
+        sla,
+        breached_on: breach.map(format_date),
+        history,
+    }
+}
+
+/// The episode against its due date, up to `end` (its fix, or the end of the evidence): the
+/// first day past due that no exception excused is the breach.
+fn sla_of(ep: &Episode<'_>, due: Option<Date>, end: Date) -> (SlaState, Option<Date>) {
     let (mut breach, mut excused_past_due) = (None, false);
     if let Some(due) = due {
         let mut d = due.next_day();
@@ -140,6 +209,12 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         (true, false, false) => SlaState::ClosedWithinSla,
         (false, false, false) => SlaState::OpenWithinSla,
     };
+    (sla, breach)
+}
+
+/// Each change of state, with the run that showed it, ending `fixed` with the closure proof
+/// (the first later scan of the same lockfile without the finding).
+fn history(ep: &Episode<'_>) -> (Vec<StateChange>, Option<Closure>) {
     let mut history: Vec<StateChange> = Vec::new();
     for (d, run, f) in &ep.sightings {
         let state = state_of(f);
@@ -147,7 +222,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             history.push(StateChange {
                 date: format_date(*d),
                 run_id: run.run_id.clone(),
-                state: state.into(),
+                state,
             });
         }
     }
@@ -155,7 +230,7 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
         history.push(StateChange {
             date: format_date(d),
             run_id: run.run_id.clone(),
-            state: "fixed".into(),
+            state: FindingState::Fixed,
         });
         Closure {
             date: format_date(d),
@@ -168,99 +243,34 @@ fn record(ep: &Episode<'_>, span: &Span, dev: &mut Vec<Deviation>) -> FindingRec
             commit: run.git_commit.clone(),
         }
     });
-    let mut versions: Vec<String> = ep.sightings.iter().map(|s| s.2.version.clone()).collect();
-    sort_versions(&mut versions);
-    versions.dedup();
-    let vex = match (&resolved, last.status, &last.ignore) {
-        (Some(_), _, _) => Vex {
-            status: "fixed".into(),
-            action_statement: None,
-        },
-        (None, FindingStatus::Ignored, Some(i)) => Vex {
-            status: "affected".into(),
-            action_statement: Some(format!(
+    (history, resolved)
+}
+
+/// The OpenVEX statement: `fixed`, or `affected` with the accepted risk or what to do by when.
+fn vex_of(fixed: bool, last: &Finding, due: Option<Date>) -> Vex {
+    let (status, action) = match (fixed, last.status, &last.ignore) {
+        (true, _, _) => (VexStatus::Fixed, None),
+        (false, FindingStatus::Ignored, Some(i)) => (
+            VexStatus::Affected,
+            Some(format!(
                 "Risk accepted by {} until {}: {}",
                 i.approved_by, i.expires, i.reason
             )),
-        },
-        (None, _, _) => Vex {
-            status: "affected".into(),
-            action_statement: Some(match (&last.fix, due) {
+        ),
+        (false, _, _) => (
+            VexStatus::Affected,
+            Some(match (&last.fix, due) {
                 (Some(fix), Some(due)) => {
                     format!("Upgrade to {} by {}", fix.version, format_date(due))
                 }
                 (None, Some(due)) => format!("Remediate by {}", format_date(due)),
                 _ => "Remediate".into(),
             }),
-        },
+        ),
     };
-    let subject = format!(
-        "{} in {} ({})",
-        first.advisory_id, first.package, ep.lockfile
-    );
-    if let Some(b) = breach {
-        let shown_by = ep
-            .sightings
-            .iter()
-            .rev()
-            .find(|s| s.0 <= b)
-            .map(|s| s.1.run_id.clone());
-        dev.push(Deviation {
-            date: format_date(b),
-            kind: DeviationKind::SlaBreach,
-            category: "timing".into(),
-            run_id: shown_by,
-            subject: subject.clone(),
-            detail: format!(
-                "open past its due date {} ({} days allowed for {} by policy {})",
-                due.map(format_date).unwrap_or_default(),
-                deadline_days,
-                severity_label(first.kind, first.severity),
-                &first_run.policy_sha256[..12.min(first_run.policy_sha256.len())]
-            ),
-        });
-    }
-    let until = ep.resolved.map_or(span.last, |r| r.0);
-    FindingRecord {
-        id: String::new(),
-        lockfile: ep.lockfile.clone(),
-        kind: first.kind.as_str().into(),
-        category: if first.kind == FindingKind::Vulnerability {
-            "vulnerability".into()
-        } else {
-            "informational".into()
-        },
-        advisory_id: first.advisory_id.clone(),
-        aliases: last.aliases.clone(),
-        title: last.title.clone(),
-        package: first.package.clone(),
-        versions,
-        dependency_path: last.paths.first().map(|p| {
-            let shown: Vec<&str> = p.iter().take(12).map(String::as_str).collect();
-            let more = if p.len() > 12 { " > ..." } else { "" };
-            format!("{}{more}", shown.join(" > "))
-        }),
-        severity: first.severity.map(|s| s.as_str().to_string()),
-        severity_source: first
-            .cvss_vector
-            .clone()
-            .unwrap_or_else(|| "unscored".into()),
-        first_seen: format_date(first_day),
-        first_run: first_run.run_id.clone(),
-        policy_sha256: first_run.policy_sha256.clone(),
-        deadline_days,
-        due: due.map(format_date),
-        state: if resolved.is_some() {
-            "fixed".into()
-        } else {
-            "open".into()
-        },
-        resolved,
-        days_open: (until - first_day).whole_days(),
-        sla,
-        breached_on: breach.map(format_date),
-        history,
-        vex,
+    Vex {
+        status,
+        action_statement: action,
     }
 }
 
@@ -283,18 +293,11 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
         };
         key(a).cmp(&key(b))
     });
-    let mut records: Vec<FindingRecord> = Vec::new();
-    for (i, e) in chosen.iter().enumerate() {
-        let mut r = record(e, span, dev);
-        r.id = format!("F-{:03}", i + 1);
-        for d in dev
-            .iter_mut()
-            .filter(|d| d.kind == DeviationKind::SlaBreach && !d.subject.starts_with("F-"))
-        {
-            d.subject = format!("{} {}", r.id, d.subject);
-        }
-        records.push(r);
-    }
+    let records: Vec<FindingRecord> = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, e)| record(e, format!("F-{:03}", i + 1), span, dev))
+        .collect();
     let open_at_start = chosen.iter().filter(|e| e.first_day() < span.start).count();
     let oldest_open = records
         .iter()
@@ -348,47 +351,34 @@ pub(super) fn build(runs: &[VerifiedRun], span: &Span, dev: &mut Vec<Deviation>)
 
 /// SLA outcomes per severity, with time to fix.
 pub(super) fn sla_table(records: &[FindingRecord]) -> Vec<SlaRow> {
-    let label = |r: &FindingRecord| {
-        if r.category != "vulnerability" {
-            "informational".to_string()
-        } else {
-            r.severity.clone().unwrap_or_else(|| "unscored".into())
-        }
-    };
-    [
-        "critical",
-        "high",
-        "medium",
-        "low",
-        "none",
-        "unscored",
-        "informational",
-    ]
-    .into_iter()
-    .filter(|s| *s != "none" || records.iter().any(|r| label(r) == "none"))
-    .map(|sev| {
-        let rows: Vec<&FindingRecord> = records.iter().filter(|r| label(r) == sev).collect();
-        let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
-        let fixed: Vec<i64> = rows
-            .iter()
-            .filter(|r| r.resolved.is_some())
-            .map(|r| r.days_open)
-            .collect();
-        SlaRow {
-            severity: sev.into(),
-            closed_within_sla: count(SlaState::ClosedWithinSla),
-            closed_late: count(SlaState::ClosedLate),
-            open_within_sla: count(SlaState::OpenWithinSla),
-            open_overdue: count(SlaState::OpenOverdue),
-            excepted: count(SlaState::Excepted),
-            mean_days_to_fix: (!fixed.is_empty()).then(|| {
-                format!(
-                    "{:.1}",
-                    fixed.iter().sum::<i64>() as f64 / fixed.len() as f64
-                )
-            }),
-            longest_days_to_fix: fixed.iter().copied().max(),
-        }
-    })
-    .collect()
+    // Every band, `none` only when a finding has it.
+    SeverityBand::ALL
+        .iter()
+        .copied()
+        .filter(|b| *b != SeverityBand::None || records.iter().any(|r| r.band() == *b))
+        .map(|band| {
+            let rows: Vec<&FindingRecord> = records.iter().filter(|r| r.band() == band).collect();
+            let count = |s: SlaState| rows.iter().filter(|r| r.sla == s).count();
+            let fixed: Vec<i64> = rows
+                .iter()
+                .filter(|r| r.resolved.is_some())
+                .map(|r| r.days_open)
+                .collect();
+            SlaRow {
+                severity: band,
+                closed_within_sla: count(SlaState::ClosedWithinSla),
+                closed_late: count(SlaState::ClosedLate),
+                open_within_sla: count(SlaState::OpenWithinSla),
+                open_overdue: count(SlaState::OpenOverdue),
+                excepted: count(SlaState::Excepted),
+                mean_days_to_fix: (!fixed.is_empty()).then(|| {
+                    format!(
+                        "{:.1}",
+                        fixed.iter().sum::<i64>() as f64 / fixed.len() as f64
+                    )
+                }),
+                longest_days_to_fix: fixed.iter().copied().max(),
+            }
+        })
+        .collect()
 }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::charts::{self, Chart};
 use super::model::{OrgReport, OrgRow, QuarterReport};
 use crate::error::{Error, Result};
+use crate::verify::model::Verdict;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:1.5em auto;color:#1d2330;padding:0 1em;font-size:14px}
 h1{font-size:1.5em;border-bottom:2px solid #1d2330;padding-bottom:.3em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccd}h3{font-size:1em}
@@ -50,7 +51,7 @@ impl<'a> View<'a> {
             releases_verified: r
                 .releases
                 .iter()
-                .filter(|x| x.verdict == "verified")
+                .filter(|x| x.verdict == Verdict::Verified)
                 .count(),
             release_runs: runs.len(),
         }

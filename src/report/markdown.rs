@@ -15,8 +15,10 @@ pub(super) fn opt(v: Option<&str>) -> String {
     v.map(cell).unwrap_or_else(|| "-".into())
 }
 
-pub(super) fn short(hash: &str) -> &str {
-    &hash[..12.min(hash.len())]
+/// The first 12 characters of a digest or commit id, as a cell: a commit id is imported text
+/// (any characters, a multi-byte one where a byte slice would cut it, a pipe).
+pub(super) fn short(hash: &str) -> String {
+    cell(crate::text::prefix(hash, 12))
 }
 
 pub(super) fn table(o: &mut String, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
@@ -276,7 +278,7 @@ fn finding_rows<'a>(list: impl Iterator<Item = &'a FindingRecord>) -> Vec<Vec<St
             cell(&f.advisory_id),
             format!("`{} {}`", cell(&f.package), cell(&f.versions.join(", "))),
             format!("`{}`", cell(&f.lockfile)),
-            f.severity.clone().unwrap_or_else(|| "unscored".into()),
+            f.severity.map_or("unscored", |s| s.as_str()).to_string(),
             f.first_seen.clone(),
             opt(f.due.as_deref()),
             f.resolved.as_ref().map_or("-".into(), |c| c.date.clone()),
@@ -308,7 +310,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
     let vulns: Vec<&FindingRecord> = r
         .findings
         .iter()
-        .filter(|f| f.category == "vulnerability")
+        .filter(|f| f.category == FindingCategory::Vulnerability)
         .collect();
     if vulns.is_empty() {
         let _ = writeln!(o, "None in the period.\n");
@@ -323,7 +325,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
     let info: Vec<&FindingRecord> = r
         .findings
         .iter()
-        .filter(|f| f.category != "vulnerability")
+        .filter(|f| f.category != FindingCategory::Vulnerability)
         .collect();
     if info.is_empty() {
         let _ = writeln!(o, "None in the period.\n");
@@ -335,7 +337,14 @@ fn findings(o: &mut String, r: &QuarterReport) {
     }
     let _ = writeln!(o, "### Finding lifecycle and closure proof\n");
     for f in &r.findings {
-        let _ = writeln!(
+        lifecycle(o, f);
+    }
+    o.push('\n');
+}
+
+/// One finding's lifecycle: what, where, its deadline, each state, its closure proof, VEX.
+fn lifecycle(o: &mut String, f: &FindingRecord) {
+    let _ = writeln!(
             o,
             "- **{}** {}{} `{} {}` in `{}`: {}; severity {} ({}); first detected {} by run `{}`; deadline {} days by policy `{}`, due {}.",
             f.id,
@@ -345,7 +354,7 @@ fn findings(o: &mut String, r: &QuarterReport) {
             cell(&f.versions.join(", ")),
             cell(&f.lockfile),
             cell(&f.title),
-            f.severity.as_deref().unwrap_or("unscored"),
+            f.severity.map_or("unscored", |s| s.as_str()),
             cell(&f.severity_source),
             f.first_seen,
             f.first_run,
@@ -353,18 +362,18 @@ fn findings(o: &mut String, r: &QuarterReport) {
             short(&f.policy_sha256),
             f.due.as_deref().unwrap_or("never (past 9999-12-31)")
         );
-        if let Some(p) = &f.dependency_path {
-            let _ = writeln!(o, "  - Path: `{}`", cell(p));
-        }
-        let states: Vec<String> = f
-            .history
-            .iter()
-            .map(|h| format!("{} {} (`{}`)", h.date, h.state, h.run_id))
-            .collect();
-        let _ = writeln!(o, "  - States: {}", states.join(" → "));
-        match &f.resolved {
-            Some(c) => {
-                let _ = writeln!(
+    if let Some(p) = &f.dependency_path {
+        let _ = writeln!(o, "  - Path: `{}`", cell(p));
+    }
+    let states: Vec<String> = f
+        .history
+        .iter()
+        .map(|h| format!("{} {} (`{}`)", h.date, h.state, h.run_id))
+        .collect();
+    let _ = writeln!(o, "  - States: {}", states.join(" → "));
+    match &f.resolved {
+        Some(c) => {
+            let _ = writeln!(
                     o,
                     "  - Closed: run `{}` at {} no longer reports it (lockfile sha256 `{}`, commit {}).",
                     c.run_id,
@@ -372,28 +381,26 @@ fn findings(o: &mut String, r: &QuarterReport) {
                     short(&c.lockfile_sha256),
                     c.commit.as_deref().map_or("not recorded".into(), |c| format!("`{}`", short(c)))
                 );
-            }
-            None => {
-                let _ = writeln!(o, "  - Open at the end of the period.");
-            }
         }
-        let _ = writeln!(
-            o,
-            "  - VEX: `{}`{}; SLA: {}{}",
-            f.vex.status,
-            f.vex
-                .action_statement
-                .as_deref()
-                .map(|a| format!(" ({})", cell(a)))
-                .unwrap_or_default(),
-            f.sla,
-            f.breached_on
-                .as_deref()
-                .map(|b| format!(", breached on {b}"))
-                .unwrap_or_default()
-        );
+        None => {
+            let _ = writeln!(o, "  - Open at the end of the period.");
+        }
     }
-    o.push('\n');
+    let _ = writeln!(
+        o,
+        "  - VEX: `{}`{}; SLA: {}{}",
+        f.vex.status,
+        f.vex
+            .action_statement
+            .as_deref()
+            .map(|a| format!(" ({})", cell(a)))
+            .unwrap_or_default(),
+        f.sla,
+        f.breached_on
+            .as_deref()
+            .map(|b| format!(", breached on {b}"))
+            .unwrap_or_default()
+    );
 }
 
 fn sla(o: &mut String, r: &QuarterReport) {
@@ -412,7 +419,7 @@ fn sla(o: &mut String, r: &QuarterReport) {
         ],
         r.sla.iter().map(|s| {
             vec![
-                s.severity.clone(),
+                s.severity.to_string(),
                 s.closed_within_sla.to_string(),
                 s.closed_late.to_string(),
                 s.open_within_sla.to_string(),
@@ -431,4 +438,18 @@ fn sla(o: &mut String, r: &QuarterReport) {
             .map(cell)
             .unwrap_or_else(|| "none".into())
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn a_short_id_never_splits_a_character_nor_opens_a_column() {
+        assert_eq!(short("f904c4a22498d88ef4fa"), "f904c4a22498");
+        assert_eq!(short("abc"), "abc");
+        // `é` is bytes 11 and 12: a byte slice at 12 would panic.
+        assert_eq!(short("0123456789aé€xyz"), "0123456789aé");
+        assert_eq!(short("0123|56789ab"), "0123\\|56789ab");
+    }
 }

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use super::markdown::{cell, opt, render, short, table};
 use super::model::*;
+use crate::evidence::Origin;
+use crate::verify::model::Verdict;
 
 pub(super) fn exceptions(o: &mut String, r: &QuarterReport) {
     let _ = writeln!(o, "## Exceptions (accepted risks)\n");
@@ -92,7 +94,7 @@ pub(super) fn deviations(o: &mut String, r: &QuarterReport) {
                 vec![
                     d.date.clone(),
                     d.kind.to_string(),
-                    d.category.clone(),
+                    d.category.to_string(),
                     cell(&d.subject),
                     d.run_id.as_deref().map_or("-".into(), |r| format!("`{r}`")),
                     cell(&d.detail),
@@ -109,7 +111,7 @@ pub(super) fn releases(o: &mut String, r: &QuarterReport) {
     let verified = r
         .releases
         .iter()
-        .filter(|v| v.verdict == "verified")
+        .filter(|v| v.verdict == Verdict::Verified)
         .count();
     let _ = writeln!(
         o,
@@ -144,8 +146,8 @@ pub(super) fn releases(o: &mut String, r: &QuarterReport) {
                     v.digest
                         .as_deref()
                         .map_or("-".into(), |d| format!("`{}`", cell(d))),
-                    if v.verdict == "verified" {
-                        v.verdict.clone()
+                    if v.verdict == Verdict::Verified {
+                        v.verdict.to_string()
                     } else {
                         format!("**{}**", v.verdict)
                     },
@@ -261,10 +263,10 @@ pub(super) fn scans(o: &mut String, r: &QuarterReport) {
                 format!(
                     "{}{}",
                     cell(&s.trigger),
-                    if s.origin == "recorded" {
+                    if s.origin == Origin::Recorded {
                         String::new()
                     } else {
-                        format!(", {}", cell(&s.origin))
+                        format!(", {}", cell(&s.origin.to_string()))
                     }
                 ),
                 cell(&s.tool_version),
@@ -277,7 +279,7 @@ pub(super) fn scans(o: &mut String, r: &QuarterReport) {
                     None => "-".into(),
                 },
                 format!("`{}`", short(&s.policy_sha256)),
-                s.verdict.clone(),
+                s.verdict.to_string(),
                 s.findings.to_string(),
             ]
         }),

@@ -12,6 +12,7 @@ mod markdown;
 mod markdown_tail;
 pub mod model;
 mod releases;
+pub mod states;
 mod subscription;
 
 pub use compute::{build, Options, Quarter};

@@ -6,8 +6,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::audit::model::PolicyVerdict;
 use crate::evidence::chain::Break;
-use crate::evidence::PolicyInForce;
+use crate::evidence::{Origin, PolicyInForce, RunKind};
+use crate::finding::{FindingKind, Severity};
+use crate::verify::model::Verdict;
+
+pub use super::states::{
+    DeviationCategory, DeviationKind, ExceptionStatus, FindingCategory, FindingState, SeverityBand,
+    SlaState,
+};
 
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -71,7 +79,7 @@ pub struct SubscriptionRow {
     pub first_detected: String,
     pub first_run: String,
     /// `audit` or `watch`.
-    pub detected_by: String,
+    pub detected_by: RunKind,
     /// Days from publication to first detection.
     pub detection_days: Option<i64>,
     /// The first delivery to each kind of sink that told of it.
@@ -203,13 +211,13 @@ pub struct ScanRecord {
     pub lockfile_changed: bool,
     pub commit: Option<String>,
     pub trigger: String,
-    pub origin: String,
+    pub origin: Origin,
     pub tool_version: String,
     pub database_commit: Option<String>,
     pub database_age_days: Option<i64>,
     pub database_stale: bool,
     pub policy_sha256: String,
-    pub verdict: String,
+    pub verdict: PolicyVerdict,
     pub findings: usize,
 }
 
@@ -217,8 +225,7 @@ pub struct ScanRecord {
 pub struct StateChange {
     pub date: String,
     pub run_id: String,
-    /// `open`, `excepted`, `exception-expired` or `fixed`.
-    pub state: String,
+    pub state: FindingState,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -234,7 +241,7 @@ pub struct Closure {
 pub struct Vex {
     /// OpenVEX status: `fixed` or `affected` (an accepted risk is `affected`, never
     /// `not_affected`).
-    pub status: String,
+    pub status: crate::vex::Status,
     pub action_statement: Option<String>,
 }
 
@@ -243,9 +250,8 @@ pub struct FindingRecord {
     /// `F-NNN`, stable for the same evidence.
     pub id: String,
     pub lockfile: String,
-    pub kind: String,
-    /// `vulnerability` or `informational`.
-    pub category: String,
+    pub kind: FindingKind,
+    pub category: FindingCategory,
     pub advisory_id: String,
     pub aliases: Vec<String>,
     pub title: String,
@@ -253,7 +259,7 @@ pub struct FindingRecord {
     /// Versions seen while the finding was open (semver order).
     pub versions: Vec<String>,
     pub dependency_path: Option<String>,
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
     /// The CVSS vector, or `unscored`.
     pub severity_source: String,
     pub first_seen: String,
@@ -263,8 +269,8 @@ pub struct FindingRecord {
     pub deadline_days: u32,
     /// `None` when the due date is past 9999-12-31.
     pub due: Option<String>,
-    /// `open`, `fixed`, or `not-rescanned` (its lockfile has not been scanned since).
-    pub state: String,
+    /// `open` or `fixed`.
+    pub state: FindingState,
     pub resolved: Option<Closure>,
     pub days_open: i64,
     pub sla: SlaState,
@@ -275,7 +281,7 @@ pub struct FindingRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SlaRow {
-    pub severity: String,
+    pub severity: SeverityBand,
     pub closed_within_sla: usize,
     pub closed_late: usize,
     pub open_within_sla: usize,
@@ -307,8 +313,7 @@ pub struct ExceptionRecord {
     /// Every version in force during the period: a renewal adds one.
     pub history: Vec<ExceptionVersion>,
     pub renewals: usize,
-    /// `active`, `expired` (on `expired_on`, a finding still open) or `lapsed-unused`.
-    pub status: String,
+    pub status: ExceptionStatus,
     pub expired_on: Option<String>,
     /// Separation of duties and the policy's approver roles.
     pub approval_problems: Vec<String>,
@@ -319,8 +324,8 @@ pub struct ExceptionRecord {
 pub struct Deviation {
     pub date: String,
     pub kind: DeviationKind,
-    /// Auditor category: timing, execution, evidence, scope.
-    pub category: String,
+    /// The auditor's category, set by the kind.
+    pub category: DeviationCategory,
     pub run_id: Option<String>,
     pub subject: String,
     pub detail: String,
@@ -357,7 +362,7 @@ pub struct ReleaseCheck {
     pub tool_version: String,
     pub artifact: String,
     pub digest: Option<String>,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub signer: Option<String>,
     pub provenance: Option<bool>,
     pub reproducible: Option<bool>,
@@ -369,7 +374,7 @@ pub struct CommitRow {
     pub commit: String,
     pub run_id: String,
     pub time: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub failed_checks: Vec<String>,
 }
 
@@ -419,113 +424,4 @@ pub struct OrgRow {
     pub findings: usize,
     pub deviations: usize,
     pub chain_intact: bool,
-}
-
-/// An enum whose JSON form is its `as_str()` name: one list gives both, so the report schema
-/// and the text renderers cannot disagree, and `ALL` lets tests walk every value.
-macro_rules! named_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal,)* }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)*
-        }
-
-        impl $name {
-            #[cfg(test)]
-            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-named_enum! {
-    /// Where a finding stands against its remediation deadline.
-    SlaState {
-        ClosedWithinSla => "closed-within-sla",
-        ClosedLate => "closed-late",
-        OpenWithinSla => "open-within-sla",
-        OpenOverdue => "open-overdue",
-        /// Past due only on days an exception covered.
-        Excepted => "excepted",
-    }
-}
-
-impl SlaState {
-    /// Closed late or still open past the deadline.
-    pub fn is_breach(self) -> bool {
-        matches!(self, SlaState::ClosedLate | SlaState::OpenOverdue)
-    }
-}
-
-named_enum! {
-    /// What a deviation is about; its `as_str()` keys `deviation_counts`.
-    DeviationKind {
-        MissedScan => "missed-scan",
-        StaleDatabase => "stale-database",
-        SlaBreach => "sla-breach",
-        ExpiredException => "expired-exception",
-        ExceptionApproval => "exception-approval",
-        FailedVerification => "failed-verification",
-        UnsignedCommit => "unsigned-commit",
-        LockfileScopeChange => "lockfile-scope-change",
-        BrokenEvidence => "broken-evidence",
-        /// An advisory first detected later than `[subscription] max_detection_days` after
-        /// its publication.
-        LateDetection => "late-detection",
-        /// A new vulnerability with no recorded delivery to a sink kind `[subscription]
-        /// notify` requires.
-        NotNotified => "not-notified",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The JSON strings are the report schema: serde writes `as_str()`, and each name is its
-    /// variant's in kebab case (what `rename_all = "kebab-case"` gave before), unique.
-    #[test]
-    fn states_serialize_as_their_names() {
-        fn kebab(variant: &str) -> String {
-            let mut out = String::new();
-            for (i, c) in variant.chars().enumerate() {
-                if c.is_ascii_uppercase() && i > 0 {
-                    out.push('-');
-                }
-                out.push(c.to_ascii_lowercase());
-            }
-            out
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for k in DeviationKind::ALL {
-            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
-            assert_eq!(k.as_str(), kebab(&format!("{k:?}")));
-            assert!(seen.insert(k.as_str()), "{k}");
-        }
-        for s in SlaState::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(s.as_str(), kebab(&format!("{s:?}")));
-            assert!(seen.insert(s.as_str()), "{s}");
-        }
-        assert_eq!(DeviationKind::ALL.len(), 11);
-        assert_eq!(SlaState::ALL.len(), 5);
-    }
 }

@@ -9,7 +9,7 @@ use super::model::*;
 use crate::audit::model::Package;
 use crate::clock::format_date;
 use crate::evidence::VerifiedRun;
-use crate::verify::model::{Check, Code, Verdict};
+use crate::verify::model::{Check, Code, Verdict, VerifyCommand};
 
 fn failed(checks: &[Check]) -> Vec<String> {
     checks
@@ -33,7 +33,7 @@ pub(super) fn build(
     {
         let Some(v) = run.verify() else { continue };
         let date = day_of(&run.time).map(format_date).unwrap_or_default();
-        if v.command == "commits" {
+        if v.command == VerifyCommand::Commits {
             commit_runs.insert(run.run_id.clone());
             for s in &v.subjects {
                 let id = s.digest.clone().unwrap_or_else(|| s.name.clone());
@@ -41,12 +41,12 @@ pub(super) fn build(
                     commit: id.clone(),
                     run_id: run.run_id.clone(),
                     time: run.time.clone(),
-                    verdict: s.verdict.as_str().into(),
+                    verdict: s.verdict,
                     failed_checks: failed(&s.checks),
                 };
                 // A commit checked several times counts once; signed if any check verified.
                 match commits.get(&id) {
-                    Some(r) if r.verdict == "verified" => {}
+                    Some(r) if r.verdict == Verdict::Verified => {}
                     _ => {
                         commits.insert(id, row);
                     }
@@ -63,7 +63,7 @@ pub(super) fn build(
                 tool_version: v.tool_version.clone(),
                 artifact: s.name.clone(),
                 digest: s.digest.clone(),
-                verdict: s.verdict.as_str().into(),
+                verdict: s.verdict,
                 signer: detail("identity").or_else(|| detail("signer")),
                 provenance: s.checks.iter().any(|c| c.code.is_provenance()).then(|| {
                     s.checks
@@ -71,37 +71,35 @@ pub(super) fn build(
                         .filter(|c| c.code.is_provenance())
                         .all(|c| c.verdict == Verdict::Verified)
                 }),
-                reproducible: (v.command == "rebuild")
+                reproducible: (v.command == VerifyCommand::Rebuild)
                     .then(|| s.checks.iter().any(|c| c.code == Code::Reproducible)),
                 failed_checks: failed(&s.checks),
             };
-            if row.verdict != "verified" {
-                dev.push(Deviation {
-                    date: date.clone(),
-                    kind: DeviationKind::FailedVerification,
-                    category: "execution".into(),
-                    run_id: Some(run.run_id.clone()),
-                    subject: format!("{} ({})", row.artifact, row.command),
-                    detail: format!("{}: {}", row.verdict, row.failed_checks.join(", ")),
-                });
+            if row.verdict != Verdict::Verified {
+                dev.push(Deviation::new(
+                    DeviationKind::FailedVerification,
+                    date.clone(),
+                    Some(run.run_id.clone()),
+                    format!("{} ({})", row.artifact, row.command),
+                    format!("{}: {}", row.verdict, row.failed_checks.join(", ")),
+                ));
             }
             releases.push(row);
         }
     }
     let unsigned: Vec<CommitRow> = commits
         .values()
-        .filter(|c| c.verdict != "verified")
+        .filter(|c| c.verdict != Verdict::Verified)
         .cloned()
         .collect();
     for c in &unsigned {
-        dev.push(Deviation {
-            date: day_of(&c.time).map(format_date).unwrap_or_default(),
-            kind: DeviationKind::UnsignedCommit,
-            category: "execution".into(),
-            run_id: Some(c.run_id.clone()),
-            subject: c.commit.clone(),
-            detail: format!("{}: {}", c.verdict, c.failed_checks.join(", ")),
-        });
+        dev.push(Deviation::new(
+            DeviationKind::UnsignedCommit,
+            day_of(&c.time).map(format_date).unwrap_or_default(),
+            Some(c.run_id.clone()),
+            c.commit.clone(),
+            format!("{}: {}", c.verdict, c.failed_checks.join(", ")),
+        ));
     }
     let commits = Commits {
         runs: commit_runs.len(),

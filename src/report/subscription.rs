@@ -8,14 +8,13 @@ use std::fmt::Write;
 use super::compute::{day_of, Span};
 use super::markdown::{cell, opt, short, table};
 use super::model::{
-    Deviation, DeviationKind, FindingRecord, QuarterReport, Subscription, SubscriptionRow,
+    Deviation, DeviationKind, FindingCategory, FindingRecord, QuarterReport, Subscription,
+    SubscriptionRow,
 };
 use crate::error::Result;
 use crate::evidence::subscription::{verify_deliveries, StoredDelivery};
-use crate::evidence::{ChainCheck, PolicyInForce, Store, VerifiedRun};
-
-/// Outcomes that mean the finding was told of (a `closed` or `sent (fixed)` is about its fix).
-const TOLD: [&str; 5] = ["created", "reopened", "commented", "unchanged", "sent"];
+use crate::evidence::{ChainCheck, PolicyInForce, RunKind, Store, VerifiedRun};
+use crate::policy::subscription::SinkKind;
 
 /// Whether delivery `d` told of `advisory` in `package` (finding id
 /// `SCOPE:KIND:ADVISORY:PACKAGE@VERSION`).
@@ -23,7 +22,7 @@ fn tells_of(d: &StoredDelivery, advisory: &str, package: &str) -> bool {
     let id = &d.delivery.finding_id;
     let crate_part = id.rsplit(':').next().unwrap_or("");
     let pkg = crate_part.rsplit_once('@').map_or(crate_part, |(p, _)| p);
-    TOLD.contains(&d.delivery.outcome.as_str())
+    d.delivery.outcome.told_of_finding()
         && d.delivery.advisory_id.as_deref() == Some(advisory)
         && pkg == package
 }
@@ -41,7 +40,10 @@ pub(super) fn build(
     let end_policy = super::compute::policy_on(runs, span.last);
     let required = end_policy.and_then(|p| p.subscription.clone());
     let mut rows = Vec::new();
-    for f in records.iter().filter(|f| f.category == "vulnerability") {
+    for f in records
+        .iter()
+        .filter(|f| f.category == FindingCategory::Vulnerability)
+    {
         let Some(first) = runs.iter().find(|r| r.run_id == f.first_run) else {
             continue;
         };
@@ -63,12 +65,14 @@ pub(super) fn build(
             .filter(|d| tells_of(d, &f.advisory_id, &f.package))
             .collect();
         notified.sort_by(|a, b| (&a.delivery.time, a.seq).cmp(&(&b.delivery.time, b.seq)));
-        let mut sinks_told: Vec<String> = Vec::new();
+        // The first delivery to each kind of sink (by its label's prefix: an imported delivery
+        // may name a kind this version does not have, which no policy can require).
+        let mut prefixes: Vec<&str> = Vec::new();
         let mut first_notified = Vec::new();
         for d in notified {
-            let kind = d.delivery.sink.split(':').next().unwrap_or("").to_string();
-            if !sinks_told.contains(&kind) {
-                sinks_told.push(kind);
+            let prefix = d.delivery.sink.split(':').next().unwrap_or("");
+            if !prefixes.contains(&prefix) {
+                prefixes.push(prefix);
                 first_notified.push(super::model::FirstNotified {
                     sink: d.delivery.sink.clone(),
                     time: d.delivery.time.clone(),
@@ -84,17 +88,24 @@ pub(super) fn build(
             published,
             first_detected: first.time.clone(),
             first_run: first.run_id.clone(),
-            detected_by: first.kind.clone(),
+            detected_by: first.kind,
             detection_days,
             first_notified,
         };
-        breaches(&row, &first.policy, &sinks_told, span, dev);
+        let told: Vec<SinkKind> = row
+            .first_notified
+            .iter()
+            .filter_map(|n| SinkKind::of_label(&n.sink))
+            .collect();
+        breaches(&row, &first.policy, &told, span, dev);
         rows.push(row);
     }
     Ok(Subscription {
         max_detection_days: required.as_ref().and_then(|s| s.max_detection_days),
-        notify: required.map(|s| s.notify).unwrap_or_default(),
-        watch_runs: runs.iter().filter(|r| r.kind == "watch").count(),
+        notify: required
+            .map(|s| s.notify.iter().map(|k| k.as_str().to_string()).collect())
+            .unwrap_or_default(),
+        watch_runs: runs.iter().filter(|r| r.kind == RunKind::Watch).count(),
         deliveries_verified: deliveries.deliveries.len(),
         delivery_breaks: deliveries.breaks,
         rows,
@@ -109,7 +120,7 @@ fn date(text: &str) -> Option<time::Date> {
 fn breaches(
     row: &SubscriptionRow,
     policy: &PolicyInForce,
-    sinks_told: &[String],
+    told: &[SinkKind],
     span: &Span,
     dev: &mut Vec<Deviation>,
 ) {
@@ -119,21 +130,19 @@ fn breaches(
     let Some(day) = day_of(&row.first_detected).filter(|d| *d >= span.start) else {
         return;
     };
-    let mut add = |kind: DeviationKind, category: &str, detail: String| {
-        dev.push(Deviation {
-            date: crate::clock::format_date(day),
+    let mut add = |kind: DeviationKind, detail: String| {
+        dev.push(Deviation::new(
             kind,
-            category: category.into(),
-            run_id: Some(row.first_run.clone()),
-            subject: format!("{} {} {}", row.finding, row.advisory_id, row.package),
+            crate::clock::format_date(day),
+            Some(row.first_run.clone()),
+            format!("{} {} {}", row.finding, row.advisory_id, row.package),
             detail,
-        })
+        ))
     };
     if let (Some(max), Some(days)) = (rules.max_detection_days, row.detection_days) {
         if days > i64::from(max) {
             add(
                 DeviationKind::LateDetection,
-                "timing",
                 format!(
                     "first detected {days} days after the advisory was published ({}), over the policy's {max} (subscription.max_detection_days)",
                     row.published.as_deref().unwrap_or("-")
@@ -141,10 +150,9 @@ fn breaches(
             );
         }
     }
-    for kind in rules.notify.iter().filter(|k| !sinks_told.contains(k)) {
+    for kind in rules.notify.iter().filter(|k| !told.contains(k)) {
         add(
             DeviationKind::NotNotified,
-            "execution",
             format!("no recorded delivery to a {kind} sink (subscription.notify)"),
         );
     }
@@ -182,7 +190,7 @@ pub(super) fn markdown(o: &mut String, r: &QuarterReport) {
             format!(
                 "{} ({} `{}`)",
                 cell(&row.first_detected),
-                cell(&row.detected_by),
+                row.detected_by,
                 short(&row.first_run)
             ),
             row.detection_days

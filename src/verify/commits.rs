@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyCommand, VerifyReport};
 use crate::error::{Error, Result};
 use crate::policy::CommitsPolicy;
 
@@ -89,7 +89,12 @@ pub fn verify_commits(
             100.0 * signed as f64 / subjects.len() as f64
         ));
     }
-    Ok(VerifyReport::new("commits", time, subjects, notes))
+    Ok(VerifyReport::new(
+        VerifyCommand::Commits,
+        time,
+        subjects,
+        notes,
+    ))
 }
 
 /// A private keyring holding only the policy's public keys. The key file is read (bounded,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub use super::code::Code;
 use crate::exit::Outcome;
+use crate::named::named_enum;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -41,6 +42,12 @@ impl Verdict {
             Verdict::Failed => "failed",
             Verdict::Unverifiable => "unverifiable",
         }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -118,13 +125,24 @@ pub struct Counts {
     pub unverifiable: usize,
 }
 
+named_enum! {
+    /// The `verify` subcommand a report is the result of.
+    VerifyCommand {
+        Checksums => "checksums",
+        Rebuild => "rebuild",
+        Bundle => "bundle",
+        Provenance => "provenance",
+        Release => "release",
+        Commits => "commits",
+    }
+}
+
 /// The result of one `chainwarden verify ...` run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerifyReport {
     pub schema_version: u32,
     pub tool_version: String,
-    /// `checksums`, `rebuild`, `bundle`, `provenance`, `release`, `commits`.
-    pub command: String,
+    pub command: VerifyCommand,
     /// When it ran (RFC 3339, UTC).
     pub time: String,
     pub verdict: Verdict,
@@ -137,7 +155,7 @@ pub struct VerifyReport {
 
 impl VerifyReport {
     pub fn new(
-        command: &str,
+        command: VerifyCommand,
         time: String,
         subjects: Vec<SubjectResult>,
         notes: Vec<String>,
@@ -153,7 +171,7 @@ impl VerifyReport {
         VerifyReport {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
-            command: command.to_string(),
+            command,
             time,
             verdict: derive_verdict(subjects.iter().map(|s| s.verdict)),
             counts,
@@ -187,9 +205,19 @@ mod tests {
         assert_eq!(a.verdict, Verdict::Verified);
         assert_eq!(b.verdict, Verdict::Unverifiable);
         assert_eq!(c.verdict, Verdict::Failed);
-        let r = VerifyReport::new("checksums", "t".into(), vec![a.clone(), b.clone()], vec![]);
+        let r = VerifyReport::new(
+            VerifyCommand::Checksums,
+            "t".into(),
+            vec![a.clone(), b.clone()],
+            vec![],
+        );
         assert_eq!(r.outcome(), Outcome::Inconclusive);
-        let r = VerifyReport::new("checksums", "t".into(), vec![a.clone(), b, c], vec![]);
+        let r = VerifyReport::new(
+            VerifyCommand::Checksums,
+            "t".into(),
+            vec![a.clone(), b, c],
+            vec![],
+        );
         assert_eq!(r.outcome(), Outcome::Fail);
         assert_eq!(
             r.counts,
@@ -199,10 +227,38 @@ mod tests {
                 unverifiable: 1
             }
         );
-        let r = VerifyReport::new("checksums", "t".into(), vec![a], vec![]);
+        let r = VerifyReport::new(VerifyCommand::Checksums, "t".into(), vec![a], vec![]);
         assert_eq!(r.outcome(), Outcome::Pass);
         // Nothing checked is not "verified".
-        let r = VerifyReport::new("checksums", "t".into(), vec![], vec![]);
+        let r = VerifyReport::new(VerifyCommand::Checksums, "t".into(), vec![], vec![]);
         assert_eq!(r.outcome(), Outcome::Inconclusive);
+    }
+
+    /// The command is stored in every recorded verification: its names are pinned, and a
+    /// payload naming another is no verification report.
+    #[test]
+    fn commands_keep_their_names_and_others_are_refused() {
+        let names: Vec<&str> = VerifyCommand::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "checksums",
+                "rebuild",
+                "bundle",
+                "provenance",
+                "release",
+                "commits"
+            ]
+        );
+        let report = VerifyReport::new(VerifyCommand::Commits, "t".into(), vec![], vec![]);
+        let mut json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["command"], "commits");
+        assert_eq!(
+            serde_json::from_value::<VerifyReport>(json.clone()).unwrap(),
+            report
+        );
+        json["command"] = "commit".into();
+        let e = serde_json::from_value::<VerifyReport>(json).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `commit`"), "{e}");
     }
 }

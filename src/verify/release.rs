@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::auditable::{self, AuditableRequest};
 use super::checksums::{self, ChecksumOptions, Source};
-use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyCommand, VerifyReport};
 use super::provenance::{verify_provenance, ProvenanceRequest};
 use super::sigstore::{
     verify_bundle, verify_file_any_signer, ArtifactInput, BundleRequest, Signer,
@@ -231,18 +231,28 @@ pub fn verify_release(
         ));
     }
     if rp.require_auditable && executables == 0 {
-        // Nothing to check is not "verified": the requirement names executables.
-        subjects.push(SubjectResult::new(
-            "(executables)",
-            None,
-            vec![Check::new(
-                auditable::MISSING,
-                Verdict::Failed,
-                "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
-            )],
-        ));
+        subjects.push(no_executables());
     }
-    Ok(VerifyReport::new("release", time, subjects, notes))
+    Ok(VerifyReport::new(
+        VerifyCommand::Release,
+        time,
+        subjects,
+        notes,
+    ))
+}
+
+/// `release.require_auditable` with no executable in the release: nothing to check is not
+/// "verified", the requirement names executables.
+fn no_executables() -> SubjectResult {
+    SubjectResult::new(
+        "(executables)",
+        None,
+        vec![Check::new(
+            auditable::MISSING,
+            Verdict::Failed,
+            "auditable-missing: release.require_auditable, but the release lists no executable (ELF, PE, Mach-O or WebAssembly) to check",
+        )],
+    )
 }
 
 /// Whether `file` is an executable, and its `require_auditable` checks. A file whose first

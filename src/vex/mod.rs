@@ -41,6 +41,19 @@ impl Status {
     }
 }
 
+/// As its OpenVEX name (the quarterly report's `vex.status`).
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A product a statement is about, with the subcomponents (dependencies) it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Product {

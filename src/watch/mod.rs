@@ -24,7 +24,7 @@ use crate::audit::{self, AuditRequest, GraphSource};
 use crate::clock::{format_rfc3339, Clock};
 use crate::error::{Error, Result};
 use crate::evidence::subscription::LatestInventory;
-use crate::evidence::{verify_scope, PolicyInForce, Store, VerifiedRun};
+use crate::evidence::{verify_scope, PolicyInForce, RunKind, Store, VerifiedRun};
 use crate::inventory::lockfile::{without_edges, LockedPackage};
 use crate::inventory::{Lockfile, ProjectPaths};
 
@@ -121,7 +121,7 @@ fn mark(report: &mut AuditReport, runs: &[VerifiedRun], now: &str) {
     }
     let previous_watch = earlier
         .iter()
-        .filter(|r| r.kind == "watch")
+        .filter(|r| r.kind == RunKind::Watch)
         .max_by(|a, b| (&a.time, a.seq).cmp(&(&b.time, b.seq)));
     Baseline::from_findings("every earlier run of the scope", "", ever).apply(report);
     let current: BTreeSet<FindingKey> = report.findings.iter().map(Finding::key).collect();

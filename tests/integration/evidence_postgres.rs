@@ -63,6 +63,58 @@ fn psql(url: &str, role: &str, password: &str, sql: &str) -> std::process::Outpu
         .expect("psql runs (apt-get install postgresql-client)")
 }
 
+/// Two writers (acme, beta) and a reader, each with a password, on a database set up by
+/// `evidence setup-postgres`.
+struct Roles {
+    admin: String,
+    a: String,
+    b: String,
+    reader: String,
+}
+
+impl Roles {
+    fn url(&self, role: &str) -> String {
+        self.admin.replacen("postgres@", &format!("{role}@"), 1)
+    }
+
+    fn password(role: &str) -> String {
+        format!("pw-{role}-secret")
+    }
+
+    fn set_up(name: &str, admin: String) -> Roles {
+        let roles = Roles {
+            a: format!("{name}_a"),
+            b: format!("{name}_b"),
+            reader: format!("{name}_r"),
+            admin,
+        };
+        let out = cw()
+            .args(["--evidence", &roles.admin, "evidence", "setup-postgres"])
+            .args(["--writer", &format!("acme={}", roles.a)])
+            .args(["--writer", &format!("beta={}", roles.b)])
+            .args(["--reader", &roles.reader])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let mut client = postgres::Client::connect(&roles.admin, postgres::NoTls).unwrap();
+        for role in [&roles.a, &roles.b, &roles.reader] {
+            let sql = format!("ALTER ROLE {role} PASSWORD '{}'", Roles::password(role));
+            client.batch_execute(&sql).unwrap();
+        }
+        roles
+    }
+
+    /// Records into the store as `role`, with its password.
+    fn record(&self, role: &str, scope: (&str, &str), sums: &Path) -> std::process::Output {
+        record(&self.url(role), Some(&Roles::password(role)), scope, sums)
+    }
+
+    /// psql as `role`.
+    fn psql(&self, role: &str, sql: &str) -> std::process::Output {
+        psql(&self.admin, role, &Roles::password(role), sql)
+    }
+}
+
 #[test]
 fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
     let Some((name, admin)) = postgres_database() else {
@@ -70,33 +122,9 @@ fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let sums = release(tmp.path());
-    let (a, b, reader) = (
-        format!("{name}_a"),
-        format!("{name}_b"),
-        format!("{name}_r"),
-    );
-    let out = cw()
-        .args(["--evidence", &admin, "evidence", "setup-postgres"])
-        .args([
-            "--writer",
-            &format!("acme={a}"),
-            "--writer",
-            &format!("beta={b}"),
-        ])
-        .args(["--reader", &reader])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
-    for role in [&a, &b, &reader] {
-        client
-            .batch_execute(&format!("ALTER ROLE {role} PASSWORD 'pw-{role}-secret'"))
-            .unwrap();
-    }
-    let as_role = |role: &str| admin.replacen("postgres@", &format!("{role}@"), 1);
-    let pw = |role: &str| format!("pw-{role}-secret");
+    let roles = Roles::set_up(&name, admin);
     for project in ["app", "api"] {
-        let out = record(&as_role(&a), Some(&pw(&a)), ("acme", project), &sums);
+        let out = roles.record(&roles.a, ("acme", project), &sums);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         assert!(
             !text(&out.stderr).contains("secret"),
@@ -104,17 +132,18 @@ fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
             text(&out.stderr)
         );
     }
-    let out = record(&as_role(&b), Some(&pw(&b)), ("beta", "web"), &sums);
+    let out = roles.record(&roles.b, ("beta", "web"), &sums);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    b_reads_no_row_of_a(&roles);
+    b_writes_nothing_of_a_nor_changes_its_own(&roles, &sums);
+    the_reader_sees_every_intact_chain_and_b_its_own(&roles);
+}
 
-    // B's role, through psql: not one row of A in any table, only its own.
+/// B's role, through psql: not one row of A in any table, only its own.
+fn b_reads_no_row_of_a(roles: &Roles) {
     for table in ["runs", "policies", "deliveries", "access"] {
-        let out = psql(
-            &admin,
-            &b,
-            &pw(&b),
-            &format!("SELECT count(*) FROM chainwarden.{table} WHERE tenant_id = 'acme'"),
-        );
+        let sql = format!("SELECT count(*) FROM chainwarden.{table} WHERE tenant_id = 'acme'");
+        let out = roles.psql(&roles.b, &sql);
         assert_eq!(
             text(&out.stdout).trim(),
             "0",
@@ -122,18 +151,17 @@ fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
             text(&out.stderr)
         );
     }
-    let out = psql(
-        &admin,
-        &b,
-        &pw(&b),
-        "SELECT DISTINCT tenant_id FROM chainwarden.runs",
-    );
+    let out = roles.psql(&roles.b, "SELECT DISTINCT tenant_id FROM chainwarden.runs");
     assert_eq!(text(&out.stdout).trim(), "beta");
-    // ... cannot write into A, nor change or delete anything, even its own.
+}
+
+/// ... cannot write into A, nor change or delete anything, even its own; chainwarden under
+/// B's role refuses to record for A, naming role and tenant.
+fn b_writes_nothing_of_a_nor_changes_its_own(roles: &Roles, sums: &Path) {
     let forged = "INSERT INTO chainwarden.runs (tenant_id, project_id, run_id, seq, kind, command, time,
         tool_version, trigger, origin, verdict, payload) VALUES ('acme', 'app', 'forged', 99, 'audit',
         'audit', '2026-11-03T00:00:00Z', '0', 'manual', 'recorded', 'pass', '{}')";
-    let out = psql(&admin, &b, &pw(&b), forged);
+    let out = roles.psql(&roles.b, forged);
     assert_ne!(out.status.code(), Some(0));
     assert!(
         text(&out.stderr).contains("row-level security"),
@@ -144,29 +172,35 @@ fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
         "UPDATE chainwarden.runs SET verdict = 'pass'",
         "DELETE FROM chainwarden.runs",
     ] {
-        let out = psql(&admin, &b, &pw(&b), sql);
+        let out = roles.psql(&roles.b, sql);
         assert!(
             text(&out.stderr).contains("permission denied"),
             "{sql}: {}",
             text(&out.stderr)
         );
     }
-    // chainwarden under B's role refuses to record for A, naming role and tenant.
-    let out = record(&as_role(&b), Some(&pw(&b)), ("acme", "app"), &sums);
+    let out = roles.record(&roles.b, ("acme", "app"), sums);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
+    let b = &roles.b;
     assert!(
         err.contains(&format!(
             "role `{b}` may not write evidence of tenant `acme`"
         )),
         "{err}"
     );
-    // The reader role sees every tenant; A's chains are intact and untouched by B.
-    let out = cw()
-        .env("PGPASSWORD", pw(&reader))
-        .args(["--evidence", &as_role(&reader), "evidence", "verify"])
-        .output()
-        .unwrap();
+}
+
+/// The reader role sees every tenant; A's chains are intact and untouched by B. B sees its
+/// one scope.
+fn the_reader_sees_every_intact_chain_and_b_its_own(roles: &Roles) {
+    let verify = |role: &str| {
+        cw().env("PGPASSWORD", Roles::password(role))
+            .args(["--evidence", &roles.url(role), "evidence", "verify"])
+            .output()
+            .unwrap()
+    };
+    let out = verify(&roles.reader);
     let listed = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{listed}{}", text(&out.stderr));
     for scope in [
@@ -176,11 +210,7 @@ fn tenant_b_sees_no_row_of_tenant_a_even_with_raw_sql() {
     ] {
         assert!(listed.contains(&format!("ok      {scope}")), "{listed}");
     }
-    let out = cw()
-        .env("PGPASSWORD", pw(&b))
-        .args(["--evidence", &as_role(&b), "evidence", "verify"])
-        .output()
-        .unwrap();
+    let out = verify(&roles.b);
     assert_eq!(
         text(&out.stdout).lines().count(),
         1,

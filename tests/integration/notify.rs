@@ -721,6 +721,22 @@ fn baseline_last_run_comes_from_the_evidence_store() {
     assert_eq!(doc["baseline"]["new"], 0);
     assert!(doc["baseline"]["existing"].as_u64().unwrap() > 0);
     assert_eq!(doc["baseline"]["time"], "2026-11-21T00:00:00Z");
+    // A recorded run edited in the store is no baseline: the gate refuses to run rather than
+    // compare with what the chain does not vouch for.
+    rusqlite::Connection::open(&store)
+        .unwrap()
+        .execute(
+            "UPDATE runs SET payload = json_set(payload, '$.findings', json('[]')) WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    let (code, _, stderr) = run(
+        "2026-11-23T00:00:00Z",
+        &lock,
+        &["--baseline", "last-run", "--fail-on", "new"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("does not verify"), "{stderr}");
 }
 
 /// (project, sink, outcome, external id, advisory, attempts) of a stored delivery.

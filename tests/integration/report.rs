@@ -230,6 +230,16 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
     };
     let r = report_json(&q.store, ("acme", "app"));
     let lockfile = q.app.join("Cargo.lock").display().to_string();
+    summary_policies_and_coverage(&r, &lockfile);
+    findings_and_their_sla(&r);
+    exceptions_and_deviations(&r);
+    releases_inventory_and_integrity(&r);
+    every_format_is_stable(&q);
+    the_report_is_snapshotted(&q);
+}
+
+/// The period, the summary's counts, the one policy in force and every missed day.
+fn summary_policies_and_coverage(r: &Value, lockfile: &str) {
     assert_eq!(r["schema_version"], 2);
     assert_eq!(
         r["period"],
@@ -276,7 +286,7 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
 
     // Coverage: every missed day listed; the single day is tolerated, the 5-day gap is not.
     let c = &r["coverage"][0];
-    assert_eq!(c["lockfile"], lockfile.as_str());
+    assert_eq!(c["lockfile"], lockfile);
     assert_eq!(
         c["missed_days"],
         json!([
@@ -293,7 +303,10 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
         json!([{"from": "2026-12-03", "to": "2026-12-03", "days": 1, "deviation": false},
                {"from": "2026-12-10", "to": "2026-12-14", "days": 5, "deviation": true}])
     );
+}
 
+/// Each finding's deadline, closure proof and state history, and the SLA table.
+fn findings_and_their_sla(r: &Value) {
     // smallvec: vulnerable at the baseline audit, fixed on 2026-11-30: closed late against
     // a 7-day deadline for a critical finding, with the fixing scan as closure proof.
     let f1 = &r["findings"][0];
@@ -378,7 +391,10 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
     assert_eq!(sla[0]["mean_days_to_fix"], "61.0");
     assert_eq!(sla[1]["closed_within_sla"], 1);
     assert_eq!(sla[1]["longest_days_to_fix"], 40);
+}
 
+/// The exception register, and every deviation once, reconciled with the counts.
+fn exceptions_and_deviations(r: &Value) {
     // The exception register: requester, approver, approval date, control; expired.
     let e = &r["exceptions"][0];
     assert_eq!(
@@ -435,7 +451,10 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
             .filter(|s| s["database_stale"] == true)
             .count()
     );
+}
 
+/// Release checks, dependency changes, the scan log, the chain and the sign-off roles.
+fn releases_inventory_and_integrity(r: &Value) {
     // Releases: each check, failed ones with their failing checks.
     let verdicts: Vec<&str> = r["releases"]
         .as_array()
@@ -491,8 +510,10 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
     assert_eq!(day_of("2026-10-21")["vulnerabilities"], 2);
     assert_eq!(day_of("2026-11-30")["vulnerabilities"], 0);
     assert_eq!(day_of("2026-12-03")["scanned"], false);
+}
 
-    // Same evidence, same bytes, in every format; Markdown carries the figures.
+/// Same evidence, same bytes, in every format; Markdown carries the figures.
+fn every_format_is_stable(q: &Quarter) {
     for format in ["json", "markdown", "html"] {
         assert_eq!(
             report(&q.store, ("acme", "app"), format),
@@ -519,6 +540,41 @@ fn a_backfilled_quarter_reports_exact_figures(backend: Backend) {
         html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && !html.contains("<script")
     );
     assert!(html.contains("Content-Security-Policy") && html.contains("script-src 'none'"));
+}
+
+/// The whole JSON document (the report's schema) and the Markdown, pinned: a renamed state,
+/// verdict or kind shows here. Run ids are random and the chain's hashes cover them, so both
+/// are masked, and so is the temporary directory the lockfile was scanned in.
+fn the_report_is_snapshotted(q: &Quarter) {
+    let dir = q.app.parent().unwrap().display().to_string();
+    let filters = [
+        (regex::escape(&dir), "[dir]".to_string()),
+        (r"\b[0-9a-f]{32}\b".to_string(), "[run]".to_string()),
+        (
+            r#""(chain_head_hash|content_sha256)": "[0-9a-f]{64}""#.to_string(),
+            r#""$1": "[hash]""#.to_string(),
+        ),
+        (
+            r"(head #\d+|content sha256) `[0-9a-f]{64}`".to_string(),
+            "$1 `[hash]`".to_string(),
+        ),
+        // The subscription table names a run by its first 12 digits.
+        (
+            r"\((audit|watch) `[0-9a-f]{12}`\)".to_string(),
+            "($1 `[run]`)".to_string(),
+        ),
+    ];
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!("quarter_json", report(&q.store, ("acme", "app"), "json"));
+        insta::assert_snapshot!(
+            "quarter_markdown",
+            report(&q.store, ("acme", "app"), "markdown")
+        );
+    });
 }
 
 pub fn sha256_file(p: &Path) -> String {

@@ -88,17 +88,19 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
         .map(String::from)
         .collect();
     assert_eq!(lines.len(), 4);
-    // Stock OpenSSH checks a line: the signature covers the exact bytes of its `run`.
     let trusted = allowed(tmp.path(), "auditor@acme", &key);
-    let v: Value = serde_json::from_str(&lines[0]).unwrap();
-    let run = lines[0]
-        .get("{\"run\":".len()..lines[0].rfind(",\"signature\":").unwrap())
+    a_signed_line_verifies_with_openssh(tmp.path(), &trusted, &lines[0]);
+    a_trusted_import_is_idempotent_and_reports_the_same(&store, tmp.path(), &trusted, &export);
+    untrusted_lines_are_refused(&store, tmp.path(), &trusted, &export, &lines);
+}
+
+/// Stock OpenSSH checks a line: the signature covers the exact bytes of its `run`.
+fn a_signed_line_verifies_with_openssh(dir: &Path, trusted: &Path, line: &str) {
+    let v: Value = serde_json::from_str(line).unwrap();
+    let run = line
+        .get("{\"run\":".len()..line.rfind(",\"signature\":").unwrap())
         .unwrap();
-    std::fs::write(
-        tmp.path().join("line.sig"),
-        v["signature"].as_str().unwrap(),
-    )
-    .unwrap();
+    std::fs::write(dir.join("line.sig"), v["signature"].as_str().unwrap()).unwrap();
     let mut verify = Command::new("ssh-keygen")
         .args([
             "-Y",
@@ -109,9 +111,9 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
             "auditor@acme",
             "-f",
         ])
-        .arg(&trusted)
+        .arg(trusted)
         .arg("-s")
-        .arg(tmp.path().join("line.sig"))
+        .arg(dir.join("line.sig"))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -127,17 +129,24 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
         verify.wait_with_output().unwrap().status.success(),
         "ssh-keygen -Y verify accepts the line"
     );
+}
 
-    // Trusted: imported, twice idempotent, same report.
-    let other = tmp.path().join("other.db");
+/// Trusted: imported, twice idempotent, same report.
+fn a_trusted_import_is_idempotent_and_reports_the_same(
+    store: &Path,
+    dir: &Path,
+    trusted: &Path,
+    export: &Path,
+) {
+    let other = dir.join("other.db");
     for expected in [
         "imported 4 run(s), 0 already present",
         "imported 0 run(s), 4 already present",
     ] {
         let out = cwe(&other)
             .args(["evidence", "import", "--trusted-signers"])
-            .arg(&trusted)
-            .arg(&export)
+            .arg(trusted)
+            .arg(export)
             .output()
             .unwrap();
         assert!(
@@ -146,25 +155,34 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
             text(&out.stderr)
         );
     }
-    let a = report_json(&store, ("acme", "app"));
+    let a = report_json(store, ("acme", "app"));
     let b = report_json(&other, ("acme", "app"));
     assert_eq!(a["findings"], b["findings"]);
     assert_eq!(b["integrity"]["signed_imports"], 4);
+}
 
-    // An edited line (verdict flipped, payload digest recomputed) is refused with its line.
-    let mut edited = lines.clone();
+/// An edited line (verdict flipped, payload digest recomputed) is refused with its line;
+/// unsigned lines when signers are required, a stranger's key, and no flag at all, too.
+fn untrusted_lines_are_refused(
+    store: &Path,
+    dir: &Path,
+    trusted: &Path,
+    export: &Path,
+    lines: &[String],
+) {
+    let mut edited = lines.to_vec();
     let mut v: Value = serde_json::from_str(&edited[0]).unwrap();
     assert_eq!(v["run"]["payload"]["verdict"], "fail");
     v["run"]["payload"]["verdict"] = "pass".into();
     let payload = v["run"]["payload"].to_string();
     v["run"]["payload_sha256"] = crate::report::sha256_hex_str(&payload).into();
     edited[0] = v.to_string();
-    let bad = tmp.path().join("edited.jsonl");
+    let bad = dir.join("edited.jsonl");
     std::fs::write(&bad, edited.join("\n")).unwrap();
-    let fresh = tmp.path().join("fresh.db");
+    let fresh = dir.join("fresh.db");
     let out = cwe(&fresh)
         .args(["evidence", "import", "--trusted-signers"])
-        .arg(&trusted)
+        .arg(trusted)
         .arg(&bad)
         .output()
         .unwrap();
@@ -175,8 +193,8 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
         text(&out.stderr)
     );
     // Unsigned lines are refused when signers are required; a stranger's key too.
-    let unsigned = tmp.path().join("unsigned.jsonl");
-    let out = cwe(&store)
+    let unsigned = dir.join("unsigned.jsonl");
+    let out = cwe(store)
         .args(["evidence", "export", "--output"])
         .arg(&unsigned)
         .output()
@@ -184,7 +202,7 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
     assert_eq!(out.status.code(), Some(0));
     let out = cwe(&fresh)
         .args(["evidence", "import", "--trusted-signers"])
-        .arg(&trusted)
+        .arg(trusted)
         .arg(&unsigned)
         .output()
         .unwrap();
@@ -193,11 +211,11 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
         "{}",
         text(&out.stderr)
     );
-    let stranger = keygen(tmp.path(), "stranger");
+    let stranger = keygen(dir, "stranger");
     let out = cwe(&fresh)
         .args(["evidence", "import", "--trusted-signers"])
-        .arg(allowed(tmp.path(), "s", &stranger))
-        .arg(&export)
+        .arg(allowed(dir, "s", &stranger))
+        .arg(export)
         .output()
         .unwrap();
     assert!(
@@ -256,6 +274,8 @@ fn hostile_import_lines_are_refused_or_escaped() {
         v["run"]["run_id"] = "0123456789abcdef0123456789abcdef".into();
         v["run"]["policy"]["exceptions"][0]["expires"] = "<script>alert(1)</script>".into();
         v["run"]["policy"]["exceptions"][0]["reason"] = "<img src=x onerror=alert(2)>".into();
+        // A commit id whose 12th byte is inside `é`: the Markdown shortens it by characters.
+        v["run"]["git_commit"] = "0123456789aé€|x".into();
     });
     let target = tmp.path().join("html.db");
     let out = import(&target, &f, &["--allow-unsigned"]);
@@ -266,6 +286,8 @@ fn hostile_import_lines_are_refused_or_escaped() {
         "{html}"
     );
     assert!(html.contains("&#60;script&#62;alert(1)"), "{html}");
+    let md = report(&target, ("acme", "app"), "markdown");
+    assert!(md.contains("commits scanned: `0123456789aé`"), "{md}");
     // --tenant/--project are honoured by import and export.
     let all = tmp.path().join("all.jsonl");
     std::fs::write(&all, text(&out.stdout)).unwrap();
@@ -534,10 +556,16 @@ fn signed_reports_and_the_organisation_view(backend: Backend) {
         day(2026, Month::October, 2),
         "schedule",
     );
-    let key = keygen(tmp.path(), "lead");
-    let out_file = tmp.path().join("report.md");
+    a_signed_report_verifies_with_openssh(tmp.path(), &store);
+    the_organisation_view_lists_every_project(&store);
+}
+
+/// `--sign-key`: stock OpenSSH checks the report's signature.
+fn a_signed_report_verifies_with_openssh(dir: &Path, store: &Path) {
+    let key = keygen(dir, "lead");
+    let out_file = dir.join("report.md");
     report_with(
-        &store,
+        store,
         &[
             "--tenant",
             "acme",
@@ -554,7 +582,6 @@ fn signed_reports_and_the_organisation_view(backend: Backend) {
             key.to_str().unwrap(),
         ],
     );
-    let sig = tmp.path().join("report.md.sig");
     let ok = Command::new("ssh-keygen")
         .args([
             "-Y",
@@ -563,64 +590,49 @@ fn signed_reports_and_the_organisation_view(backend: Backend) {
             "chainwarden-report",
             "-I",
             "lead@acme",
-            "-f",
         ])
-        .arg(allowed(tmp.path(), "lead@acme", &key))
+        .arg("-f")
+        .arg(allowed(dir, "lead@acme", &key))
         .arg("-s")
-        .arg(&sig)
+        .arg(dir.join("report.md.sig"))
         .stdin(std::fs::File::open(&out_file).unwrap())
         .output()
         .unwrap();
     assert!(ok.status.success(), "{}", text(&ok.stderr));
-    let org: Value = serde_json::from_str(&report_with(
-        &store,
-        &[
-            "--tenant",
-            "acme",
-            "report",
-            "--all-projects",
-            "--quarter",
-            "2026-Q4",
-            "--now",
-            "2027-01-05",
-            "--format",
-            "json",
-        ],
-    ))
-    .unwrap();
-    let names: Vec<&str> = org["projects"]
-        .as_array()
-        .unwrap()
+}
+
+/// `--all-projects`: one row per project, totals that add up, each project's report.
+fn the_organisation_view_lists_every_project(store: &Path) {
+    let org = |format: &str| {
+        report_with(
+            store,
+            &[
+                "--tenant",
+                "acme",
+                "report",
+                "--all-projects",
+                "--quarter",
+                "2026-Q4",
+                "--now",
+                "2027-01-05",
+                "--format",
+                format,
+            ],
+        )
+    };
+    let doc: Value = serde_json::from_str(&org("json")).unwrap();
+    let projects = doc["projects"].as_array().unwrap();
+    let names: Vec<&str> = projects
         .iter()
         .map(|p| p["project_id"].as_str().unwrap())
         .collect();
     assert_eq!(names, vec!["app", "web"]);
-    assert_eq!(
-        org["totals"]["findings"].as_u64(),
-        Some(
-            org["projects"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["findings"].as_u64().unwrap())
-                .sum()
-        )
-    );
-    let html = report_with(
-        &store,
-        &[
-            "--tenant",
-            "acme",
-            "report",
-            "--all-projects",
-            "--quarter",
-            "2026-Q4",
-            "--now",
-            "2027-01-05",
-            "--format",
-            "html",
-        ],
-    );
+    let sum: u64 = projects
+        .iter()
+        .map(|p| p["findings"].as_u64().unwrap())
+        .sum();
+    assert_eq!(doc["totals"]["findings"].as_u64(), Some(sum));
+    let html = org("html");
     assert_eq!(html.matches("<article class=\"project\">").count(), 2);
 }
 

@@ -331,8 +331,27 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
             Backend::Postgres => "UPDATE {runs} SET payload = jsonb_set(payload::jsonb, '{findings}', '[]')::text WHERE seq = 5",
         },
     );
+    the_edited_run_is_named(&store, &run_id);
+    an_allowed_report_carries_a_banner(&store);
+    the_organisation_view_refuses_too(&store, &run_id);
+    // Deleting a run breaks the chain too.
+    as_owner(backend, &store, "DELETE FROM {runs} WHERE seq = 9");
     let out = cw()
         .env("CHAINWARDEN_EVIDENCE", &store)
+        .args(["evidence", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("missing (deleted?)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// The report refuses, naming the run; `evidence verify` names it as the first bad one.
+fn the_edited_run_is_named(store: &Path, run_id: &str) {
+    let out = cw()
+        .env("CHAINWARDEN_EVIDENCE", store)
         .args([
             "--tenant",
             "acme",
@@ -347,9 +366,9 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(&run_id), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(run_id), "{}", text(&out.stderr));
     let out = cw()
-        .env("CHAINWARDEN_EVIDENCE", &store)
+        .env("CHAINWARDEN_EVIDENCE", store)
         .args(["evidence", "verify"])
         .output()
         .unwrap();
@@ -359,9 +378,12 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
         "{}",
         text(&out.stdout)
     );
-    // Allowed: a banner, and the edited run is not used (the finding stays open).
+}
+
+/// Allowed: a banner, and the edited run is not used (the finding stays open).
+fn an_allowed_report_carries_a_banner(store: &Path) {
     let md = report_with(
-        &store,
+        store,
         &[
             "--tenant",
             "acme",
@@ -377,10 +399,13 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     );
     assert!(md.contains("**BROKEN EVIDENCE.**"), "{md}");
     assert!(md.contains("broken-evidence"), "{md}");
-    // The organisation view, built several projects at a time, refuses for the same run; when
-    // allowed, it still lists every project in order, only app's chain broken.
+}
+
+/// The organisation view, built several projects at a time, refuses for the same run; when
+/// allowed, it still lists every project in order, only app's chain broken.
+fn the_organisation_view_refuses_too(store: &Path, run_id: &str) {
     let all = |extra: &[&str]| {
-        cw().env("CHAINWARDEN_EVIDENCE", &store)
+        cw().env("CHAINWARDEN_EVIDENCE", store)
             .args([
                 "--tenant",
                 "acme",
@@ -396,7 +421,7 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     };
     let out = all(&[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(&run_id), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(run_id), "{}", text(&out.stderr));
     let out = all(&["--allow-broken-evidence"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let org: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -412,18 +437,6 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
         })
         .collect();
     assert_eq!(rows, [("api", true), ("app", false), ("web", true)]);
-    // Deleting a run breaks the chain too.
-    as_owner(backend, &store, "DELETE FROM {runs} WHERE seq = 9");
-    let out = cw()
-        .env("CHAINWARDEN_EVIDENCE", &store)
-        .args(["evidence", "verify"])
-        .output()
-        .unwrap();
-    assert!(
-        text(&out.stdout).contains("missing (deleted?)"),
-        "{}",
-        text(&out.stdout)
-    );
 }
 
 fn single_missed_days_are_listed_and_zero_tolerance_is_accepted(backend: Backend) {

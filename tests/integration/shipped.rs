@@ -136,6 +136,9 @@ fn binary_audit_matches_the_lockfile_it_was_built_from() {
         notes.contains("reachability hint (symbol table only, not proof): RUSTSEC-2021-0003 smallvec 1.6.0: smallvec::SmallVec::insert_many is in the symbol table"),
         "{notes}"
     );
+    // The binary's own target filters advisories: no note that --target needs cargo metadata.
+    assert!(notes.contains("follow the binary's target"), "{notes}");
+    assert!(!notes.contains("need cargo metadata"), "{notes}");
 }
 
 #[test]

@@ -205,6 +205,10 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
             delivery_line.replacen("\"tenant_id\":\"default\"", "\"tenant_id\":\"../x\"", 1),
             "not a valid id",
         ),
+        (
+            delivery_line.replacen("\"outcome\":\"created\"", "\"outcome\":\"delivered\"", 1),
+            "outcome \"delivered\" is not a delivery outcome",
+        ),
     ];
     for (i, (line, expected)) in cases.iter().enumerate() {
         let file = tmp.path().join(format!("bad{i}.jsonl"));

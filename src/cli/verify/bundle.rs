@@ -89,6 +89,11 @@ pub fn run(args: BundleArgs, global: &GlobalArgs) -> Result<Outcome> {
     if args.insecure_skip_tlog {
         notes.push("--insecure-skip-tlog: the transparency log was NOT checked; this verification proves much less".into());
     }
-    let report = VerifyReport::new("bundle", format_rfc3339(clock.now()), vec![subject], notes);
+    let report = VerifyReport::new(
+        chainwarden::verify::model::VerifyCommand::Bundle,
+        format_rfc3339(clock.now()),
+        vec![subject],
+        notes,
+    );
     super::finish(&report, &args.report, global, &global.policy()?)
 }

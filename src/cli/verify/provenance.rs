@@ -69,7 +69,7 @@ pub fn run(args: ProvenanceArgs, global: &GlobalArgs) -> Result<Outcome> {
         trusted_root: args.trusted_root.as_deref(),
     })?;
     let report = VerifyReport::new(
-        "provenance",
+        chainwarden::verify::model::VerifyCommand::Provenance,
         format_rfc3339(clock.now()),
         vec![subject],
         Vec::new(),

@@ -5,9 +5,11 @@
 use postgres::types::ToSql;
 use postgres::{Client, Row};
 
-use super::lock_scope;
+use super::{lock_scope, scope_of};
 use crate::evidence::record::Scope;
-use crate::evidence::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use crate::evidence::subscription::{
+    chained, DeliveryRecord, DeliveryRow, LatestInventory, StoredDelivery,
+};
 
 const DELIVERY_COLUMNS: &str = "tenant_id, project_id, seq, run_id, run_record_hash, sink,
     finding_id, advisory_id, time, outcome, external_id, attempts, prev_hash, record_hash";
@@ -26,10 +28,7 @@ pub(super) fn latest_inventories(
     Ok(rows
         .iter()
         .map(|r| LatestInventory {
-            scope: Scope {
-                tenant_id: r.get(0),
-                project_id: r.get(1),
-            },
+            scope: scope_of(r),
             run_id: r.get(2),
             seq: r.get(3),
             time: r.get(4),
@@ -66,53 +65,38 @@ pub(super) fn record(
             &[t, p],
         )?
         .map(|r| (r.get::<_, i64>(0), r.get::<_, String>(1)));
-    let (mut seq, mut prev) = head.map_or((0, None), |(s, h)| (s, Some(h)));
     let insert = format!(
         "INSERT INTO chainwarden.deliveries ({DELIVERY_COLUMNS})
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     );
-    for d in deliveries {
-        seq += 1;
-        let mut row = StoredDelivery {
-            scope: scope.clone(),
-            seq,
-            run_id: run_id.to_string(),
-            run_record_hash: run_record_hash.clone(),
-            delivery: d.clone(),
-            prev_hash: prev.clone(),
-            record_hash: String::new(),
-        };
-        row.record_hash = row.hash();
-        let attempts = i64::from(d.attempts);
+    for row in chained(scope, run_id, &run_record_hash, head, deliveries) {
+        let d = &row.delivery;
+        let (outcome, attempts) = (d.outcome.to_string(), i64::from(d.attempts));
         let values: [&(dyn ToSql + Sync); 14] = [
             t,
             p,
-            &seq,
+            &row.seq,
             &row.run_id,
             &row.run_record_hash,
             &d.sink,
             &d.finding_id,
             &d.advisory_id,
             &d.time,
-            &d.outcome,
+            &outcome,
             &d.external_id,
             &attempts,
             &row.prev_hash,
             &row.record_hash,
         ];
         tx.execute(&insert, &values)?;
-        prev = Some(row.record_hash);
     }
     tx.commit()?;
     Ok(Some(()))
 }
 
-fn stored(r: &Row) -> StoredDelivery {
+fn stored(r: &Row) -> DeliveryRow {
     StoredDelivery {
-        scope: Scope {
-            tenant_id: r.get(0),
-            project_id: r.get(1),
-        },
+        scope: scope_of(r),
         seq: r.get(2),
         run_id: r.get(3),
         run_record_hash: r.get(4),
@@ -134,7 +118,7 @@ fn stored(r: &Row) -> StoredDelivery {
 pub(super) fn list(
     client: &mut Client,
     scope: &Scope,
-) -> Result<Vec<StoredDelivery>, postgres::Error> {
+) -> Result<Vec<DeliveryRow>, postgres::Error> {
     let rows = client.query(
         &format!(
             "SELECT {DELIVERY_COLUMNS} FROM chainwarden.deliveries

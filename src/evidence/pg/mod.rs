@@ -27,8 +27,9 @@ pub use target::{describe, is_url, PgTarget};
 use super::backend::Backend;
 use super::chain::Prepared;
 use super::record::{RunRecord, Scope};
+use super::row::RunRow;
 use super::store::{attach_contents, StoredRun};
-use super::subscription::{DeliveryRecord, LatestInventory, StoredDelivery};
+use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::{Error, Result};
 
 /// Attempts of one append before a serialization failure is reported.
@@ -56,12 +57,18 @@ const INSERT_RUN: &str = "INSERT INTO chainwarden.runs (run_id, tenant_id, proje
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
     $20, $21)";
 
+/// The scope of a row whose first two columns are `tenant_id, project_id` (every query here
+/// that reads a scope lists them first).
+fn scope_of(r: &Row) -> Scope {
+    Scope {
+        tenant_id: r.get(0),
+        project_id: r.get(1),
+    }
+}
+
 fn stored_run(r: &Row) -> StoredRun {
     StoredRun {
-        scope: Scope {
-            tenant_id: r.get(0),
-            project_id: r.get(1),
-        },
+        scope: scope_of(r),
         seq: r.get(2),
         run_id: r.get(3),
         kind: r.get(4),
@@ -154,6 +161,36 @@ fn insert_contents(
     Ok(())
 }
 
+/// Inserts a run's columns (in [`INSERT_RUN`]'s order).
+fn insert_run(tx: &mut impl GenericClient, r: &RunRow<'_>) -> Result<(), postgres::Error> {
+    let origin: &str = &r.origin;
+    let values: [&(dyn ToSql + Sync); 21] = [
+        &r.run_id,
+        &r.scope.tenant_id,
+        &r.scope.project_id,
+        &r.kind,
+        &r.command,
+        &r.time,
+        &r.tool_version,
+        &r.git_commit,
+        &r.lockfile_sha256,
+        &r.db_commit,
+        &r.db_age_days,
+        &r.verdict,
+        &r.payload,
+        &r.seq,
+        &r.lockfile_path,
+        &r.trigger,
+        &origin,
+        &r.policy_sha256,
+        &r.inventory_sha256,
+        &r.prev_hash,
+        &r.record_hash,
+    ];
+    tx.execute(INSERT_RUN, &values)?;
+    Ok(())
+}
+
 /// The record hash of a stored run of the tenant, if there is one.
 fn stored_hash(
     tx: &mut impl GenericClient,
@@ -207,30 +244,7 @@ fn record_once(
             (inventory.map(String::as_str), run.inventory.as_deref()),
         )?;
         inserted.extend(inventory.map(|sha| (t.clone(), sha.clone())));
-        let values: [&(dyn ToSql + Sync); 21] = [
-            &run.run_id,
-            t,
-            p,
-            &run.kind,
-            &run.command,
-            &run.time,
-            &run.tool_version,
-            &run.git_commit,
-            &run.lockfile_sha256,
-            &run.db_commit,
-            &run.db_age_days,
-            &run.verdict,
-            &run.payload,
-            &link.seq,
-            &run.lockfile_path,
-            &run.trigger,
-            &run.origin,
-            &prepared.policy_sha256,
-            &prepared.inventory_sha256,
-            &link.prev_hash,
-            &link.record_hash,
-        ];
-        tx.execute(INSERT_RUN, &values)?;
+        insert_run(&mut tx, &prepared.row(&link))?;
         head = Some((link.seq, Some(link.record_hash)));
         new += 1;
     }
@@ -253,30 +267,7 @@ fn copy_once(client: &mut Client, run: &StoredRun) -> Result<Option<bool>, postg
             (run.inventory_sha256.as_deref(), run.inventory.as_deref()),
         )?;
     }
-    let values: [&(dyn ToSql + Sync); 21] = [
-        &run.run_id,
-        t,
-        &run.scope.project_id,
-        &run.kind,
-        &run.command,
-        &run.time,
-        &run.tool_version,
-        &run.git_commit,
-        &run.lockfile_sha256,
-        &run.db_commit,
-        &run.db_age_days,
-        &run.verdict,
-        &run.payload,
-        &run.seq,
-        &run.lockfile_path,
-        &run.trigger,
-        &run.origin,
-        &run.policy_sha256,
-        &run.inventory_sha256,
-        &run.prev_hash,
-        &run.record_hash,
-    ];
-    tx.execute(INSERT_RUN, &values)?;
+    insert_run(&mut tx, &run.row())?;
     tx.commit()?;
     Ok(Some(true))
 }
@@ -400,13 +391,7 @@ impl Backend for PgStore {
                 &[&tenant],
             )
             .map_err(|e| self.error(&e, None))?;
-        Ok(rows
-            .iter()
-            .map(|r| Scope {
-                tenant_id: r.get(0),
-                project_id: r.get(1),
-            })
-            .collect())
+        Ok(rows.iter().map(scope_of).collect())
     }
 
     fn count_runs(&self, scope: &Scope) -> Result<usize> {
@@ -451,7 +436,7 @@ impl Backend for PgStore {
         })
     }
 
-    fn deliveries(&self, scope: &Scope) -> Result<Vec<StoredDelivery>> {
+    fn deliveries(&self, scope: &Scope) -> Result<Vec<DeliveryRow>> {
         deliveries::list(&mut self.client(), scope).map_err(|e| self.error(&e, None))
     }
 
@@ -494,7 +479,7 @@ impl Backend for PgStore {
                     &d.sink,
                     &d.finding_id,
                     &d.time,
-                    &d.outcome,
+                    &d.outcome.to_string(),
                 ],
             )
             .map(|r| r.is_some())

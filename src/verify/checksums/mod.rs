@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use self::hash::{hash_file, FileDigest, Hasher};
 use self::manifest::{Algorithm, Entry};
-use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyCommand, VerifyReport};
 use crate::error::{Error, Result};
 use crate::fsutil::walk::{Kind, Walk};
 use crate::net::Network;
@@ -120,7 +120,7 @@ pub fn verify(manifest_path: &Path, opts: &ChecksumOptions<'_>) -> Result<Verify
         }
     }
     Ok(VerifyReport::new(
-        "checksums",
+        VerifyCommand::Checksums,
         opts.time.clone(),
         subjects,
         notes,

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::checksums::hash::hash_file;
 use super::checksums::manifest::{self, Algorithm};
-use super::model::{Check, Code, SubjectResult, Verdict, VerifyReport};
+use super::model::{Check, Code, SubjectResult, Verdict, VerifyCommand, VerifyReport};
 use crate::error::{Error, Result};
 use crate::fsutil::walk::{Kind, Walk};
 
@@ -103,7 +103,7 @@ pub fn compare(published: &Side, rebuilt: &Side, time: String, notes: Vec<String
             SubjectResult::new(name.clone(), Some(format!("sha256:{digest}")), vec![check])
         })
         .collect();
-    VerifyReport::new("rebuild", time, subjects, notes)
+    VerifyReport::new(VerifyCommand::Rebuild, time, subjects, notes)
 }
 
 /// The release commit's time, for `SOURCE_DATE_EPOCH` (None outside a git checkout).

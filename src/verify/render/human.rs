@@ -72,7 +72,12 @@ mod tests {
     }
 
     fn report(subjects: Vec<SubjectResult>, notes: Vec<String>) -> VerifyReport {
-        VerifyReport::new("checksums", "2026-11-25T12:00:00Z".into(), subjects, notes)
+        VerifyReport::new(
+            crate::verify::model::VerifyCommand::Checksums,
+            "2026-11-25T12:00:00Z".into(),
+            subjects,
+            notes,
+        )
     }
 
     fn verified(name: &str) -> SubjectResult {

@@ -60,7 +60,7 @@ mod tests {
             ],
         );
         let report = VerifyReport::new(
-            "checksums",
+            crate::verify::model::VerifyCommand::Checksums,
             "2026-11-25T12:00:00Z".into(),
             vec![subject],
             vec!["a note | with a pipe".into()],

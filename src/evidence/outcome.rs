@@ -1,6 +1,8 @@
-//! What one delivery did. Sinks report it typed; its text (`created`, `sent (fixed)`,
-//! `failed: why`, ...) is what stderr, the watch report and the evidence store show, so the
-//! words below are a stored format: a word is never renamed.
+//! What one delivery of a notification did. Sinks report it typed; its text (`created`,
+//! `sent (fixed)`, `failed: why`, ...) is what stderr, the watch report and the evidence store
+//! show, so the words below are a stored format: a word is never renamed, and a stored text
+//! that does not parse is no delivery chainwarden recorded. It lives here, below `notify`,
+//! because the store keeps it (`notify::DeliveryOutcome` names it too).
 
 use std::fmt;
 
@@ -28,9 +30,47 @@ pub enum DeliveryOutcome {
     Failed(String),
 }
 
+const FAILED: &str = "failed: ";
+
 impl DeliveryOutcome {
+    /// Every outcome but `Failed`, whose text is its own.
+    const FIXED: [DeliveryOutcome; 8] = [
+        DeliveryOutcome::Created,
+        DeliveryOutcome::Commented,
+        DeliveryOutcome::Closed,
+        DeliveryOutcome::Reopened,
+        DeliveryOutcome::Unchanged,
+        DeliveryOutcome::NotOpened,
+        DeliveryOutcome::Sent,
+        DeliveryOutcome::SentFixed,
+    ];
+
     pub fn failed(&self) -> bool {
         matches!(self, DeliveryOutcome::Failed(_))
+    }
+
+    /// Whether the delivery told of its finding: an issue opened, reopened, commented or
+    /// already saying so, a webhook batch naming it. A closed issue or a `sent (fixed)` is
+    /// about its fix; a finding the policy ignores was not told of, nor one that failed.
+    pub fn told_of_finding(&self) -> bool {
+        matches!(
+            self,
+            DeliveryOutcome::Created
+                | DeliveryOutcome::Reopened
+                | DeliveryOutcome::Commented
+                | DeliveryOutcome::Unchanged
+                | DeliveryOutcome::Sent
+        )
+    }
+
+    /// The outcome whose text is `text` (the inverse of `Display`).
+    pub fn parse(text: &str) -> Option<DeliveryOutcome> {
+        if let Some(why) = text.strip_prefix(FAILED) {
+            return Some(DeliveryOutcome::Failed(why.to_string()));
+        }
+        DeliveryOutcome::FIXED
+            .into_iter()
+            .find(|outcome| outcome.to_string() == text)
     }
 }
 
@@ -45,7 +85,7 @@ impl fmt::Display for DeliveryOutcome {
             DeliveryOutcome::NotOpened => "not opened (ignored by the policy)",
             DeliveryOutcome::Sent => "sent",
             DeliveryOutcome::SentFixed => "sent (fixed)",
-            DeliveryOutcome::Failed(why) => return write!(f, "failed: {why}"),
+            DeliveryOutcome::Failed(why) => return write!(f, "{FAILED}{why}"),
         })
     }
 }
@@ -85,6 +125,15 @@ mod tests {
             assert_eq!(outcome.to_string(), word);
             assert_eq!(serde_json::to_value(&outcome).unwrap(), word);
             assert_eq!(outcome.failed(), word.starts_with("failed"), "{word}");
+            assert_eq!(DeliveryOutcome::parse(word), Some(outcome));
+        }
+        // A failure's text may be anything, even another outcome's word.
+        assert_eq!(
+            DeliveryOutcome::parse("failed: created"),
+            Some(DeliveryOutcome::Failed("created".into()))
+        );
+        for unknown in ["", "Created", "failed", "sent(fixed)", "created "] {
+            assert_eq!(DeliveryOutcome::parse(unknown), None, "{unknown:?}");
         }
     }
 }
