@@ -11,7 +11,7 @@ use chainwarden::advisories::{meta, AdvisoryDb};
 use chainwarden::audit::baseline::BaselineState;
 use chainwarden::audit::model::DatabaseInfo;
 use chainwarden::clock::format_rfc3339;
-use chainwarden::error::Result;
+use chainwarden::error::{Error, Result};
 use chainwarden::evidence::{RunContext, RunRecord};
 use chainwarden::exit::Outcome;
 use chainwarden::net::Network;
@@ -52,6 +52,24 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     let policy = global.policy()?;
     let location = store_location(global, &policy)?;
     let store_handle = open_existing(&location)?;
+    let wanted = |s: &chainwarden::evidence::Scope| {
+        global.tenant.as_ref().is_none_or(|t| *t == s.tenant_id)
+            && global.project.as_ref().is_none_or(|p| *p == s.project_id)
+    };
+    let watched: Vec<_> = store_handle
+        .latest_inventories()?
+        .into_iter()
+        .filter(|latest| wanted(&latest.scope))
+        .collect();
+    // Fail closed: a watch that evaluated nothing (an empty PostgreSQL database, a store of
+    // other tenants, a mistyped --project) would otherwise pass, and the scheduled job that
+    // stands for "advisories are watched" would be green without watching anything.
+    if watched.is_empty() {
+        return Err(Error::evidence(format!(
+            "{location}: no recorded audit{} to watch (record an audit first)",
+            scope_words(global)
+        )));
+    }
     let recorder = Recorder::new(global, &policy)?;
     let network = if args.offline {
         None
@@ -91,15 +109,8 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
         errors: Vec::new(),
         deliveries: Vec::new(),
     };
-    let wanted = |s: &chainwarden::evidence::Scope| {
-        global.tenant.as_ref().is_none_or(|t| *t == s.tenant_id)
-            && global.project.as_ref().is_none_or(|p| *p == s.project_id)
-    };
-    for latest in store_handle.latest_inventories()? {
-        if !wanted(&latest.scope) {
-            continue;
-        }
-        match watch::evaluate(&store_handle, &latest, &mut db, &db_meta, clock) {
+    for latest in &watched {
+        match watch::evaluate(&store_handle, latest, &mut db, &db_meta, clock) {
             Ok(w) => scope_done(
                 &recorder,
                 &sinks,
@@ -125,6 +136,16 @@ pub fn run(args: WatchArgs, global: &GlobalArgs) -> Result<Outcome> {
     } else {
         Outcome::Pass
     })
+}
+
+/// " of tenant T, project P" for the scope flags given, to name what was looked for.
+fn scope_words(global: &GlobalArgs) -> String {
+    match (&global.tenant, &global.project) {
+        (None, None) => String::new(),
+        (Some(t), None) => format!(" of tenant {t}"),
+        (None, Some(p)) => format!(" of project {p}"),
+        (Some(t), Some(p)) => format!(" of {t}/{p}"),
+    }
 }
 
 /// Records one evaluated scope as a watch run, notifies, records the deliveries.

@@ -322,6 +322,102 @@ pub fn evidence_store(backend: Backend, dir: &Path) -> Option<PathBuf> {
     }
 }
 
+/// Another empty store of `backend` in the same test (the target of an import, say): a SQLite
+/// file in the directory `dir/name`, or a fresh PostgreSQL database. Only called after the
+/// test's first [`evidence_store`] found a server.
+pub fn another_store(backend: Backend, dir: &Path, name: &str) -> PathBuf {
+    let dir = dir.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    evidence_store(backend, &dir).expect("the test's first store had a server")
+}
+
+/// Runs one SQL statement on an evidence store as its owner, outside chainwarden (to edit
+/// or inspect what a test cannot reach through the CLI): rusqlite on the SQLite file; psql on
+/// PostgreSQL with the test's URL (the superuser who applied the schema, so row-level security
+/// and the missing UPDATE/DELETE grants do not stop it) and the schema `chainwarden` first on
+/// the search path, so one statement names the same tables on both. Returns the rows, one per
+/// line, their columns joined by `|` and NULL as the empty string (psql's unaligned output).
+pub fn as_owner(backend: Backend, store: &Path, sql: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            use rusqlite::types::ValueRef;
+            let conn = rusqlite::Connection::open(store).unwrap();
+            let mut stmt = conn.prepare(sql).unwrap();
+            let columns = stmt.column_count();
+            if columns == 0 {
+                stmt.execute([]).unwrap();
+                return String::new();
+            }
+            let rows = stmt
+                .query_map([], |r| {
+                    let cells = (0..columns)
+                        .map(|i| match r.get_ref(i)? {
+                            ValueRef::Null => Ok(String::new()),
+                            ValueRef::Integer(n) => Ok(n.to_string()),
+                            ValueRef::Real(x) => Ok(x.to_string()),
+                            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                Ok(String::from_utf8_lossy(t).into_owned())
+                            }
+                        })
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(cells.join("|"))
+                })
+                .unwrap();
+            rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+        }
+        Backend::Postgres => {
+            let out = std::process::Command::new("psql")
+                .env("PGOPTIONS", "-c search_path=chainwarden")
+                .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+                .arg(store)
+                .args(["-c", sql])
+                .output()
+                .expect("psql runs (apt-get install postgresql-client)");
+            assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
+            text(&out.stdout).trim().to_string()
+        }
+    }
+}
+
+/// Everything a store holds, to search for what must not be there: the SQLite file and its
+/// journal side files, byte for byte; on PostgreSQL every row of every table in the schema
+/// `chainwarden`, as text (`SELECT t::text`).
+pub fn store_contents(backend: Backend, store: &Path) -> Vec<u8> {
+    match backend {
+        Backend::Sqlite => {
+            let name = store.file_name().unwrap().to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            for entry in std::fs::read_dir(store.parent().unwrap()).unwrap() {
+                let path = entry.unwrap().path();
+                if path
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(&name)
+                {
+                    bytes.extend(std::fs::read(&path).unwrap());
+                }
+            }
+            assert!(!bytes.is_empty(), "{} holds nothing", store.display());
+            bytes
+        }
+        Backend::Postgres => {
+            let tables = as_owner(
+                backend,
+                store,
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'chainwarden' ORDER BY 1",
+            );
+            assert!(tables.lines().any(|t| t == "runs"), "{tables}");
+            let mut text = String::new();
+            for table in tables.lines() {
+                text += &as_owner(backend, store, &format!("SELECT t::text FROM {table} t"));
+                text.push('\n');
+            }
+            text.into_bytes()
+        }
+    }
+}
+
 /// Runs each named test function (taking a [`Backend`]) once per backend: declares a module
 /// of the same name with the tests `sqlite` and `postgres`.
 #[macro_export]

@@ -202,10 +202,13 @@ fn cargo_metadata_forms_are_refused() {
     );
 }
 
-#[test]
-fn evidence_import_forms_are_refused() {
+crate::on_both_backends!(evidence_import_forms_are_refused);
+
+fn evidence_import_forms_are_refused(backend: crate::common::Backend) {
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = crate::common::evidence_store(backend, tmp.path()) else {
+        return;
+    };
     every_form_refused("runs.jsonl", "64 MiB limit for evidence files", |p| {
         let mut a = os(&["evidence", "import", "--allow-unsigned"]);
         a.extend([p.into(), "--evidence".into(), store.clone().into()]);

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
-use crate::common::{cw, data, serve_http, text, Request, Response};
+use crate::common::{
+    as_owner, cw, data, evidence_store, serve_http, text, Backend, Request, Response,
+};
 
 const NOW: &str = "2026-11-25T12:00:00Z";
 /// A GitHub-shaped token, assembled at run time so that this file holds no token itself
@@ -661,15 +663,21 @@ fn baseline_fails_a_pull_request_only_on_the_finding_it_introduces() {
     assert_eq!(run.code, 2, "--fail-on new needs --baseline");
 }
 
-#[test]
-fn baseline_last_run_comes_from_the_evidence_store() {
+crate::on_both_backends!(
+    baseline_last_run_comes_from_the_evidence_store,
+    audit_notify_records_every_delivery_in_a_verified_chain,
+);
+
+fn baseline_last_run_comes_from_the_evidence_store(backend: Backend) {
     let Some(dir) = data("lockfiles/real-ripgrep-2019") else {
         return;
     };
     let db = data("advisory-db").unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let plain = policy(tmp.path(), "");
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let run = |now: &str, lockfile: &Path, extra: &[&str]| {
         let out = cw()
             .env("CHAINWARDEN_NO_RECORD", "false")
@@ -723,13 +731,15 @@ fn baseline_last_run_comes_from_the_evidence_store() {
     assert_eq!(doc["baseline"]["time"], "2026-11-21T00:00:00Z");
     // A recorded run edited in the store is no baseline: the gate refuses to run rather than
     // compare with what the chain does not vouch for.
-    rusqlite::Connection::open(&store)
-        .unwrap()
-        .execute(
-            "UPDATE runs SET payload = json_set(payload, '$.findings', json('[]')) WHERE seq = 2",
-            [],
-        )
-        .unwrap();
+    let emptied = match backend {
+        Backend::Sqlite => "json_set(payload, '$.findings', json('[]'))",
+        Backend::Postgres => "jsonb_set(payload::jsonb, '{findings}', '[]')::text",
+    };
+    as_owner(
+        backend,
+        &store,
+        &format!("UPDATE runs SET payload = {emptied} WHERE seq = 2"),
+    );
     let (code, _, stderr) = run(
         "2026-11-23T00:00:00Z",
         &lock,
@@ -742,13 +752,14 @@ fn baseline_last_run_comes_from_the_evidence_store() {
 /// (project, sink, outcome, external id, advisory, attempts) of a stored delivery.
 type DeliveryRow = (String, String, String, Option<String>, Option<String>, u32);
 
-#[test]
-fn audit_notify_records_every_delivery_in_a_verified_chain() {
+fn audit_notify_records_every_delivery_in_a_verified_chain(backend: Backend) {
     let Some(_) = data("advisory-db") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let before = project(tmp.path(), "before", &[("smallvec", "1.6.0")]);
     let plain = policy(tmp.path(), "");
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let (url, gh) = fake_github();
     let (hook, got) = receiver();
     let mut env = github_env(&url);
@@ -772,18 +783,25 @@ fn audit_notify_records_every_delivery_in_a_verified_chain() {
     assert_eq!(gh.lock().unwrap().issues.len(), 1);
     assert_eq!(got.lock().unwrap().len(), 1);
 
-    let conn = rusqlite::Connection::open(&store).unwrap();
-    let rows: Vec<DeliveryRow> = conn
-        .prepare(
-            "SELECT project_id, sink, outcome, external_id, advisory_id, attempts FROM deliveries ORDER BY seq",
+    let rows: Vec<DeliveryRow> = as_owner(
+        backend,
+        &store,
+        "SELECT project_id, sink, outcome, external_id, advisory_id, attempts FROM deliveries ORDER BY seq",
+    )
+    .lines()
+    .map(|line| {
+        let c: Vec<&str> = line.split('|').collect();
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        (
+            c[0].into(),
+            c[1].into(),
+            c[2].into(),
+            some(c[3]),
+            some(c[4]),
+            c[5].parse().unwrap(),
         )
-        .unwrap()
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    })
+    .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert_eq!(rows[0].1, "github:acme/web");
     assert_eq!(
@@ -824,11 +842,11 @@ fn audit_notify_records_every_delivery_in_a_verified_chain() {
         "{stdout}"
     );
     // An edited delivery breaks the chain.
-    conn.execute(
+    as_owner(
+        backend,
+        &store,
         "UPDATE deliveries SET outcome = 'unchanged' WHERE seq = 1",
-        [],
-    )
-    .unwrap();
+    );
     let (code, stdout) = verify(&store);
     assert_eq!(code, 1, "{stdout}");
     assert!(

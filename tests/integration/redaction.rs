@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{cw, data, serve, text};
+use crate::common::{as_owner, cw, data, evidence_store, serve, store_contents, text, Backend};
 
 /// Built at run time: this repository holds no secret-looking literal.
 fn token() -> String {
@@ -37,6 +37,7 @@ fn assert_dir_clean(dir: &Path) {
 /// whose lockfile carries a credential, a policy with secrets in an ignore.
 struct Scene {
     _tmp: tempfile::TempDir,
+    backend: Backend,
     t: std::path::PathBuf,
     store: std::path::PathBuf,
     out_dir: std::path::PathBuf,
@@ -46,9 +47,11 @@ struct Scene {
 }
 
 impl Scene {
-    fn new(db: &Path) -> Scene {
+    /// `None`: no PostgreSQL server (skipped).
+    fn new(db: &Path, backend: Backend) -> Option<Scene> {
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path().to_path_buf();
+        let store = evidence_store(backend, &t)?;
         let out_dir = t.join("out");
         std::fs::create_dir(&out_dir).unwrap();
 
@@ -76,15 +79,16 @@ impl Scene {
             ),
         )
         .unwrap();
-        Scene {
-            store: t.join("evidence.db"),
+        Some(Scene {
+            backend,
+            store,
             out_dir,
             policy,
             project: project.to_str().unwrap().to_string(),
             db: db.to_str().unwrap().to_string(),
             t,
             _tmp: tmp,
-        }
+        })
     }
 
     /// Runs a command with secrets in its environment; its stdout and stderr must be clean.
@@ -220,25 +224,28 @@ impl Scene {
             ]);
         }
         assert_dir_clean(&self.out_dir);
-        for f in std::fs::read_dir(&self.t).unwrap() {
-            let p = f.unwrap().path();
-            if p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("evidence.db")
-            {
-                assert_clean("the evidence store", &std::fs::read(&p).unwrap());
-            }
-        }
+        let stored = store_contents(self.backend, &self.store);
+        assert!(
+            String::from_utf8_lossy(&stored).contains("RUSTSEC-2021-0003"),
+            "the store holds the runs searched"
+        );
+        assert_clean("the evidence store", &stored);
     }
 }
 
-#[test]
-fn planted_secrets_reach_no_output() {
+crate::on_both_backends!(
+    planted_secrets_reach_no_output,
+    lockfile_sources_with_credentials_never_print_or_store,
+    an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_knows,
+);
+
+fn planted_secrets_reach_no_output(backend: Backend) {
     let Some(db) = data("advisory-db") else {
         return;
     };
-    let scene = Scene::new(&db);
+    let Some(scene) = Scene::new(&db, backend) else {
+        return;
+    };
     scene.audits();
     let with_creds = scene.failed_download();
     scene.verifies(&with_creds);
@@ -321,8 +328,7 @@ fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
     args.iter().map(|a| a.into()).collect()
 }
 
-#[test]
-fn lockfile_sources_with_credentials_never_print_or_store() {
+fn lockfile_sources_with_credentials_never_print_or_store(backend: Backend) {
     let (Some(db), Some(ripgrep)) = (
         data("advisory-db"),
         data("lockfiles/real-ripgrep/Cargo.lock"),
@@ -357,7 +363,9 @@ fn lockfile_sources_with_credentials_never_print_or_store() {
     let project = tmp.path().join("project");
     std::fs::create_dir(&project).unwrap();
     std::fs::write(project.join("Cargo.lock"), lock).unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     for format in ["human", "json", "sarif", "markdown"] {
         let out = cw()
             .env_remove("CHAINWARDEN_NO_RECORD")
@@ -402,17 +410,12 @@ fn lockfile_sources_with_credentials_never_print_or_store() {
         "{}",
         text(&json.stdout)
     );
-    for f in std::fs::read_dir(tmp.path()).unwrap() {
-        let path = f.unwrap().path();
-        if path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("evidence.db")
-        {
-            p.assert_absent("the evidence store", &std::fs::read(&path).unwrap());
-        }
-    }
+    let stored = store_contents(backend, &store);
+    assert!(
+        String::from_utf8_lossy(&stored).contains("@r.example.org/index"),
+        "the store holds the masked sources searched"
+    );
+    p.assert_absent("the evidence store", &stored);
 }
 
 /// An unencoded `/` in a URL password made the lockfile unparseable, and the parse error
@@ -602,8 +605,9 @@ fn argument_errors_are_redacted() {
 /// A recorded audit does not redact again an inventory its store already holds (CI's daily run
 /// of an unchanged lockfile), but one that holds a value this run's environment calls secret is
 /// redacted and stored as a new inventory, whatever the store held before.
-#[test]
-fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_knows() {
+fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_knows(
+    backend: Backend,
+) {
     let (Some(db), Some(ripgrep)) = (
         data("advisory-db"),
         data("lockfiles/real-ripgrep/Cargo.lock"),
@@ -621,7 +625,9 @@ fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_kno
             "0123456789abcdef".repeat(3).get(..40).unwrap()
         );
     std::fs::write(project.join("Cargo.lock"), lock).unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let audit = |env: Option<&str>| {
         let mut cmd = cw();
         cmd.env_remove("CHAINWARDEN_NO_RECORD")
@@ -647,21 +653,17 @@ fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_kno
         );
     };
     let rows = || -> Vec<(String, bool)> {
-        let c = rusqlite::Connection::open(&store).unwrap();
-        let mut q = c
-            .prepare(
-                "SELECT r.inventory_sha256, i.packages FROM runs r
-                 JOIN inventories i ON i.sha256 = r.inventory_sha256 ORDER BY r.seq",
-            )
-            .unwrap();
-        q.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?.contains(&value),
-            ))
+        as_owner(
+            backend,
+            &store,
+            "SELECT r.inventory_sha256, i.packages FROM runs r
+             JOIN inventories i ON i.sha256 = r.inventory_sha256 ORDER BY r.seq",
+        )
+        .lines()
+        .map(|row| {
+            let (digest, packages) = row.split_once('|').unwrap();
+            (digest.to_string(), packages.contains(&value))
         })
-        .unwrap()
-        .map(Result::unwrap)
         .collect()
     };
     audit(None);

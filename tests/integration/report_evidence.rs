@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::common::{cw, data, evidence_store, fixture, text, Backend};
+use crate::common::{another_store, as_owner, cw, data, evidence_store, fixture, text, Backend};
 use crate::report::{audit, cwe, day, report, report_json, report_with, stage};
 use serde_json::Value;
 use time::{Duration, Month};
@@ -27,10 +27,6 @@ fn allowed(dir: &Path, who: &str, key: &Path) -> PathBuf {
     let fields: Vec<&str> = public.split_whitespace().take(2).collect();
     std::fs::write(&file, format!("{who} {}\n", fields.join(" "))).unwrap();
     file
-}
-
-fn small_store(dir: &Path) -> PathBuf {
-    small_store_on(dir, Backend::Sqlite).expect("SQLite needs no server")
 }
 
 /// Four daily audits of acme/app in a store of `backend` (`None`: no server, skipped).
@@ -90,8 +86,11 @@ fn signed_exports_verify_with_openssh_and_import_only_when_trusted(backend: Back
     assert_eq!(lines.len(), 4);
     let trusted = allowed(tmp.path(), "auditor@acme", &key);
     a_signed_line_verifies_with_openssh(tmp.path(), &trusted, &lines[0]);
-    a_trusted_import_is_idempotent_and_reports_the_same(&store, tmp.path(), &trusted, &export);
-    untrusted_lines_are_refused(&store, tmp.path(), &trusted, &export, &lines);
+    // The imports go to another store of the same backend.
+    let other = another_store(backend, tmp.path(), "other");
+    a_trusted_import_is_idempotent_and_reports_the_same((&store, &other), &trusted, &export);
+    let fresh = another_store(backend, tmp.path(), "fresh");
+    untrusted_lines_are_refused((&store, &fresh), tmp.path(), &trusted, &export, &lines);
 }
 
 /// Stock OpenSSH checks a line: the signature covers the exact bytes of its `run`.
@@ -131,19 +130,17 @@ fn a_signed_line_verifies_with_openssh(dir: &Path, trusted: &Path, line: &str) {
     );
 }
 
-/// Trusted: imported, twice idempotent, same report.
+/// Trusted: imported into `other`, twice idempotent, same report.
 fn a_trusted_import_is_idempotent_and_reports_the_same(
-    store: &Path,
-    dir: &Path,
+    (store, other): (&Path, &Path),
     trusted: &Path,
     export: &Path,
 ) {
-    let other = dir.join("other.db");
     for expected in [
         "imported 4 run(s), 0 already present",
         "imported 0 run(s), 4 already present",
     ] {
-        let out = cwe(&other)
+        let out = cwe(other)
             .args(["evidence", "import", "--trusted-signers"])
             .arg(trusted)
             .arg(export)
@@ -156,15 +153,16 @@ fn a_trusted_import_is_idempotent_and_reports_the_same(
         );
     }
     let a = report_json(store, ("acme", "app"));
-    let b = report_json(&other, ("acme", "app"));
+    let b = report_json(other, ("acme", "app"));
     assert_eq!(a["findings"], b["findings"]);
     assert_eq!(b["integrity"]["signed_imports"], 4);
 }
 
 /// An edited line (verdict flipped, payload digest recomputed) is refused with its line;
-/// unsigned lines when signers are required, a stranger's key, and no flag at all, too.
+/// unsigned lines when signers are required, a stranger's key, and no flag at all, too (all
+/// imports into `fresh`).
 fn untrusted_lines_are_refused(
-    store: &Path,
+    (store, fresh): (&Path, &Path),
     dir: &Path,
     trusted: &Path,
     export: &Path,
@@ -179,8 +177,7 @@ fn untrusted_lines_are_refused(
     edited[0] = v.to_string();
     let bad = dir.join("edited.jsonl");
     std::fs::write(&bad, edited.join("\n")).unwrap();
-    let fresh = dir.join("fresh.db");
-    let out = cwe(&fresh)
+    let out = cwe(fresh)
         .args(["evidence", "import", "--trusted-signers"])
         .arg(trusted)
         .arg(&bad)
@@ -200,7 +197,7 @@ fn untrusted_lines_are_refused(
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let out = cwe(&fresh)
+    let out = cwe(fresh)
         .args(["evidence", "import", "--trusted-signers"])
         .arg(trusted)
         .arg(&unsigned)
@@ -212,7 +209,7 @@ fn untrusted_lines_are_refused(
         text(&out.stderr)
     );
     let stranger = keygen(dir, "stranger");
-    let out = cwe(&fresh)
+    let out = cwe(fresh)
         .args(["evidence", "import", "--trusted-signers"])
         .arg(allowed(dir, "s", &stranger))
         .arg(export)
@@ -226,7 +223,7 @@ fn untrusted_lines_are_refused(
         text(&out.stderr)
     );
     // Without either flag, import refuses to run.
-    let out = cwe(&fresh)
+    let out = cwe(fresh)
         .args(["evidence", "import"])
         .arg(&unsigned)
         .output()
@@ -234,13 +231,21 @@ fn untrusted_lines_are_refused(
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[test]
-fn hostile_import_lines_are_refused_or_escaped() {
+crate::on_both_backends!(
+    hostile_import_lines_are_refused_or_escaped,
+    far_dates_are_refused_not_panicked_on,
+    the_html_report_renders_in_a_real_browser,
+    the_html_report_prints_to_pdf_with_every_column,
+);
+
+fn hostile_import_lines_are_refused_or_escaped(backend: Backend) {
     if data("advisory-db").is_none() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = small_store(tmp.path());
+    let Some(store) = small_store_on(tmp.path(), backend) else {
+        return;
+    };
     let out = cwe(&store).args(["evidence", "export"]).output().unwrap();
     let line = text(&out.stdout).lines().next().unwrap().to_string();
     let write = |name: &str, edit: &dyn Fn(&mut Value)| {
@@ -252,9 +257,10 @@ fn hostile_import_lines_are_refused_or_escaped() {
         std::fs::write(&p, format!("{v}\n")).unwrap();
         p
     };
+    let target = another_store(backend, tmp.path(), "refused");
     for bad in ["", "acme\nx", "../acme", &"a".repeat(10_000)] {
         let f = write("scope.jsonl", &|v| v["run"]["tenant_id"] = bad.into());
-        let out = import(&tmp.path().join("x.db"), &f, &["--allow-unsigned"]);
+        let out = import(&target, &f, &["--allow-unsigned"]);
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
         assert!(
             text(&out.stderr).contains("scope.jsonl:1:1: tenant_id"),
@@ -268,8 +274,12 @@ fn hostile_import_lines_are_refused_or_escaped() {
         v["run"]["time"] = "<img src=x onerror=alert(1)>".into();
         v["run"]["payload"]["time"] = "<img src=x onerror=alert(1)>".into();
     });
-    let out = import(&tmp.path().join("x.db"), &f, &["--allow-unsigned"]);
+    let out = import(&target, &f, &["--allow-unsigned"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    if backend == Backend::Postgres || target.exists() {
+        let runs = as_owner(backend, &target, "SELECT COUNT(*) FROM runs");
+        assert_eq!(runs, "0", "a refused line imports nothing");
+    }
     let f = write("html.jsonl", &|v| {
         v["run"]["run_id"] = "0123456789abcdef0123456789abcdef".into();
         v["run"]["policy"]["exceptions"][0]["expires"] = "<script>alert(1)</script>".into();
@@ -277,7 +287,7 @@ fn hostile_import_lines_are_refused_or_escaped() {
         // A commit id whose 12th byte is inside `é`: the Markdown shortens it by characters.
         v["run"]["git_commit"] = "0123456789aé€|x".into();
     });
-    let target = tmp.path().join("html.db");
+    let target = another_store(backend, tmp.path(), "html");
     let out = import(&target, &f, &["--allow-unsigned"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let html = report(&target, ("acme", "app"), "html");
@@ -298,7 +308,7 @@ fn hostile_import_lines_are_refused_or_escaped() {
     assert_eq!(text(&export.stdout), "", "no run of tenant other");
     let f = write("plain.jsonl", &|_| {});
     let out = import(
-        &tmp.path().join("y.db"),
+        &another_store(backend, tmp.path(), "other"),
         &f,
         &["--allow-unsigned", "--tenant", "other"],
     );
@@ -477,13 +487,14 @@ fn audit_records_outside_the_project_by_default() {
     );
 }
 
-#[test]
-fn far_dates_are_refused_not_panicked_on() {
+fn far_dates_are_refused_not_panicked_on(backend: Backend) {
     let Some(db) = data("advisory-db") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("e.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let out = cw()
         .env("CHAINWARDEN_EVIDENCE", &store)
         .args(["report", "--quarter", "9999-Q4"])
@@ -636,8 +647,7 @@ fn the_organisation_view_lists_every_project(store: &Path) {
     assert_eq!(html.matches("<article class=\"project\">").count(), 2);
 }
 
-#[test]
-fn the_html_report_renders_in_a_real_browser() {
+fn the_html_report_renders_in_a_real_browser(backend: Backend) {
     let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -651,7 +661,9 @@ fn the_html_report_renders_in_a_real_browser() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = small_store(tmp.path());
+    let Some(store) = small_store_on(tmp.path(), backend) else {
+        return;
+    };
     let html = tmp.path().join("report.html");
     std::fs::write(&html, report(&store, ("acme", "app"), "html")).unwrap();
     let png = tmp.path().join("report.png");
@@ -684,8 +696,7 @@ fn the_html_report_renders_in_a_real_browser() {
     }
 }
 
-#[test]
-fn the_html_report_prints_to_pdf_with_every_column() {
+fn the_html_report_prints_to_pdf_with_every_column(backend: Backend) {
     let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
         Command::new(b)
             .arg("--version")
@@ -703,7 +714,9 @@ fn the_html_report_prints_to_pdf_with_every_column() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let store = small_store(tmp.path());
+    let Some(store) = small_store_on(tmp.path(), backend) else {
+        return;
+    };
     let html = tmp.path().join("report.html");
     std::fs::write(&html, report(&store, ("acme", "app"), "html")).unwrap();
     let pdf = tmp.path().join("report.pdf");

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{cw, data, evidence_store, text, Backend};
+use crate::common::{as_owner, cw, data, evidence_store, text, Backend};
 use crate::report::{audit, day, report, report_json, report_with, stage};
 use serde_json::Value;
 use time::{Duration, Month};
@@ -46,37 +46,6 @@ crate::on_both_backends!(
     counts_reconcile_with_the_tables,
     the_commit_is_recorded_only_when_git_tracks_the_lockfile,
 );
-
-/// Runs one SQL statement on the store as its owner, outside chainwarden: rusqlite on the
-/// SQLite file; psql on PostgreSQL with the test's URL (the superuser who applied the schema,
-/// so row-level security and the missing UPDATE/DELETE grants do not stop it). `{runs}` names
-/// the runs table. Returns the first column of the rows, one per line.
-fn as_owner(backend: Backend, store: &Path, sql: &str) -> String {
-    match backend {
-        Backend::Sqlite => {
-            let sql = sql.replace("{runs}", "runs");
-            let conn = rusqlite::Connection::open(store).unwrap();
-            let mut stmt = conn.prepare(&sql).unwrap();
-            if stmt.column_count() == 0 {
-                stmt.execute([]).unwrap();
-                return String::new();
-            }
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
-            rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
-        }
-        Backend::Postgres => {
-            let sql = sql.replace("{runs}", "chainwarden.runs");
-            let out = std::process::Command::new("psql")
-                .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
-                .arg(store)
-                .args(["-c", &sql])
-                .output()
-                .expect("psql runs (apt-get install postgresql-client)");
-            assert!(out.status.success(), "{sql}: {}", text(&out.stderr));
-            text(&out.stdout).trim().to_string()
-        }
-    }
-}
 
 fn finding<'a>(r: &'a Value, advisory: &str) -> &'a Value {
     r["findings"]
@@ -320,7 +289,7 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
     let run_id = as_owner(
         backend,
         &store,
-        &format!("SELECT run_id FROM {{runs}} WHERE seq = 5 AND {findings} > 0"),
+        &format!("SELECT run_id FROM runs WHERE seq = 5 AND {findings} > 0"),
     );
     assert_eq!(run_id.len(), 32, "run #5 has findings: {run_id:?}");
     as_owner(
@@ -328,14 +297,14 @@ fn an_edited_store_is_refused_naming_the_run(backend: Backend) {
         &store,
         match backend {
             Backend::Sqlite => "UPDATE runs SET payload = json_set(payload, '$.findings', json('[]')) WHERE seq = 5",
-            Backend::Postgres => "UPDATE {runs} SET payload = jsonb_set(payload::jsonb, '{findings}', '[]')::text WHERE seq = 5",
+            Backend::Postgres => "UPDATE runs SET payload = jsonb_set(payload::jsonb, '{findings}', '[]')::text WHERE seq = 5",
         },
     );
     the_edited_run_is_named(&store, &run_id);
     an_allowed_report_carries_a_banner(&store);
     the_organisation_view_refuses_too(&store, &run_id);
     // Deleting a run breaks the chain too.
-    as_owner(backend, &store, "DELETE FROM {runs} WHERE seq = 9");
+    as_owner(backend, &store, "DELETE FROM runs WHERE seq = 9");
     let out = cw()
         .env("CHAINWARDEN_EVIDENCE", &store)
         .args(["evidence", "verify"])

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{cw, data, text};
+use crate::common::{another_store, as_owner, cw, data, evidence_store, text, Backend};
 use crate::notify::{as_refs, fake_github, github_env, policy, project};
 use crate::watch::{run, Out};
 
@@ -48,32 +48,35 @@ fn ev(store: &Path, args: &[&str]) -> (i32, String) {
 }
 
 /// The failed delivery is evidence, and web's watch run was recorded after its audit.
-fn assert_failed_delivery_recorded(conn: &rusqlite::Connection) {
-    let failed: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM deliveries WHERE project_id = 'web' AND outcome LIKE 'failed%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(failed, 1, "the failed delivery is evidence");
-    let kinds: Vec<String> = conn
-        .prepare("SELECT kind FROM runs WHERE project_id = 'web' ORDER BY seq")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(kinds, ["audit", "watch"]);
+fn assert_failed_delivery_recorded(backend: Backend, store: &Path) {
+    let failed = as_owner(
+        backend,
+        store,
+        "SELECT COUNT(*) FROM deliveries WHERE project_id = 'web' AND outcome LIKE 'failed%'",
+    );
+    assert_eq!(failed, "1", "the failed delivery is evidence");
+    let kinds = as_owner(
+        backend,
+        store,
+        "SELECT kind FROM runs WHERE project_id = 'web' ORDER BY seq",
+    );
+    assert_eq!(kinds, "audit\nwatch");
 }
 
-#[test]
-fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() {
+crate::on_both_backends!(
+    watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded,
+    hostile_delivery_lines_are_refused_or_redacted,
+    online_watch_refreshes_the_database_whatever_the_cache_age,
+);
+
+fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded(backend: Backend) {
     let Some(db) = data("advisory-db") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let plain = policy(tmp.path(), "");
     let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
     let api = project(tmp.path(), "api", &[("smallvec", "1.6.0")]);
@@ -89,11 +92,39 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
         &["watch", "--offline", "--db", d, "--policy", p],
     );
     assert_eq!(none.code, 2, "{}", none.stderr);
-    assert!(none.stderr.contains("no evidence store"), "{}", none.stderr);
+    // No SQLite file; a PostgreSQL database set up but holding no run.
+    let said = match backend {
+        Backend::Sqlite => "no evidence store",
+        Backend::Postgres => "no recorded audit to watch",
+    };
+    assert!(none.stderr.contains(said), "{}", none.stderr);
     for (name, dir) in [("web", &web), ("api", &api)] {
         let out = recorded_audit(&store, &env, (p, d), (name, dir), &[]);
         assert_eq!(out.code, 1, "{}", out.stderr);
     }
+    // A scope that holds no run (a mistyped project) is not a passing watch.
+    let mistyped = run(
+        &store,
+        &env,
+        &[
+            "--project",
+            "wbe",
+            "watch",
+            "--offline",
+            "--db",
+            d,
+            "--policy",
+            p,
+        ],
+    );
+    assert_eq!(mistyped.code, 2, "{}", mistyped.stdout);
+    assert!(
+        mistyped
+            .stderr
+            .contains("no recorded audit of project wbe to watch"),
+        "{}",
+        mistyped.stderr
+    );
     // --notify needs the network.
     let offline = run(
         &store,
@@ -109,12 +140,11 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
     );
     assert_eq!(offline.code, 2);
     // api's recorded run is edited: api is not evaluated, web is; exit 2.
-    let conn = rusqlite::Connection::open(&store).unwrap();
-    conn.execute(
+    as_owner(
+        backend,
+        &store,
         "UPDATE runs SET payload = replace(payload, '1.6.0', '1.6.1') WHERE project_id = 'api'",
-        [],
-    )
-    .unwrap();
+    );
     let out = run(
         &store,
         &env,
@@ -143,16 +173,17 @@ fn watch_refuses_broken_evidence_and_a_failed_delivery_is_exit_2_and_recorded() 
         "{}",
         out.stdout
     );
-    assert_failed_delivery_recorded(&conn);
+    assert_failed_delivery_recorded(backend, &store);
 }
 
-#[test]
-fn hostile_delivery_lines_are_refused_or_redacted() {
+fn hostile_delivery_lines_are_refused_or_redacted(backend: Backend) {
     let Some(db) = data("advisory-db") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let plain = policy(tmp.path(), "");
     let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
     let (gh_url, _gh) = fake_github();
@@ -213,7 +244,7 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
     for (i, (line, expected)) in cases.iter().enumerate() {
         let file = tmp.path().join(format!("bad{i}.jsonl"));
         std::fs::write(&file, format!("{run_line}\n{line}\n")).unwrap();
-        let fresh = tmp.path().join(format!("fresh{i}.db"));
+        let fresh = another_store(backend, tmp.path(), &format!("fresh{i}"));
         let (code, stderr) = ev(
             &fresh,
             &["import", "--allow-unsigned", file.to_str().unwrap()],
@@ -223,19 +254,30 @@ fn hostile_delivery_lines_are_refused_or_redacted() {
             stderr.contains(expected) && stderr.contains(":2"),
             "case {i}: {stderr}"
         );
-        if fresh.exists() {
-            let runs: i64 = rusqlite::Connection::open(&fresh)
-                .unwrap()
-                .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))
-                .unwrap();
-            assert_eq!(runs, 0, "case {i}: one bad line imports nothing");
+        // A SQLite store is not created by an import that fails; a PostgreSQL one exists
+        // already and keeps no row of it.
+        if backend == Backend::Postgres || fresh.exists() {
+            let runs = as_owner(backend, &fresh, "SELECT COUNT(*) FROM runs");
+            assert_eq!(runs, "0", "case {i}: one bad line imports nothing");
         }
     }
-    a_token_smuggled_into_an_outcome_is_redacted(tmp.path(), &run_line, &delivery_line);
+    let fresh = another_store(backend, tmp.path(), "smuggled");
+    a_token_smuggled_into_an_outcome_is_redacted(
+        backend,
+        (tmp.path(), &fresh),
+        &run_line,
+        &delivery_line,
+    );
 }
 
-/// A token smuggled into an imported delivery's outcome is redacted before it is stored.
-fn a_token_smuggled_into_an_outcome_is_redacted(tmp: &Path, run_line: &str, delivery_line: &str) {
+/// A token smuggled into an imported delivery's outcome is redacted before it is stored in
+/// `fresh`.
+fn a_token_smuggled_into_an_outcome_is_redacted(
+    backend: Backend,
+    (tmp, fresh): (&Path, &Path),
+    run_line: &str,
+    delivery_line: &str,
+) {
     let token = format!("ghp_{}{}", "TESTtoken0123456789", "abcdefghijklmnopqr");
     let smuggled = delivery_line.replacen(
         "\"outcome\":\"created\"",
@@ -245,24 +287,19 @@ fn a_token_smuggled_into_an_outcome_is_redacted(tmp: &Path, run_line: &str, deli
     assert_ne!(smuggled, delivery_line);
     let file = tmp.join("smuggled.jsonl");
     std::fs::write(&file, format!("{run_line}\n{smuggled}\n")).unwrap();
-    let fresh = tmp.join("smuggled.db");
     let (code, stderr) = ev(
-        &fresh,
+        fresh,
         &["import", "--allow-unsigned", file.to_str().unwrap()],
     );
     assert_eq!(code, 0, "{stderr}");
-    let stored: String = rusqlite::Connection::open(&fresh)
-        .unwrap()
-        .query_row("SELECT outcome FROM deliveries", [], |r| r.get(0))
-        .unwrap();
+    let stored = as_owner(backend, fresh, "SELECT outcome FROM deliveries");
     assert!(
         stored.starts_with("failed: ") && !stored.contains(&token),
         "{stored}"
     );
 }
 
-#[test]
-fn online_watch_refreshes_the_database_whatever_the_cache_age() {
+fn online_watch_refreshes_the_database_whatever_the_cache_age(backend: Backend) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let Some(db) = data("advisory-db") else {
         return;
@@ -278,7 +315,9 @@ fn online_watch_refreshes_the_database_whatever_the_cache_age() {
         }
     });
     let tmp = tempfile::tempdir().unwrap();
-    let store = tmp.path().join("evidence.db");
+    let Some(store) = evidence_store(backend, tmp.path()) else {
+        return;
+    };
     let plain = policy(tmp.path(), "");
     let web = project(tmp.path(), "web", &[("smallvec", "1.6.0")]);
     let cache = tmp.path().join("cache");
