@@ -105,8 +105,8 @@ bench synth-10k --warmup 2 "$CW --no-record audit $work/synth.lock --db $DB --lo
 bench cargo-audit-10k --warmup 1 "$CA $work/synth.lock"
 # Recording in steady state: 40 recorded runs first, then 40 measured (the store's WAL is
 # truncated about every 18 runs, so the mean carries that cost), against 40 unrecorded runs.
-bench record-base --warmup 2 --runs 40 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
-bench record --warmup 40 --runs 40 "$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+RUNS=40 bench record-base --warmup 2 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+RUNS=40 bench record --warmup 40 "$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
 
 ID="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 ISS="https://token.actions.githubusercontent.com"
