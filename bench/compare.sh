@@ -104,7 +104,7 @@ unset CARGO_HOME
 bench synth-10k --warmup 2 "$CW --no-record audit $work/synth.lock --db $DB --lockfile-only $AUDIT_FLAGS"
 bench cargo-audit-10k --warmup 1 "$CA $work/synth.lock"
 # Recording in steady state: 40 recorded runs first, then 40 measured (the store's WAL is
-# truncated about every 18 runs, so the mean carries that cost), against 40 unrecorded runs.
+# truncated about every fifth run, so the mean carries that cost), against 40 unrecorded runs.
 RUNS=40 bench record-base --warmup 2 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
 RUNS=40 bench record --warmup 40 "$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
 
