@@ -64,7 +64,7 @@ pub struct Driver {
     pub semantic_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub information_uri: Option<&'static str>,
-    pub rules: Vec<Rule>,
+    pub rules: Vec<ReportingDescriptor>,
 }
 
 /// `automationDetails.id` (§3.17): which analysis of the tool this is.
@@ -76,7 +76,7 @@ pub struct AutomationDetails {
 /// A reporting descriptor (§3.49): what a `ruleId` means.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Rule {
+pub struct ReportingDescriptor {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -242,8 +242,8 @@ mod tests {
 
     use super::*;
 
-    fn rule(id: &str) -> Rule {
-        Rule {
+    fn rule(id: &str) -> ReportingDescriptor {
+        ReportingDescriptor {
             id: id.into(),
             name: None,
             short_description: Message::new("short"),

@@ -10,7 +10,8 @@ use crate::audit::baseline::BaselineState;
 use crate::audit::model::{AuditReport, Finding, FindingStatus};
 use crate::sarif::{
     self, AutomationDetails, Driver, Fingerprints, Level, Location, LogicalLocation, Message,
-    MultiformatMessage, Rule, RuleProperties, Run, SarifResult, Suppression, SuppressionKind, Tool,
+    MultiformatMessage, ReportingDescriptor, RuleProperties, Run, SarifResult, Suppression,
+    SuppressionKind, Tool,
 };
 
 pub(super) fn render(report: &AuditReport, lockfile_uri: &str) -> String {
@@ -19,7 +20,7 @@ pub(super) fn render(report: &AuditReport, lockfile_uri: &str) -> String {
 
 /// The SARIF log of one report (several reports' runs make one log: `audit --binary`).
 pub fn log(report: &AuditReport, lockfile_uri: &str) -> sarif::Log {
-    let mut rules: Vec<Rule> = Vec::new();
+    let mut rules: Vec<ReportingDescriptor> = Vec::new();
     let mut rule_index = std::collections::BTreeMap::new();
     for g in super::grouped(report) {
         let f = g[0];
@@ -54,8 +55,8 @@ pub fn log(report: &AuditReport, lockfile_uri: &str) -> sarif::Log {
 }
 
 /// One rule per advisory: an alert's title is the advisory's.
-fn rule(id: &str, f: &Finding) -> Rule {
-    Rule {
+fn rule(id: &str, f: &Finding) -> ReportingDescriptor {
+    ReportingDescriptor {
         id: id.to_string(),
         name: Some(f.code.clone()),
         short_description: Message::new(format!("{}: {}", id, f.title)),

@@ -3,8 +3,8 @@
 //! finding's own fingerprint (the allowlist key), so alerts do not churn.
 
 use crate::sarif::{
-    self, Driver, Fingerprints, Level, Location, Message, Rule, RuleProperties, Run, SarifResult,
-    Tool,
+    self, Driver, Fingerprints, Level, Location, Message, ReportingDescriptor, RuleProperties, Run,
+    SarifResult, Tool,
 };
 use crate::secrets::SecretsReport;
 
@@ -54,7 +54,7 @@ pub(super) fn render(r: &SecretsReport) -> String {
     }
     let rules = rules
         .into_iter()
-        .map(|(id, description)| Rule {
+        .map(|(id, description)| ReportingDescriptor {
             id: format!("secrets:{id}"),
             name: None,
             short_description: Message::new(description),
