@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Every speed figure of README's "Benchmarks: chainwarden vs the reference tools", in one run,
-# side by side with the reference tool, whole process, median of $RUNS (default 9) hyperfine
-# runs (`hyperfine -N`, output to /dev/null for both tools).
+# side by side with the reference tool, whole process, median of $RUNS (default 9) runs, output
+# to /dev/null for both tools. The runs go round-robin (bench/interleave.py: the reference and
+# each chainwarden mode once per round, no shell in between, CPU time from wait4): a shared
+# 2-core VM drifts by up to 50% within minutes, and hyperfine's one-command-then-the-next
+# order put that drift between the two sides of a ratio.
 #
 #   bench/compare.sh            (prints the table; writes bench/out/compare.md and the raw JSON)
 #
@@ -17,9 +20,9 @@
 #   untouched): "cold" removes the graph cache before every run, "warm" keeps it.
 # - verify bundle: `happy-path-v0.3` of the Sigstore conformance suite, offline, against
 #   sigstore-python 4.5.1 `verify identity --offline` with the production trust root.
-# - recording evidence: the same lockfile audit with and without `--no-record`, 40 runs each,
-#   the recorded ones into a store that already holds 40 runs (steady state: the difference
-#   of the means, which include the periodic WAL truncation).
+# - recording evidence: the same lockfile audit with and without `--no-record`, 40 rounds of
+#   one each, the recorded ones into a store that already holds 40 runs (steady state: the
+#   difference of the means, which include the periodic WAL truncation).
 # - scaling: a 10,000-package lockfile made from the real one by bench/synth-lockfile.py.
 # Prerequisites are checked first; cargo-audit (slow to build) is installed last if missing.
 set -euo pipefail
@@ -35,7 +38,6 @@ BENCH_CARGO_HOME="${BENCH_CARGO_HOME:-/tmp/chainwarden-bench-cargo-home}"
 die() { echo "bench/compare.sh: $*" >&2; exit 2; }
 
 # --- prerequisites, cheapest first -----------------------------------------------------------
-command -v hyperfine >/dev/null || die "needs hyperfine (apt-get install hyperfine)"
 command -v python3 >/dev/null || die "needs python3"
 command -v cargo >/dev/null || die "needs cargo"
 [[ -d "$DB/crates" ]] || die "no advisory database at $DB (set CHAINWARDEN_TEST_DATA)"
@@ -83,30 +85,42 @@ mode=$(CARGO_HOME="$BENCH_CARGO_HOME" "$CW" --no-record audit "$work/project" --
 [[ "$mode" == metadata ]] || die "default mode did not resolve with cargo metadata (mode: $mode)"
 
 echo "lockfile: $BIG/Cargo.lock ($(grep -c '^\[\[package\]\]' "$LOCK") packages); $(nproc) cores; $("$CARGO_AUDIT" --version); $("$VENV/bin/sigstore" --version); chainwarden $("$CW" --version | cut -d' ' -f2)"
-bench() { # NAME ARGS... -> $out/NAME.json
-  local name=$1; shift
-  hyperfine -N -i --runs "$RUNS" --style none --export-json "$out/$name.json" "$@" >/dev/null
-}
 AUDIT_FLAGS="--offline --format json"
 CA="$CARGO_AUDIT audit --db $DB --no-fetch --stale --no-yanked --json -f"
+CWA="$CW --no-record audit"
+# Each group runs round-robin (bench/interleave.py): the reference tool and every chainwarden
+# mode of the group once per round, so a host that drifts during the run hits all alike.
+group() { # NAME ARGS... -> $out/NAME.json
+  local name=$1; shift
+  python3 bench/interleave.py --out "$out/$name.json" "$@"
+}
 
 # The machine may be shared: its load before and after is printed with the figures, because
 # absolute times scale with it (the ratios of side-by-side runs much less).
 LOAD_START="$(date -u '+%Y-%m-%d %H:%M UTC'), $(uptime | sed 's/.*load average/load average/')"
-bench cargo-audit --warmup 2 "$CA $LOCK"
-bench lock-db-warm --warmup 2 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
-bench lock-db-first --prepare "rm -rf $work/cache/index" "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
-CHAINWARDEN_CACHE_DIR="$work/managed" bench lock-managed --warmup 2 "$CW --no-record audit $LOCK --lockfile-only $AUDIT_FLAGS"
-export CARGO_HOME="$BENCH_CARGO_HOME"
-bench default-warm --warmup 2 "$CW --no-record audit $work/project --db $DB $AUDIT_FLAGS"
-bench default-cold --prepare "rm -rf $work/cache/graphs" "$CW --no-record audit $work/project --db $DB $AUDIT_FLAGS"
-unset CARGO_HOME
-bench synth-10k --warmup 2 "$CW --no-record audit $work/synth.lock --db $DB --lockfile-only $AUDIT_FLAGS"
-bench cargo-audit-10k --warmup 1 "$CA $work/synth.lock"
-# Recording in steady state: 40 recorded runs first, then 40 measured (the store's WAL is
-# truncated about every fifth run, so the mean carries that cost), against 40 unrecorded runs.
-RUNS=40 bench record-base --warmup 2 "$CW --no-record audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
-RUNS=40 bench record --warmup 40 "$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
+# The warm runs and cargo-audit, round by round; the cold runs in a group of their own, after:
+# a run right after a 1-second `cargo metadata` finds the CPU caches and the page cache
+# churned, and came out 5 ms slower.
+group lockfile --runs "$RUNS" --warmup 2 \
+  "cargo-audit=$CA $LOCK" \
+  "lock-db-warm=$CWA $LOCK --db $DB --lockfile-only $AUDIT_FLAGS" \
+  "lock-managed=CHAINWARDEN_CACHE_DIR=$work/managed $CWA $LOCK --lockfile-only $AUDIT_FLAGS" \
+  "default-warm=CARGO_HOME=$BENCH_CARGO_HOME $CWA $work/project --db $DB $AUDIT_FLAGS"
+group cold --runs "$RUNS" --warmup 1 \
+  --prepare "lock-db-first=rm -rf $work/cache/index" \
+  --prepare "default-cold=rm -rf $work/cache/graphs" \
+  "cargo-audit-cold-group=$CA $LOCK" \
+  "lock-db-first=$CWA $LOCK --db $DB --lockfile-only $AUDIT_FLAGS" \
+  "default-cold=CARGO_HOME=$BENCH_CARGO_HOME $CWA $work/project --db $DB $AUDIT_FLAGS"
+group synth --runs "$RUNS" --warmup 1 \
+  "cargo-audit-10k=$CA $work/synth.lock" \
+  "synth-10k=$CWA $work/synth.lock --db $DB --lockfile-only $AUDIT_FLAGS"
+# Recording in steady state: 40 rounds first (the store then holds 40 runs), then 40 measured,
+# each round a recorded and an unrecorded run (the store's WAL is truncated about every fifth
+# recorded run, so the mean carries that cost).
+group record --runs 40 --warmup 40 \
+  "record-base=$CWA $LOCK --db $DB --lockfile-only $AUDIT_FLAGS" \
+  "record=$CW --evidence $work/evidence.db audit $LOCK --db $DB --lockfile-only $AUDIT_FLAGS"
 
 ID="https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 ISS="https://token.actions.githubusercontent.com"
@@ -116,41 +130,45 @@ import json, sys
 print(json.dumps({"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
                   "trustedRoot": json.load(open(sys.argv[1])), "signingConfig": json.load(open(sys.argv[2]))}))
 PY
-bench verify-bundle --warmup 2 "$CW --no-record verify bundle $CASES/a.txt --bundle $B --certificate-identity $ID --certificate-oidc-issuer $ISS"
-bench sigstore-python --warmup 1 "$VENV/bin/sigstore --trust-config $work/trust.json verify identity --offline --bundle $B --cert-identity $ID --cert-oidc-issuer $ISS $CASES/a.txt"
+group bundle --runs "$RUNS" --warmup 1 \
+  "sigstore-python=$VENV/bin/sigstore --trust-config $work/trust.json verify identity --offline --bundle $B --cert-identity $ID --cert-oidc-issuer $ISS $CASES/a.txt" \
+  "verify-bundle=$CW --no-record verify bundle $CASES/a.txt --bundle $B --certificate-identity $ID --certificate-oidc-issuer $ISS"
 
 LOAD_END="$(date -u '+%Y-%m-%d %H:%M UTC'), $(uptime | sed 's/.*load average/load average/')"
 python3 - "$out" "$RUNS" "$(nproc)" "$LOAD_START" "$LOAD_END" <<'PY' | tee "$out/compare.md"
 import json, sys
 out, runs, cores, load_start, load_end = sys.argv[1:6]
-def med(name):
-    return json.load(open(f"{out}/{name}.json"))["results"][0]["median"] * 1000
+results = {}
+for group in ("lockfile", "cold", "synth", "record", "bundle"):
+    results.update(json.load(open(f"{out}/{group}.json"))["commands"])
+def med(name):  # wall time, median
+    return results[name]["wall"]["median"]
 def mean(name):
-    return json.load(open(f"{out}/{name}.json"))["results"][0]["mean"] * 1000
-def cpu(name):  # user + system, mean: what the run itself cost, whatever else the machine ran
-    r = json.load(open(f"{out}/{name}.json"))["results"][0]
-    return (r["user"] + r["system"]) * 1000
-ca, ca10k = med("cargo-audit"), med("cargo-audit-10k")
+    return results[name]["wall"]["mean"]
+def cpu(name):  # user + system, median: what the run itself cost, whatever else the machine ran
+    return results[name]["cpu"]["median"]
+def cpu_mean(name):
+    return results[name]["cpu"]["mean"]
 rows = [
-    ("lockfile mode, `--db DIR`, warm (index built by an earlier run)", "lock-db-warm", ca, "≥ 5x"),
-    ("lockfile mode, `--db DIR`, first run (parses, writes the index)", "lock-db-first", ca, ""),
-    ("lockfile mode, managed cache (`db update`)", "lock-managed", ca, "≥ 5x"),
-    ("default mode (cargo metadata), graph cache warm", "default-warm", ca, "≥ 1x"),
-    ("default mode (cargo metadata), graph cache cold", "default-cold", ca, ""),
+    ("lockfile mode, `--db DIR`, warm (index built by an earlier run)", "lock-db-warm", "cargo-audit", "≥ 5x"),
+    ("lockfile mode, managed cache (`db update`)", "lock-managed", "cargo-audit", "≥ 5x"),
+    ("default mode (cargo metadata), graph cache warm", "default-warm", "cargo-audit", "≥ 1x"),
+    ("lockfile mode, `--db DIR`, first run (parses, writes the index)", "lock-db-first", "cargo-audit-cold-group", ""),
+    ("default mode (cargo metadata), graph cache cold", "default-cold", "cargo-audit-cold-group", ""),
 ]
-print(f"| run (median of {runs}) | chainwarden | cargo-audit 0.22.2 | speed-up | CPU time (user+sys): chainwarden / cargo-audit | CPU speed-up | target |")
+print(f"| run (median of {runs}, round-robin with cargo-audit) | chainwarden | cargo-audit 0.22.2 | speed-up | CPU time (user+sys): chainwarden / cargo-audit | CPU speed-up | target |")
 print("|---|---:|---:|---:|---:|---:|---|")
 def row(label, name, ref, target):
     t, c, rc = med(name), cpu(name), cpu(ref)
     print(f"| {label} | {t:.1f} ms | {med(ref):.1f} ms | {med(ref) / t:.1f}x | {c:.1f} / {rc:.1f} ms | {rc / c:.1f}x | {target} |")
 for label, name, ref, target in rows:
-    row(label, name, "cargo-audit", target)
+    row(label, name, ref, target)
 row("lockfile mode, 10,000-package synthetic lockfile", "synth-10k", "cargo-audit-10k", "")
 t10k, t1k = med("synth-10k"), med("lock-db-warm")
 print()
 print(f"Scaling: 10,000 packages take {t10k / t1k:.1f}x the 1,235-package time ({t10k:.1f} / {t1k:.1f} ms; target < 10x).")
 rec, base = mean("record"), mean("record-base")
-print(f"Recording evidence (mean of 40, store already holding 40 runs): {rec:.1f} ms with the store vs {base:.1f} ms with `--no-record`: +{rec - base:.1f} ms wall, +{cpu('record') - cpu('record-base'):.1f} ms CPU (target ≤ 2 ms).")
+print(f"Recording evidence (mean of 40 rounds, the store already holding 40 runs): {rec:.1f} ms with the store vs {base:.1f} ms with `--no-record`: +{rec - base:.1f} ms wall, +{cpu_mean('record') - cpu_mean('record-base'):.1f} ms CPU (target ≤ 2 ms).")
 vb, sp = med("verify-bundle"), med("sigstore-python")
 print(f"verify bundle (happy-path-v0.3, offline): chainwarden {vb:.1f} ms, sigstore-python 4.5.1 {sp:.1f} ms: {sp / vb:.0f}x faster; CPU {cpu('verify-bundle'):.1f} / {cpu('sigstore-python'):.1f} ms: {cpu('sigstore-python') / cpu('verify-bundle'):.0f}x (target ≥ 100x).")
 print()
