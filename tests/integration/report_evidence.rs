@@ -436,22 +436,8 @@ fn an_import_of_interleaved_scopes_chains_each_in_order_and_stores_each_inventor
         assert!(listed.contains(&format!("ok      {scope}")), "{listed}");
     }
     // Two distinct inventories; on PostgreSQL rows are per tenant, so beta has its own.
-    let rows = match backend {
-        Backend::Sqlite => rusqlite::Connection::open(&target)
-            .unwrap()
-            .query_row("SELECT count(*) FROM inventories", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .unwrap(),
-        Backend::Postgres => {
-            let mut c =
-                postgres::Client::connect(target.to_str().unwrap(), postgres::NoTls).unwrap();
-            c.query_one("SELECT count(*) FROM chainwarden.inventories", &[])
-                .unwrap()
-                .get(0)
-        }
-    };
-    assert_eq!(rows, if backend == Backend::Sqlite { 2 } else { 3 });
+    let rows = as_owner(backend, &target, "SELECT count(*) FROM inventories");
+    assert_eq!(rows, if backend == Backend::Sqlite { "2" } else { "3" });
 }
 
 #[test]

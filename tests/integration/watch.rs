@@ -506,20 +506,7 @@ fn deliveries_survive_export_and_import(s: &Scenario, doc: &Value) {
     // Deliveries travel with the runs through export and import (the shipped workflows move
     // evidence as artifacts): the imported store's report tells the same subscription story.
     let export = s.tmp.path().join("export.jsonl");
-    let ev = |store: &Path, args: &[&str]| {
-        let out = cw()
-            .arg("--evidence")
-            .arg(store)
-            .arg("evidence")
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            text(&out.stdout),
-            text(&out.stderr),
-        )
-    };
+    let ev = crate::watch_edges::ev;
     let (code, _, stderr) = ev(&s.store, &["export", "--output", export.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     let exported = std::fs::read_to_string(&export).unwrap();

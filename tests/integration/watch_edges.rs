@@ -35,8 +35,8 @@ fn recorded_audit(
     run(store, env, &args)
 }
 
-/// `chainwarden --evidence STORE evidence ARGS`: exit code and stderr.
-fn ev(store: &Path, args: &[&str]) -> (i32, String) {
+/// `chainwarden --evidence STORE evidence ARGS`: exit code, stdout and stderr.
+pub(crate) fn ev(store: &Path, args: &[&str]) -> (i32, String, String) {
     let out = cw()
         .arg("--evidence")
         .arg(store)
@@ -44,7 +44,11 @@ fn ev(store: &Path, args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code().unwrap(), text(&out.stderr))
+    (
+        out.status.code().unwrap(),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
 }
 
 /// The failed delivery is evidence, and web's watch run was recorded after its audit.
@@ -245,7 +249,7 @@ fn hostile_delivery_lines_are_refused_or_redacted(backend: Backend) {
         let file = tmp.path().join(format!("bad{i}.jsonl"));
         std::fs::write(&file, format!("{run_line}\n{line}\n")).unwrap();
         let fresh = another_store(backend, tmp.path(), &format!("fresh{i}"));
-        let (code, stderr) = ev(
+        let (code, _, stderr) = ev(
             &fresh,
             &["import", "--allow-unsigned", file.to_str().unwrap()],
         );
@@ -287,7 +291,7 @@ fn a_token_smuggled_into_an_outcome_is_redacted(
     assert_ne!(smuggled, delivery_line);
     let file = tmp.join("smuggled.jsonl");
     std::fs::write(&file, format!("{run_line}\n{smuggled}\n")).unwrap();
-    let (code, stderr) = ev(
+    let (code, _, stderr) = ev(
         fresh,
         &["import", "--allow-unsigned", file.to_str().unwrap()],
     );
