@@ -77,7 +77,7 @@ impl<'a> Prepared<'a> {
             run,
             policy_sha256: sha256_hex(policy.as_bytes()),
             policy,
-            inventory_sha256: run.inventory.as_ref().map(|i| sha256_hex(i.as_bytes())),
+            inventory_sha256: run.inventory.as_ref().map(|i| i.sha256().to_string()),
             payload_sha256: sha256_hex(run.payload.as_bytes()),
         }
     }

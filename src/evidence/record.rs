@@ -103,7 +103,42 @@ pub struct RunRecord {
     /// The redacted JSON report (an audit's without its inventory).
     pub payload: String,
     /// An audit's inventory (redacted JSON array), stored once per distinct content.
-    pub inventory: Option<String>,
+    pub inventory: Option<InventoryText>,
+}
+
+/// An inventory's text with its SHA-256, computed once: a recorded audit needs the digest to
+/// ask the store whether it holds the text and again for the chain, and the text is ~228 KB
+/// for 1,200 packages. The fields are private, so the digest is always the text's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryText {
+    text: String,
+    sha256: String,
+}
+
+impl InventoryText {
+    pub fn new(text: String) -> InventoryText {
+        InventoryText {
+            sha256: sha256_hex(text.as_bytes()),
+            text,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The text as the redaction layer leaves it: the same value (digest not computed
+    /// again) when nothing in it was redacted.
+    fn cleaned(self) -> InventoryText {
+        match redact(&self.text) {
+            std::borrow::Cow::Borrowed(_) => self,
+            std::borrow::Cow::Owned(text) => InventoryText::new(text),
+        }
+    }
 }
 
 fn clean(text: &str) -> String {
@@ -158,14 +193,15 @@ fn verdict_text<T: Serialize>(v: &T) -> String {
 /// (redaction depends only on the text and on this process's environment, which is fixed).
 #[derive(Default)]
 pub struct Redactions {
-    inventories: HashMap<String, String>,
+    inventories: HashMap<String, InventoryText>,
 }
 
 impl Redactions {
-    fn inventory(&mut self, text: String) -> String {
+    fn inventory(&mut self, text: String) -> InventoryText {
+        let raw = InventoryText::new(text);
         self.inventories
-            .entry(sha256_hex(text.as_bytes()))
-            .or_insert_with(|| clean(&text))
+            .entry(raw.sha256().to_string())
+            .or_insert_with(|| raw.cleaned())
             .clone()
     }
 }
@@ -223,7 +259,7 @@ fn split_inventory_of(report: &AuditReport) -> (AuditReport, String) {
 fn audit_record(
     scope: Scope,
     report: AuditReport,
-    inventory: String,
+    inventory: InventoryText,
     context: RunContext,
     policy: PolicyInForce,
 ) -> RunRecord {
@@ -257,7 +293,8 @@ impl RunRecord {
         policy: PolicyInForce,
     ) -> RunRecord {
         let (report, inventory) = split_inventory_of(report);
-        audit_record(scope, report, clean(&inventory), context, policy)
+        let inventory = InventoryText::new(inventory).cleaned();
+        audit_record(scope, report, inventory, context, policy)
     }
 
     /// [`RunRecord::from_audit`] for a run about to be recorded into a store that can say
@@ -279,12 +316,13 @@ impl RunRecord {
         stored: &mut dyn FnMut(&str) -> crate::error::Result<bool>,
     ) -> crate::error::Result<RunRecord> {
         let (report, inventory) = split_inventory_of(report);
-        let inventory = if stored(&sha256_hex(inventory.as_bytes()))?
-            && crate::redact::holds_no_env_secret(&inventory)
+        let inventory = InventoryText::new(inventory);
+        let inventory = if stored(inventory.sha256())?
+            && crate::redact::holds_no_env_secret(inventory.text())
         {
             inventory
         } else {
-            clean(&inventory)
+            inventory.cleaned()
         };
         Ok(audit_record(scope, report, inventory, context, policy))
     }
@@ -475,5 +513,20 @@ mod tests {
             serde_json::to_string(&owned).unwrap()
         );
         assert!(borrowed.inventory.is_empty() && !borrowed.findings.is_empty());
+    }
+
+    /// The digest always belongs to the text: kept when redaction changes nothing, computed
+    /// again when it masks something.
+    #[test]
+    fn an_inventory_text_carries_its_own_digest_through_redaction() {
+        let plain = InventoryText::new(r#"[{"name":"serde"}]"#.into());
+        assert_eq!(plain.sha256(), sha256_hex(plain.text().as_bytes()));
+        assert_eq!(plain.clone().cleaned(), plain);
+        let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0".repeat(2));
+        let leaky = InventoryText::new(format!(r#"[{{"source":"https://x:{token}@h/i"}}]"#));
+        let cleaned = leaky.clone().cleaned();
+        assert!(!cleaned.text().contains(&token), "{}", cleaned.text());
+        assert_ne!(cleaned.sha256(), leaky.sha256());
+        assert_eq!(cleaned.sha256(), sha256_hex(cleaned.text().as_bytes()));
     }
 }

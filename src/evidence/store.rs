@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::backend::Backend;
 use super::chain;
-use super::record::{RunRecord, Scope};
+use super::record::{InventoryText, RunRecord, Scope};
 use super::row::RunRow;
 use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::{Error, Result};
@@ -383,7 +383,7 @@ impl SqliteStore {
                 &prepared.policy_sha256,
                 &prepared.policy,
                 inventory.map(String::as_str),
-                run.inventory.as_deref(),
+                run.inventory.as_ref().map(InventoryText::text),
             )?;
             inserted.extend(inventory.cloned());
             insert_run(&tx, &prepared.row(&link))?;

@@ -511,6 +511,7 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evidence::record::InventoryText;
     use crate::evidence::{Origin, PolicyInForce, RunKind, RunRecord};
     use crate::policy::Policy;
 
@@ -532,7 +533,7 @@ mod tests {
             verdict: "pass".into(),
             policy: PolicyInForce::from_policy(&Policy::builtin()),
             payload: "{}".into(),
-            inventory: inventory.map(String::from),
+            inventory: inventory.map(|i| InventoryText::new(i.into())),
         }
     }
 

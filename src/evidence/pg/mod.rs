@@ -26,7 +26,7 @@ pub use target::{describe, is_url, PgTarget};
 
 use super::backend::Backend;
 use super::chain::Prepared;
-use super::record::{RunRecord, Scope};
+use super::record::{InventoryText, RunRecord, Scope};
 use super::row::RunRow;
 use super::store::{attach_contents, StoredRun};
 use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
@@ -241,7 +241,10 @@ fn record_once(
             &mut tx,
             t,
             (&prepared.policy_sha256, &prepared.policy),
-            (inventory.map(String::as_str), run.inventory.as_deref()),
+            (
+                inventory.map(String::as_str),
+                run.inventory.as_ref().map(InventoryText::text),
+            ),
         )?;
         inserted.extend(inventory.map(|sha| (t.clone(), sha.clone())));
         insert_run(&mut tx, &prepared.row(&link))?;
