@@ -31,6 +31,8 @@ pub struct AdvisoryDb {
     cached_index: Option<CachedIndex>,
     /// Crates advisories by package name.
     loaded: HashMap<String, Vec<Advisory>>,
+    /// `crates/`, opened at the first stamp check (stamps are checked relative to it).
+    crates_dir: Option<std::fs::File>,
 }
 
 /// The index of an unmanaged directory in the cache.
@@ -106,6 +108,7 @@ impl AdvisoryDb {
             index: Some(idx),
             cached_index,
             loaded: HashMap::new(),
+            crates_dir: None,
         }
     }
 
@@ -127,6 +130,7 @@ impl AdvisoryDb {
             index: None,
             cached_index: None,
             loaded,
+            crates_dir: None,
         }
     }
 
@@ -156,10 +160,17 @@ impl AdvisoryDb {
                 ))
                 .caused_by(e)
             })?;
-            let fresh = entry
-                .stamp
-                .as_ref()
-                .is_none_or(|s| s.matches(&self.path.join("crates").join(name)));
+            let fresh = match &entry.stamp {
+                None => true,
+                Some(stamp) => {
+                    if self.crates_dir.is_none() {
+                        self.crates_dir = std::fs::File::open(self.path.join("crates")).ok();
+                    }
+                    self.crates_dir
+                        .as_ref()
+                        .is_some_and(|crates| stamp.matches(crates, name))
+                }
+            };
             match (&self.cached_index, fresh) {
                 (_, true) => {
                     self.loaded.insert(name.to_string(), entry.advisories);

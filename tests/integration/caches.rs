@@ -193,3 +193,63 @@ fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
     assert!(after.iter().any(|i| i == "RUSTSEC-2099-0001"), "{after:?}");
     assert_eq!(after.len(), before.len() + 1);
 }
+
+/// An advisory edited in place (same file, so its directory's time does not change) is read
+/// again: once with the same size and a new modification time, once with a new size and the
+/// old time put back. Each stamp field alone must catch an edit.
+#[test]
+fn advisory_index_sees_an_advisory_edited_in_place() {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let db_copy = tmp.path().join("db");
+    copy_dir(&db, &db_copy);
+    let cache = tmp.path().join("cache");
+    let lock = data("lockfiles/gen-old-vulns").unwrap();
+    let title = || {
+        let report = crate::common::audit_json_offline(&cache, &db_copy, &lock);
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["advisory_id"] == "RUSTSEC-2021-0003")
+            .map(|f| f["title"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let advisory = db_copy.join("crates/smallvec/RUSTSEC-2021-0003.md");
+    let dir_time = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let rewrite = |text: &str, time: std::time::SystemTime| {
+        // Truncate and write the same inode: no new name in the directory.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&advisory)
+            .unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f.set_modified(time).unwrap();
+    };
+    assert_eq!(title(), "Buffer overflow in SmallVec::insert_many");
+    assert_eq!(
+        title(),
+        "Buffer overflow in SmallVec::insert_many",
+        "from the index"
+    );
+    let original = std::fs::read_to_string(&advisory).unwrap();
+    let old_time = dir_time(&advisory);
+    let dir_before = dir_time(advisory.parent().unwrap());
+
+    let same_size = original.replace("Buffer overflow in", "Buffer OVERFLOW in");
+    assert_eq!(same_size.len(), original.len());
+    rewrite(&same_size, old_time + std::time::Duration::from_secs(7));
+    assert_eq!(title(), "Buffer OVERFLOW in SmallVec::insert_many");
+
+    let longer = original.replace("Buffer overflow in", "Buffer overflow (edited) in");
+    rewrite(&longer, old_time + std::time::Duration::from_secs(7));
+    assert_eq!(title(), "Buffer overflow (edited) in SmallVec::insert_many");
+    assert_eq!(
+        dir_time(advisory.parent().unwrap()),
+        dir_before,
+        "edited in place: the package directory's time is unchanged"
+    );
+}

@@ -44,3 +44,23 @@ fn fast_and_general_lockfile_readers_agree() {
     }
     assert!(fast_used >= 10, "most real lockfiles take the fast path");
 }
+
+/// The report's version text is semver's `Display` on every version of every real lockfile
+/// (`version_text` skips `Display`'s padding machinery for speed, and must not change a byte).
+#[test]
+fn version_text_is_display_on_every_real_lockfile_version() {
+    let mut checked = 0;
+    for path in lockfiles() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for p in Lockfile::parse(&path, &text).unwrap().packages {
+            assert_eq!(
+                chainwarden::inventory::version_text(&p.version),
+                p.version.to_string(),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} versions");
+}
