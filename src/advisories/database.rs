@@ -17,7 +17,8 @@ use super::index;
 use crate::error::{Error, Result};
 use crate::fsutil::walk::{Kind, Walk};
 
-/// A loaded database.
+/// A loaded database. Advisories are kept without their descriptions (see
+/// [`AdvisoryDb::from_advisories`]).
 #[derive(Debug)]
 pub struct AdvisoryDb {
     pub path: PathBuf,
@@ -115,7 +116,11 @@ impl AdvisoryDb {
     fn from_advisories(dir: &Path, advisories: Vec<Advisory>) -> AdvisoryDb {
         let count = advisories.len();
         let mut loaded: HashMap<String, Vec<Advisory>> = HashMap::new();
-        for a in advisories {
+        for mut a in advisories {
+            // Not kept: nothing chainwarden writes uses an advisory's description (findings
+            // carry its id, title, URL and aliases), and descriptions were 48% of the index's
+            // bytes and most of the JSON an audit deserialised from it.
+            a.metadata.description = String::new();
             if a.metadata.collection == Some(Collection::Crates) {
                 loaded
                     .entry(a.metadata.package.as_str().to_string())

@@ -9,8 +9,8 @@
 //! directory. The index file repeats its key and format, and is used only when both match; a
 //! corrupt or foreign index is ignored and rewritten, never trusted. Writes are atomic.
 //!
-//! Advisories are stored per package as raw JSON and deserialised only for the crates the
-//! lockfile contains. For an unmanaged directory every package directory has an entry, with a
+//! Advisories are stored per package as raw JSON, without their descriptions (nothing reads
+//! them), and deserialised only for the crates the lockfile contains. For an unmanaged directory every package directory has an entry, with a
 //! [`DirStamp`]: the directory's modification time (it changes when a file is added, removed or
 //! renamed in it) and each file's size and modification time (they change when it is edited).
 //! The stamp of every package the audit looks up is checked against the disk, so a lookup never
@@ -29,7 +29,7 @@ use crate::fsutil::walk::{Kind, Walk};
 
 /// Bump when the stored shape changes; includes the versions that shaped it.
 const FORMAT: &str = concat!(
-    "chainwarden-advisory-index-4/rustsec-0.34/",
+    "chainwarden-advisory-index-5/rustsec-0.34/",
     env!("CARGO_PKG_VERSION")
 );
 /// The index file inside a managed copy.
