@@ -33,7 +33,7 @@ pub struct AdvisoryDb {
     /// Crates advisories by package name.
     loaded: HashMap<String, Vec<Advisory>>,
     /// `crates/`, opened at the first stamp check (stamps are checked relative to it).
-    crates_dir: Option<std::fs::File>,
+    crates_dir: Option<std::os::fd::OwnedFd>,
 }
 
 /// The index of an unmanaged directory in the cache.
@@ -169,7 +169,7 @@ impl AdvisoryDb {
                 None => true,
                 Some(stamp) => {
                     if self.crates_dir.is_none() {
-                        self.crates_dir = std::fs::File::open(self.path.join("crates")).ok();
+                        self.crates_dir = index::open_crates_dir(&self.path);
                     }
                     self.crates_dir
                         .as_ref()

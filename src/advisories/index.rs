@@ -18,6 +18,7 @@
 //! hundred `stat` calls instead of a walk of the whole tree.
 
 use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use rustsec::advisory::Advisory;
@@ -80,7 +81,7 @@ impl DirStamp {
     /// Why relative to an open directory, through `rustix` (std has no `statx` at a directory
     /// handle): an audit checks a few hundred of these, and resolving each full path from `/`
     /// again was a third of their cost (perf, `link_path_walk`).
-    pub fn matches(&self, crates: &std::fs::File, name: &str) -> bool {
+    pub fn matches(&self, crates: &OwnedFd, name: &str) -> bool {
         use rustix::fs::{statx, AtFlags, StatxFlags};
         let same = |path: &str, mtime: u64, len: Option<u64>| {
             statx(
@@ -100,6 +101,20 @@ impl DirStamp {
                 !file.contains('/') && same(&format!("{name}/{file}"), *mtime, Some(*len))
             })
     }
+}
+
+/// The database's `crates/` directory, opened for [`DirStamp::matches`]; `None` when it is not
+/// a directory. `O_PATH | O_DIRECTORY`: opening never blocks (a FIFO put in place of
+/// `crates/`, with the old directory's time, hung the audit with a plain open) and refuses
+/// anything but a directory.
+pub fn open_crates_dir(db: &Path) -> Option<OwnedFd> {
+    use rustix::fs::{open, Mode, OFlags};
+    open(
+        db.join("crates"),
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
 }
 
 /// [`mtime_ns`] of a `statx` timestamp: the same value std's `modified()` gives.

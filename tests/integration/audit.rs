@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::common::{cw, data, data_dir, fixture, stable_paths, text};
+use crate::common::{copy_dir, cw, data, data_dir, fixture, stable_paths, text};
 use serde_json::Value;
 
 const NOW: &str = "2026-11-25T12:00:00Z";
@@ -728,19 +728,6 @@ fn bad_input_exits_2_with_a_located_message() {
     assert!(msg.contains("RUSTSEC-2021-0003.md"), "{msg}");
 }
 
-pub(crate) fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn output_file_is_written_whole_and_colour_follows_no_color() {
     let Some(db) = data("advisory-db") else {
@@ -870,18 +857,11 @@ fn yanked_crates_come_from_the_sparse_index_when_online() {
 
 #[test]
 fn advisory_index_is_reused_and_follows_database_changes() {
-    let Some(db) = data("advisory-db") else {
+    let Some(copy) = crate::common::DbCopy::new() else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let db_copy = tmp.path().join("db");
-    copy_dir(&db, &db_copy);
-    let cache = tmp.path().join("cache");
-    let dir = data("lockfiles/gen-old-vulns").unwrap();
-    let run = || {
-        let report = crate::common::audit_json_offline(&cache, &db_copy, &dir);
-        our_set(&report, &["vulnerability"])
-    };
+    let (db_copy, cache) = (&copy.db, &copy.cache);
+    let run = || our_set(&copy.audit(), &["vulnerability"]);
     let first = run();
     let index: Vec<_> = std::fs::read_dir(cache.join("index")).unwrap().collect();
     assert_eq!(index.len(), 1, "one index written");

@@ -8,8 +8,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::audit::copy_dir;
-use crate::common::{cw, data};
+use crate::common::{cw, data, DbCopy};
 
 const CACHED: &str = "cargo metadata not run: used the graph cached";
 
@@ -154,23 +153,11 @@ fn tampered_graph_cache_entries_are_recomputed_not_trusted() {
 
 #[test]
 fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
-    let Some(db) = data("advisory-db") else {
+    let Some(copy) = DbCopy::new() else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let db_copy = tmp.path().join("db");
-    copy_dir(&db, &db_copy);
-    let cache = tmp.path().join("cache");
-    let lock = data("lockfiles/gen-old-vulns").unwrap();
-    let ids = || {
-        let report = crate::common::audit_json_offline(&cache, &db_copy, &lock);
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["advisory_id"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
+    let db_copy = &copy.db;
+    let ids = || copy.findings("advisory_id");
     let before = ids();
     assert_eq!(ids(), before, "same answer from the index");
     assert!(!before.iter().any(|i| i == "RUSTSEC-2099-0001"));
@@ -199,25 +186,15 @@ fn advisory_index_sees_a_new_advisory_for_a_locked_package() {
 /// old time put back. Each stamp field alone must catch an edit.
 #[test]
 fn advisory_index_sees_an_advisory_edited_in_place() {
-    let Some(db) = data("advisory-db") else {
+    let Some(copy) = DbCopy::new() else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let db_copy = tmp.path().join("db");
-    copy_dir(&db, &db_copy);
-    let cache = tmp.path().join("cache");
-    let lock = data("lockfiles/gen-old-vulns").unwrap();
     let title = || {
-        let report = crate::common::audit_json_offline(&cache, &db_copy, &lock);
-        report["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["advisory_id"] == "RUSTSEC-2021-0003")
-            .map(|f| f["title"].as_str().unwrap().to_string())
-            .unwrap()
+        let ids = copy.findings("advisory_id");
+        let at = ids.iter().position(|i| i == "RUSTSEC-2021-0003").unwrap();
+        copy.findings("title").swap_remove(at)
     };
-    let advisory = db_copy.join("crates/smallvec/RUSTSEC-2021-0003.md");
+    let advisory = copy.db.join("crates/smallvec/RUSTSEC-2021-0003.md");
     let dir_time = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
     let rewrite = |text: &str, time: std::time::SystemTime| {
         // Truncate and write the same inode: no new name in the directory.
@@ -251,5 +228,56 @@ fn advisory_index_sees_an_advisory_edited_in_place() {
         dir_time(advisory.parent().unwrap()),
         dir_before,
         "edited in place: the package directory's time is unchanged"
+    );
+}
+
+/// `crates/` replaced, after indexing, by a FIFO carrying the directory's modification time
+/// (so the index key still matches): the audit fails with exit 2 naming the database, and
+/// does not hang opening the FIFO to check the stamps.
+#[test]
+fn a_fifo_in_place_of_crates_is_refused_not_waited_on() {
+    let Some(copy) = DbCopy::new() else {
+        return;
+    };
+    assert!(!copy.findings("advisory_id").is_empty(), "indexed");
+    let crates = copy.db.join("crates");
+    let time = std::fs::metadata(&crates).unwrap().modified().unwrap();
+    std::fs::rename(&crates, copy.db.join("crates.moved")).unwrap();
+    crate::common::mkfifo(&crates);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_NONBLOCK: opening a FIFO with no writer to set its time must not block either.
+        let fifo = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&crates)
+            .unwrap();
+        fifo.set_modified(time).unwrap();
+    }
+    let out = cw()
+        .env("CHAINWARDEN_CACHE_DIR", &copy.cache)
+        .args([
+            "audit",
+            "--offline",
+            "--lockfile-only",
+            "--format",
+            "json",
+            "--db",
+        ])
+        .arg(&copy.db)
+        .arg(&copy.lock)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        crate::common::text(&out.stderr)
+    );
+    assert!(
+        crate::common::text(&out.stderr).contains("no crates/ directory"),
+        "{}",
+        crate::common::text(&out.stderr)
     );
 }

@@ -27,6 +27,72 @@ pub fn audit_json_offline(cache: &Path, db: &Path, lock: &Path) -> serde_json::V
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A writable copy of the shared advisory database with its own cache directory, and the
+/// `gen-old-vulns` lockfile: for tests that change the database between audits. `None` when
+/// the shared data is missing (and not required).
+pub struct DbCopy {
+    _tmp: tempfile::TempDir,
+    pub db: PathBuf,
+    pub cache: PathBuf,
+    pub lock: PathBuf,
+}
+
+impl DbCopy {
+    pub fn new() -> Option<DbCopy> {
+        let shared = data("advisory-db")?;
+        let lock = data("lockfiles/gen-old-vulns")?;
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("db");
+        copy_dir(&shared, &db);
+        let cache = tmp.path().join("cache");
+        Some(DbCopy {
+            _tmp: tmp,
+            db,
+            cache,
+            lock,
+        })
+    }
+
+    /// [`audit_json_offline`] of the lockfile against the copy.
+    pub fn audit(&self) -> serde_json::Value {
+        audit_json_offline(&self.cache, &self.db, &self.lock)
+    }
+
+    /// The findings' `field` values, in report order.
+    pub fn findings(&self, field: &str) -> Vec<String> {
+        self.audit()["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f[field].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Makes a FIFO at `path` (coreutils' `mkfifo`).
+pub fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// Copies a directory tree (regular files and directories).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -10,7 +10,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::common::{cw, data, text};
+use crate::common::{cw, data, mkfifo, text};
 
 /// Generous: the slowest case here takes well under a second when nothing blocks.
 const WATCHDOG: Duration = Duration::from_secs(20);
@@ -43,15 +43,6 @@ where
     }
     assert!(!stderr.contains("panicked"), "{stderr}");
     stderr
-}
-
-fn mkfifo(path: &Path) {
-    let ok = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .expect("mkfifo runs")
-        .success();
-    assert!(ok, "mkfifo {}", path.display());
 }
 
 /// The hostile forms of one input, each at `dir/name`: (form, path, expected message).
