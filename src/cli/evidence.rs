@@ -154,9 +154,6 @@ impl Recorder {
 
     /// Records an audit run of `lockfile`, under the scope its report names.
     pub fn audit(&self, lockfile: &Path, report: &AuditReport) -> Result<Option<Recorded>> {
-        if self.0.is_none() {
-            return Ok(None);
-        }
         let Some(to) = &self.0 else {
             return Ok(None);
         };

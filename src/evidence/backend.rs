@@ -121,14 +121,14 @@ impl Store {
         Store::open_at(&Location::Sqlite(path.to_path_buf()))
     }
 
-    /// Appends one run to its scope's chain in one transaction; a run already stored (same
-    /// id) is left as is. Returns whether it was new.
     /// Whether the scope's tenant can read a stored inventory of this digest (see
     /// [`RunRecord::from_audit_for_store`]).
     pub fn has_inventory(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
         self.backend.has_inventory(&scope.tenant_id, sha256)
     }
 
+    /// Appends one run to its scope's chain in one transaction; a run already stored (same
+    /// id) is left as is. Returns whether it was new.
     pub fn record(&mut self, run: &RunRecord) -> Result<bool> {
         Ok(self.backend.record_batch(&[run])? == 1)
     }

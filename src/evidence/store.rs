@@ -264,8 +264,8 @@ impl Drop for SqliteStore {
     /// WAL: past 1,000 pages every commit copied the whole WAL into the database again, and
     /// the WAL grew without bound (9.5 MB after 186 audits: 32.6 ms a recorded run instead of
     /// 14.0). Truncating it here bounds both costs; the fsyncs it takes are paid once per
-    /// [`WAL_TRUNCATE_BYTES`] of evidence. Best effort: a store another process is writing is left for a
-    /// later close (200 ms at most), and a read-only store is left as it is.
+    /// [`WAL_TRUNCATE_BYTES`] of evidence. Best effort: a store another process is writing
+    /// is left for a later close (200 ms at most), and a read-only store is left as it is.
     fn drop(&mut self) {
         let Some(path) = self.conn.path().filter(|p| !p.is_empty()) else {
             return;
@@ -299,9 +299,9 @@ impl SqliteStore {
             .map_err(err)?;
         // By default the last connection to close copies the WAL into the database, fsyncs
         // both and deletes the WAL, which is recreated (with a directory fsync) by the next
-        // run: four fsyncs, the whole cost of recording one run. The WAL is kept instead and
-        // checkpointed when it reaches 1,000 pages (SQLite's automatic checkpoint). Every
-        // SQLite reader sees its content; a copy of the store must include `-wal`.
+        // run: four fsyncs, the whole cost of recording one run. The WAL is kept instead, and
+        // truncated by a closing store once it reaches `WAL_TRUNCATE_BYTES` (see `Drop`).
+        // Every SQLite reader sees its content; a copy of the store must include `-wal`.
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(err)?;
         let mut store = SqliteStore {
