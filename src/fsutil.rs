@@ -237,6 +237,18 @@ pub fn read_to_string(path: &Path) -> Result<String> {
     read_text(path, InputKind::Other)
 }
 
+/// At most `max` bytes of a regular file, else nothing: a cache entry or a small input whose
+/// absence is only a miss. Opened through [`open_regular`], which checks the type on the opened
+/// descriptor without blocking, so a FIFO swapped in after a check can neither hang the run
+/// nor feed it.
+pub fn read_at_most(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = open_regular(path).ok()?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}
+
 /// Keeps the `keep` most recently modified files of `dir` whose name `matches`, and removes
 /// the others: the caches' bound on their own size. Best effort: a failure only leaves a file.
 pub fn keep_newest(dir: &Path, keep: usize, matches: impl Fn(&str) -> bool) {
@@ -259,8 +271,18 @@ pub fn keep_newest(dir: &Path, keep: usize, matches: impl Fn(&str) -> bool) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn read_at_most_refuses_oversized_files_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big");
+        std::fs::write(&p, vec![b'x'; 100]).unwrap();
+        assert!(read_at_most(&p, 99).is_none());
+        assert_eq!(read_at_most(&p, 100).unwrap().len(), 100);
+        assert!(read_at_most(dir.path(), 100).is_none());
+    }
 
     #[test]
     fn keep_newest_removes_the_oldest_matching_files_only() {
@@ -304,8 +326,8 @@ mod tests {
         assert!(err.contains("is a directory"), "{err}");
     }
 
-    /// Also for `walk`'s tests.
-    pub(super) fn mkfifo(path: &Path) {
+    /// Also for `walk`'s and the inventory memo's tests.
+    pub(crate) fn mkfifo(path: &Path) {
         let ok = std::process::Command::new("mkfifo")
             .arg(path)
             .status()

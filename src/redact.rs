@@ -363,6 +363,13 @@ pub fn holds_no_env_secret(text: &str) -> bool {
         .is_none_or(|literals| literals.find(text).is_none())
 }
 
+/// Whether this process's environment holds any value the redaction layer masks: when it
+/// holds none, [`holds_no_env_secret`] is true of every text, and a caller can skip reading
+/// the text it would ask about.
+pub fn has_env_secrets() -> bool {
+    global().literals.is_some()
+}
+
 /// Redacts secrets from `text`. This is the only way text leaves the process.
 pub fn redact(text: &str) -> Cow<'_, str> {
     global().redact(text)

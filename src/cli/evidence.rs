@@ -10,6 +10,7 @@ use crate::cli::{resolve_scope, GlobalArgs};
 use chainwarden::audit::model::AuditReport;
 use chainwarden::clock::{format_rfc3339, parse_rfc3339};
 use chainwarden::error::{Error, Result};
+use chainwarden::evidence::memo::InventoryMemo;
 use chainwarden::evidence::record::is_valid_trigger;
 use chainwarden::evidence::{
     self, sign, Location, PolicyInForce, RunContext, RunRecord, Scope, Store,
@@ -112,6 +113,8 @@ struct RecordTo {
     location: Location,
     trigger: String,
     policy: PolicyInForce,
+    /// In the cache directory, when there is one.
+    memo: Option<InventoryMemo>,
 }
 
 impl Recorder {
@@ -123,6 +126,10 @@ impl Recorder {
             location: store_location(global, policy)?,
             trigger: trigger(global)?,
             policy: PolicyInForce::from_policy(policy),
+            memo: global
+                .env
+                .cache_root()
+                .map(|root| InventoryMemo::in_cache(&root)),
         })))
     }
 
@@ -164,14 +171,16 @@ impl Recorder {
             lockfile_path: Some(lockfile_path),
             git_commit,
         };
-        // The store is opened first: an inventory it already holds is not redacted again.
+        // The store is opened first: an inventory it already holds is not redacted again (nor,
+        // when the memo knows its digest, serialised).
         let mut store = evidence::Store::open_at(&to.location)?;
         let record = RunRecord::from_audit_for_store(
             scope.clone(),
             report,
             context,
             to.policy.clone(),
-            &mut |sha| store.has_inventory(&scope, sha),
+            &mut store.inventories_of(&scope),
+            to.memo.as_ref(),
         )?;
         store.record(&record)?;
         let count = store.count_runs(&record.scope)?;

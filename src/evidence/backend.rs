@@ -11,7 +11,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use super::pg::{PgStore, PgTarget};
-use super::record::{RunRecord, Scope};
+use super::record::{HeldInventories, RunRecord, Scope};
 use super::store::{SqliteStore, StoredRun};
 use super::subscription::{DeliveryRecord, DeliveryRow, LatestInventory};
 use crate::error::Result;
@@ -24,6 +24,8 @@ pub trait Backend: Send {
     /// Whether `tenant` can read a stored inventory of this digest; if so it is not sent again
     /// by this connection.
     fn has_inventory(&mut self, tenant: &str, sha256: &str) -> Result<bool>;
+    /// The text of a stored inventory `tenant` can read.
+    fn inventory_text(&mut self, tenant: &str, sha256: &str) -> Result<Option<String>>;
     /// Every run of a scope in chain order (unchained version-1 runs first, by time).
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>>;
     /// Every scope with runs, sorted; `tenant` restricts to one tenant.
@@ -125,6 +127,20 @@ impl Store {
     /// [`RunRecord::from_audit_for_store`]).
     pub fn has_inventory(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
         self.backend.has_inventory(&scope.tenant_id, sha256)
+    }
+
+    /// The store as a recorded audit of `scope` asks it about inventories.
+    pub fn inventories_of<'a>(&'a mut self, scope: &'a Scope) -> impl HeldInventories + 'a {
+        struct Of<'a>(&'a mut Store, &'a Scope);
+        impl HeldInventories for Of<'_> {
+            fn holds(&mut self, sha256: &str) -> Result<bool> {
+                self.0.has_inventory(self.1, sha256)
+            }
+            fn text(&mut self, sha256: &str) -> Result<Option<String>> {
+                self.0.backend.inventory_text(&self.1.tenant_id, sha256)
+            }
+        }
+        Of(self, scope)
     }
 
     /// Appends one run to its scope's chain in one transaction; a run already stored (same

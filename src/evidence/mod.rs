@@ -10,6 +10,7 @@
 pub mod backend;
 pub mod chain;
 pub mod kind;
+pub mod memo;
 pub mod migrate;
 pub mod outcome;
 pub mod pg;

@@ -11,8 +11,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::kind::{Origin, RunKind};
+use super::memo::InventoryMemo;
 use super::policy::{sha256_hex, PolicyInForce};
 use crate::audit::model::{AuditReport, DeclaredScope};
+use crate::finding::Package;
 use crate::policy::scope::is_valid_scope_id;
 use crate::redact::redact;
 use crate::verify::model::VerifyReport;
@@ -108,10 +110,11 @@ pub struct RunRecord {
 
 /// An inventory's text with its SHA-256, computed once: a recorded audit needs the digest to
 /// ask the store whether it holds the text and again for the chain, and the text is ~228 KB
-/// for 1,200 packages. The fields are private, so the digest is always the text's.
+/// for 1,200 packages. The fields are private, so the digest is always the text's; the text is
+/// absent only from [`InventoryText::held`], a digest the store was seen to hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InventoryText {
-    text: String,
+    text: Option<String>,
     sha256: String,
 }
 
@@ -119,12 +122,20 @@ impl InventoryText {
     pub fn new(text: String) -> InventoryText {
         InventoryText {
             sha256: sha256_hex(text.as_bytes()),
-            text,
+            text: Some(text),
         }
     }
 
-    pub fn text(&self) -> &str {
-        &self.text
+    /// An inventory the store holds, by its digest alone: nothing is written for it, the run
+    /// references the stored text. Built only by [`RunRecord::from_audit_for_store`], after
+    /// the store said it holds this digest for the run's tenant.
+    fn held(sha256: String) -> InventoryText {
+        InventoryText { text: None, sha256 }
+    }
+
+    /// The text, unless the run references a stored one ([`InventoryText::held`]).
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
     }
 
     pub fn sha256(&self) -> &str {
@@ -134,11 +145,23 @@ impl InventoryText {
     /// The text as the redaction layer leaves it: the same value (digest not computed
     /// again) when nothing in it was redacted.
     fn cleaned(self) -> InventoryText {
-        match redact(&self.text) {
+        let Some(text) = &self.text else {
+            return self;
+        };
+        match redact(text) {
             std::borrow::Cow::Borrowed(_) => self,
             std::borrow::Cow::Owned(text) => InventoryText::new(text),
         }
     }
+}
+
+/// What a recorded audit asks its store about inventories (see
+/// [`RunRecord::from_audit_for_store`]).
+pub trait HeldInventories {
+    /// Whether the store holds, for the run's tenant, an inventory of this digest.
+    fn holds(&mut self, sha256: &str) -> crate::error::Result<bool>;
+    /// The stored text of this digest, if the store holds it for the run's tenant.
+    fn text(&mut self, sha256: &str) -> crate::error::Result<Option<String>>;
 }
 
 fn clean(text: &str) -> String {
@@ -181,6 +204,20 @@ fn clean_policy(mut p: PolicyInForce) -> PolicyInForce {
     p
 }
 
+/// Whether no secret value of this process's environment occurs in the stored inventory
+/// `sha256` (its text is read only when the environment holds such a value).
+fn holds_no_env_secret_in_stored(
+    store: &mut dyn HeldInventories,
+    sha256: &str,
+) -> crate::error::Result<bool> {
+    if !crate::redact::has_env_secrets() {
+        return Ok(true);
+    }
+    Ok(store
+        .text(sha256)?
+        .is_some_and(|t| crate::redact::holds_no_env_secret(&t)))
+}
+
 fn verdict_text<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
@@ -207,10 +244,10 @@ impl Redactions {
 }
 
 /// An audit report split for storing: the report without its inventory, and the inventory
-/// as compact JSON (not yet redacted). Borrowed, so the inventory (the bulk of a report:
-/// ~1,200 packages) is never cloned: the clone cost 0.6 M instructions a recorded audit
-/// (callgrind). Every field is named, so a field added to the report is a compile error here.
-fn split_inventory_of(report: &AuditReport) -> (AuditReport, String) {
+/// (borrowed: the bulk of a report, ~1,200 packages, is never cloned; the clone cost 0.6 M
+/// instructions a recorded audit, callgrind). Every field is named, so a field added to the
+/// report is a compile error here.
+fn split_inventory_of(report: &AuditReport) -> (AuditReport, &[Package]) {
     let AuditReport {
         schema_version,
         tool_version,
@@ -243,8 +280,12 @@ fn split_inventory_of(report: &AuditReport) -> (AuditReport, String) {
         inventory: Vec::new(),
         baseline: baseline.clone(),
     };
-    let inventory = serde_json::to_string(inventory).expect("inventory serialises");
     (without, inventory)
+}
+
+/// An inventory's text as stored: compact JSON, not yet redacted.
+fn inventory_json(inventory: &[Package]) -> String {
+    serde_json::to_string(inventory).expect("inventory serialises")
 }
 
 /// An audit's record from the report without its inventory and the inventory's clean text;
@@ -285,15 +326,15 @@ impl RunRecord {
         context: RunContext,
         policy: PolicyInForce,
     ) -> RunRecord {
-        let (report, inventory) = split_inventory_of(report);
-        let inventory = InventoryText::new(inventory).cleaned();
+        let (report, packages) = split_inventory_of(report);
+        let inventory = InventoryText::new(inventory_json(packages)).cleaned();
         audit_record(scope, report, inventory, context, policy)
     }
 
-    /// [`RunRecord::from_audit`] for a run about to be recorded into a store that can say
-    /// whether it holds an inventory (`stored`, given its digest): an inventory text it holds
-    /// is not redacted again, so a recorded audit of an unchanged lockfile (CI's daily run)
-    /// skips redacting its ~200 KB inventory.
+    /// [`RunRecord::from_audit`] for a run about to be recorded into `store`: an inventory
+    /// text it holds is not redacted again, so a recorded audit of an unchanged lockfile (CI's
+    /// daily run) skips redacting its ~200 KB inventory; with a `memo` that knows the
+    /// inventory's digest, it is not even serialised and hashed.
     ///
     /// Why that is sound: every inventory text a store holds was written through the
     /// redaction layer, whose rules are idempotent (`redact(redact(x)) == redact(x)`, a
@@ -301,23 +342,46 @@ impl RunRecord {
     /// differ between processes, and those are still looked for
     /// ([`crate::redact::holds_no_env_secret`]). A text an older rule table let through is
     /// only referenced again, never written: no byte reaches the store that was not there.
+    /// The memo only names the digest to ask about: a store that holds text of that digest
+    /// holds this run's own unredacted inventory text, the one the same two checks apply to.
     pub fn from_audit_for_store(
         scope: Scope,
         report: &AuditReport,
         context: RunContext,
         policy: PolicyInForce,
-        stored: &mut dyn FnMut(&str) -> crate::error::Result<bool>,
+        store: &mut dyn HeldInventories,
+        memo: Option<&InventoryMemo>,
     ) -> crate::error::Result<RunRecord> {
-        let (report, inventory) = split_inventory_of(report);
-        let inventory = InventoryText::new(inventory);
-        let inventory = if stored(inventory.sha256())?
-            && crate::redact::holds_no_env_secret(inventory.text())
+        let (without, packages) = split_inventory_of(report);
+        let key = memo.map(|_| InventoryMemo::key(report));
+        let remembered = memo.zip(key.as_deref()).and_then(|(m, k)| m.lookup(k));
+        if let Some(sha) = remembered.as_deref() {
+            if store.holds(sha)? && holds_no_env_secret_in_stored(store, sha)? {
+                debug_assert_eq!(
+                    sha256_hex(inventory_json(packages).as_bytes()),
+                    sha,
+                    "the inventory memo's key missed an input"
+                );
+                let held = InventoryText::held(sha.to_string());
+                return Ok(audit_record(scope, without, held, context, policy));
+            }
+        }
+        let inventory = InventoryText::new(inventory_json(packages));
+        if let (Some(memo), Some(key)) = (memo, &key) {
+            if remembered.as_deref() != Some(inventory.sha256()) {
+                memo.remember(key, inventory.sha256());
+            }
+        }
+        let inventory = if store.holds(inventory.sha256())?
+            && inventory
+                .text()
+                .is_some_and(crate::redact::holds_no_env_secret)
         {
             inventory
         } else {
             inventory.cleaned()
         };
-        Ok(audit_record(scope, report, inventory, context, policy))
+        Ok(audit_record(scope, without, inventory, context, policy))
     }
 
     /// A `watch` run: the recorded inventory of a scope audited again against a newer
@@ -402,9 +466,9 @@ impl RunRecord {
                 let report: AuditReport = serde_json::from_str(payload)
                     .map_err(|e| format!("{} payload: {e}", run.kind))?;
                 time_of(&report.time)?;
-                let (report, inventory) = split_inventory_of(&report);
-                let inventory = redactions.inventory(inventory);
-                let mut record = audit_record(scope, report, inventory, context, run.policy);
+                let (without, packages) = split_inventory_of(&report);
+                let inventory = redactions.inventory(inventory_json(packages));
+                let mut record = audit_record(scope, without, inventory, context, run.policy);
                 if kind == RunKind::Watch {
                     record.kind = RunKind::Watch;
                     record.command = "watch".into();
@@ -500,7 +564,11 @@ mod tests {
         let report: AuditReport = serde_json::from_str(json).unwrap();
         assert_eq!(report.inventory.len(), 86);
         let (without, inventory) = split_inventory_of(&report);
-        assert_eq!(inventory, serde_json::to_string(&report.inventory).unwrap());
+        assert_eq!(inventory, &report.inventory[..]);
+        assert_eq!(
+            inventory_json(inventory),
+            serde_json::to_string(&report.inventory).unwrap()
+        );
         let mut expected = report.clone();
         expected.inventory.clear();
         assert_eq!(
@@ -515,13 +583,14 @@ mod tests {
     #[test]
     fn an_inventory_text_carries_its_own_digest_through_redaction() {
         let plain = InventoryText::new(r#"[{"name":"serde"}]"#.into());
-        assert_eq!(plain.sha256(), sha256_hex(plain.text().as_bytes()));
+        assert_eq!(plain.sha256(), sha256_hex(plain.text().unwrap().as_bytes()));
         assert_eq!(plain.clone().cleaned(), plain);
         let token = format!("ghp_{}", "a1B2c3D4e5F6g7H8i9J0".repeat(2));
         let leaky = InventoryText::new(format!(r#"[{{"source":"https://x:{token}@h/i"}}]"#));
         let cleaned = leaky.clone().cleaned();
-        assert!(!cleaned.text().contains(&token), "{}", cleaned.text());
+        let text = cleaned.text().unwrap();
+        assert!(!text.contains(&token), "{text}");
         assert_ne!(cleaned.sha256(), leaky.sha256());
-        assert_eq!(cleaned.sha256(), sha256_hex(cleaned.text().as_bytes()));
+        assert_eq!(cleaned.sha256(), sha256_hex(text.as_bytes()));
     }
 }

@@ -378,12 +378,19 @@ impl SqliteStore {
                 .inventory_sha256
                 .as_ref()
                 .filter(|sha| !self.inventories.contains(*sha) && !inserted.contains(sha));
+            let text = run.inventory.as_ref().and_then(InventoryText::text);
+            if let (Some(sha), None) = (inventory, text) {
+                // A run that references a stored inventory this store was not seen to hold.
+                return Err(Error::evidence(format!(
+                    "inventory {sha} is neither stored nor sent"
+                )));
+            }
             insert_contents(
                 &tx,
                 &prepared.policy_sha256,
                 &prepared.policy,
                 inventory.map(String::as_str),
-                run.inventory.as_ref().map(InventoryText::text),
+                text,
             )?;
             inserted.extend(inventory.cloned());
             insert_run(&tx, &prepared.row(&link))?;
@@ -515,6 +522,17 @@ impl Backend for SqliteStore {
             self.inventories.insert(sha256.to_string());
         }
         Ok(found)
+    }
+
+    fn inventory_text(&mut self, _tenant: &str, sha256: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT packages FROM inventories WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
     }
 
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>> {

@@ -281,3 +281,122 @@ fn a_fifo_in_place_of_crates_is_refused_not_waited_on() {
         crate::common::text(&out.stderr)
     );
 }
+
+crate::on_both_backends!(
+    the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes
+);
+
+/// The inventory memo (`<cache>/inventories`): a recorded audit of an unchanged project
+/// references the inventory its store holds; a change that leaves the lockfile as it is but
+/// changes the resolution (a dependency moved to `[dev-dependencies]`) is another inventory;
+/// an entry naming a digest the store does not hold, or a FIFO, costs only the speed. The test
+/// binary is a debug build, which serialises the inventory on every memo hit and fails (exit
+/// 2) if the memo's digest is not the inventory's: every run here checks the key.
+fn the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes(
+    backend: crate::common::Backend,
+) {
+    let Some(db) = data("advisory-db") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(store) = crate::common::evidence_store(backend, tmp.path()) else {
+        return;
+    };
+    let app = project(tmp.path());
+    let cache = tmp.path().join("cache");
+    let memo = cache.join("inventories");
+    let recorded = || {
+        let out = cw()
+            .env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_CACHE_DIR", &cache)
+            .env("CHAINWARDEN_EVIDENCE", &store)
+            .args(["audit", "--offline", "--format", "json", "--db"])
+            .arg(&db)
+            .arg(&app)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["settings"]["mode"], "metadata");
+        report
+    };
+    let stored = || -> Vec<String> {
+        crate::common::as_owner(
+            backend,
+            &store,
+            "SELECT inventory_sha256 FROM runs ORDER BY seq",
+        )
+        .lines()
+        .map(String::from)
+        .collect()
+    };
+    let remembered = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&memo)
+            .unwrap()
+            .map(|e| {
+                let entry: Value =
+                    serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
+                entry["inventory_sha256"].as_str().unwrap().to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    };
+
+    let first = recorded();
+    assert_eq!(
+        remembered(),
+        stored(),
+        "the first run remembers its inventory"
+    );
+    let second = recorded();
+    assert!(used_cache(&second), "{}", second["notes"]);
+    assert_eq!(first["inventory"], second["inventory"]);
+    let runs = stored();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        runs[0], runs[1],
+        "the second run references the same inventory"
+    );
+
+    // Same lockfile, other resolution: `helper` becomes a dev-dependency.
+    let lock_before = std::fs::read(app.join("Cargo.lock")).unwrap();
+    let manifest = app.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("[dependencies]", "[dev-dependencies]"),
+    )
+    .unwrap();
+    let dev = recorded();
+    assert_eq!(std::fs::read(app.join("Cargo.lock")).unwrap(), lock_before);
+    assert_ne!(dev["inventory"], first["inventory"]);
+    let runs = stored();
+    assert_ne!(runs[2], runs[0], "another resolution, another inventory");
+    assert_eq!(remembered().len(), 2);
+    assert!(remembered().contains(&runs[2]));
+
+    // An entry naming a digest the store does not hold: the inventory is computed, stored
+    // as before, and the entry corrected.
+    for entry in std::fs::read_dir(&memo).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let entry: Value = serde_json::from_str(&text).unwrap();
+        let digest = entry["inventory_sha256"].as_str().unwrap();
+        std::fs::write(&path, text.replace(digest, &"0".repeat(64))).unwrap();
+    }
+    recorded();
+    let runs = stored();
+    assert_eq!(runs[3], runs[2]);
+    assert!(remembered().contains(&runs[2]), "the entry was corrected");
+
+    // A FIFO in place of every entry: a miss at once (the run would hang on a plain open).
+    for entry in std::fs::read_dir(&memo).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::remove_file(&path).unwrap();
+        crate::common::mkfifo(&path);
+    }
+    recorded();
+    assert_eq!(stored()[4], runs[2]);
+}

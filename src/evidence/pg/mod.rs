@@ -237,14 +237,12 @@ fn record_once(
             let key = (t.clone(), sha.to_string());
             !known.contains(&key) && !inserted.contains(&key)
         });
+        let text = run.inventory.as_ref().and_then(InventoryText::text);
         insert_contents(
             &mut tx,
             t,
             (&prepared.policy_sha256, &prepared.policy),
-            (
-                inventory.map(String::as_str),
-                run.inventory.as_ref().map(InventoryText::text),
-            ),
+            (inventory.map(String::as_str), text),
         )?;
         inserted.extend(inventory.map(|sha| (t.clone(), sha.clone())));
         insert_run(&mut tx, &prepared.row(&link))?;
@@ -345,6 +343,19 @@ impl Backend for PgStore {
             runs.iter().all(|r| r.scope == first.scope),
             "one scope per batch"
         );
+        // A run that references a stored inventory (no text) this connection was not seen to
+        // hold would reference nothing.
+        for run in runs {
+            if let Some(i) = run.inventory.as_ref().filter(|i| i.text().is_none()) {
+                let key = (run.scope.tenant_id.clone(), i.sha256().to_string());
+                if !self.inventories.contains(&key) {
+                    return Err(Error::evidence(format!(
+                        "inventory {} is neither stored nor sent",
+                        i.sha256()
+                    )));
+                }
+            }
+        }
         let prepared: Vec<Prepared<'_>> = runs.iter().map(|r| Prepared::new(r)).collect();
         let known = std::mem::take(&mut self.inventories);
         let result = self.retrying(&first.scope.tenant_id, |c| {
@@ -457,6 +468,16 @@ impl Backend for PgStore {
                 .insert((tenant.to_string(), sha256.to_string()));
         }
         Ok(found)
+    }
+
+    fn inventory_text(&mut self, tenant: &str, sha256: &str) -> Result<Option<String>> {
+        self.client()
+            .query_opt(
+                "SELECT packages FROM chainwarden.inventories WHERE tenant_id = $1 AND sha256 = $2",
+                &[&tenant, &sha256],
+            )
+            .map(|r| r.map(|r| r.get(0)))
+            .map_err(|e| self.error(&e, None))
     }
 
     fn has_run_in(&self, scope: &Scope, run_id: &str) -> Result<bool> {

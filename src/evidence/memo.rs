@@ -1,0 +1,252 @@
+//! The inventory memo: for what determines an audit's inventory, the SHA-256 of the
+//! inventory's text, so that a recorded audit of an unchanged lockfile (CI's daily run) neither
+//! serialises its ~230 KB inventory nor hashes it to learn that its store already holds it.
+//! That was a quarter of what recording cost (0.5 ms of ~2 ms, bench/compare.sh's "recording
+//! evidence" row).
+//!
+//! Key: SHA-256 over this build's format and version, the digest of the audited input (the
+//! lockfile, binary or SBOM every package's name, version, source and checksum were read
+//! from), its format, its package count, the graph mode, and each package's dependency kinds
+//! and workspace flag in inventory order (what `cargo metadata`'s resolution adds; empty in
+//! lockfile mode). The inventory is a function of exactly these: the inventory is sorted by
+//! name, version and source, which the input alone fixes, so the kinds and flags in that order
+//! are tied to their packages.
+//!
+//! What the memo decides is only which digest to ask the store about: a run uses a stored
+//! inventory only when the store holds text of that digest (so the text is the one this run
+//! would have written) and no secret of this run's environment occurs in it, the same two
+//! conditions as without the memo (see `RunRecord::from_audit_for_store`). Debug builds also
+//! serialise the inventory on every hit and check the memo's digest against it, so the whole
+//! test suite checks the key.
+//!
+//! Entries live in the user's cache directory (`<cache root>/inventories`), which already
+//! holds the advisory index and the graph cache, under the same rules: an entry is used only
+//! when it parses, names this format and exactly this key, and holds a digest; anything else
+//! (oversized, malformed, a FIFO) is a miss. Writes are atomic; at most [`MAX_ENTRIES`] are kept.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::audit::model::{AuditReport, GraphMode};
+use crate::finding::DependencyKind;
+
+/// Bump when the inventory's shape or the code that builds it changes what a key stands for.
+const FORMAT: &str = concat!("chainwarden-inventory-memo-1/", env!("CARGO_PKG_VERSION"));
+/// Largest entry read (an entry is ~250 bytes).
+const MAX_ENTRY_BYTES: u64 = 4096;
+/// Entries kept (oldest removed first): one per distinct lockfile a user records.
+pub const MAX_ENTRIES: usize = 64;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    format: String,
+    key: String,
+    inventory_sha256: String,
+}
+
+/// The memo in one cache directory.
+pub struct InventoryMemo {
+    dir: PathBuf,
+}
+
+impl InventoryMemo {
+    /// The memo under `cache_root/inventories`.
+    pub fn in_cache(cache_root: &Path) -> InventoryMemo {
+        InventoryMemo {
+            dir: cache_root.join("inventories"),
+        }
+    }
+
+    /// The key of `report`'s inventory (hex); see the module documentation.
+    pub fn key(report: &AuditReport) -> String {
+        let mut h = Sha256::new();
+        let mut field = |name: &str, value: &[u8]| {
+            h.update((name.len() as u64).to_le_bytes());
+            h.update(name.as_bytes());
+            h.update((value.len() as u64).to_le_bytes());
+            h.update(value);
+        };
+        field("format", FORMAT.as_bytes());
+        field("input", report.lockfile.sha256.as_bytes());
+        field(
+            "input-format",
+            &report.lockfile.format_version.to_le_bytes(),
+        );
+        field(
+            "packages",
+            &(report.lockfile.package_count as u64).to_le_bytes(),
+        );
+        field(
+            "mode",
+            match report.settings.mode {
+                GraphMode::Lockfile => b"lockfile",
+                GraphMode::Metadata => b"metadata",
+            },
+        );
+        // One byte per kind and a terminator per package: ~1,200 packages cost microseconds.
+        let mut resolved = Vec::with_capacity(report.inventory.len() * 3);
+        for p in &report.inventory {
+            resolved.extend(p.dependency_kinds.iter().map(|k| match k {
+                DependencyKind::Normal => b'n',
+                DependencyKind::Build => b'b',
+                DependencyKind::Dev => b'd',
+            }));
+            resolved.push(if p.workspace_member { b'M' } else { b'.' });
+        }
+        field(
+            "inventory-count",
+            &(report.inventory.len() as u64).to_le_bytes(),
+        );
+        field("resolution", &resolved);
+        hex::encode(h.finalize())
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir
+            .join(format!("{}.json", crate::text::prefix(key, 32)))
+    }
+
+    /// The inventory digest remembered for `key`, if a valid entry holds one.
+    pub fn lookup(&self, key: &str) -> Option<String> {
+        let bytes = crate::fsutil::read_at_most(&self.path(key), MAX_ENTRY_BYTES)?;
+        let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+        let digest = entry.inventory_sha256;
+        let is_digest = digest.len() == 64
+            && digest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        (entry.format == FORMAT && entry.key == key && is_digest).then_some(digest)
+    }
+
+    /// Remembers `inventory_sha256` for `key`; failures only cost the next run its speed.
+    pub fn remember(&self, key: &str, inventory_sha256: &str) {
+        let entry = Entry {
+            format: FORMAT.to_string(),
+            key: key.to_string(),
+            inventory_sha256: inventory_sha256.to_string(),
+        };
+        let Ok(bytes) = serde_json::to_vec(&entry) else {
+            return;
+        };
+        if crate::fsutil::write_atomic(&self.path(key), &bytes).is_ok() {
+            crate::fsutil::keep_newest(&self.dir, MAX_ENTRIES, |n| n.ends_with(".json"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Package;
+
+    fn report() -> AuditReport {
+        let snap = include_str!(
+            "../../tests/integration/snapshots/integration__audit__json_real_ripgrep_2019.snap"
+        );
+        serde_json::from_str(snap.splitn(3, "---\n").nth(2).unwrap()).unwrap()
+    }
+
+    /// The key follows every input it names and nothing else: the time, the findings and the
+    /// scope of a run do not change it.
+    #[test]
+    fn the_key_follows_what_determines_the_inventory() {
+        let base = report();
+        let key = InventoryMemo::key(&base);
+        let mut later = base.clone();
+        later.time = "2031-01-01T00:00:00Z".into();
+        later.findings.clear();
+        later.scope.tenant_id = Some("acme".into());
+        assert_eq!(InventoryMemo::key(&later), key);
+        let changed: Vec<fn(&mut AuditReport)> = vec![
+            |r| r.lockfile.sha256 = "0".repeat(64),
+            |r| r.lockfile.format_version += 1,
+            |r| r.lockfile.package_count += 1,
+            |r| r.settings.mode = GraphMode::Metadata,
+            |r| r.inventory[3].dependency_kinds = vec![DependencyKind::Dev],
+            |r| r.inventory[0].workspace_member = true,
+            |r| {
+                r.inventory.push(Package {
+                    name: "x".into(),
+                    version: "1.0.0".into(),
+                    source: None,
+                    checksum: None,
+                    dependency_kinds: Vec::new(),
+                    workspace_member: false,
+                })
+            },
+        ];
+        for (i, change) in changed.into_iter().enumerate() {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_ne!(InventoryMemo::key(&r), key, "change {i}");
+        }
+        // The same kinds on neighbouring packages are not the same resolution.
+        let (mut a, mut b) = (base.clone(), base);
+        a.inventory[1].dependency_kinds = vec![DependencyKind::Build, DependencyKind::Dev];
+        b.inventory[1].dependency_kinds = vec![DependencyKind::Build];
+        b.inventory[2]
+            .dependency_kinds
+            .insert(0, DependencyKind::Dev);
+        assert_ne!(InventoryMemo::key(&a), InventoryMemo::key(&b));
+    }
+
+    #[test]
+    fn an_entry_is_read_back_only_for_its_own_key_and_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let memo = InventoryMemo::in_cache(dir.path());
+        let key = InventoryMemo::key(&report());
+        let digest = "ab".repeat(32);
+        assert_eq!(memo.lookup(&key), None);
+        memo.remember(&key, &digest);
+        assert_eq!(memo.lookup(&key), Some(digest.clone()));
+        // Another key sharing the file name's prefix.
+        let other = format!("{}{}", crate::text::prefix(&key, 32), "0".repeat(32));
+        assert_eq!(memo.lookup(&other), None);
+        let path = memo.path(&key);
+        let write = |text: String| std::fs::write(&path, text).unwrap();
+        for bad in [
+            format!(
+                r#"{{"format":"chainwarden-inventory-memo-0/0.0.0","key":"{key}","inventory_sha256":"{digest}"}}"#
+            ),
+            format!(
+                r#"{{"format":"{FORMAT}","key":"{key}","inventory_sha256":"{}"}}"#,
+                "AB".repeat(32)
+            ),
+            format!(r#"{{"format":"{FORMAT}","key":"{key}","inventory_sha256":"../x"}}"#),
+            format!(r#"{{"format":"{FORMAT}","key":"{key}","inventory_sha256":"{digest}","x":1}}"#),
+            format!(
+                r#"{{"format":"{FORMAT}","key":"{key}","inventory_sha256":"{digest}"}}{}"#,
+                " ".repeat(5000)
+            ),
+            "not json".to_string(),
+        ] {
+            write(bad.clone());
+            assert_eq!(memo.lookup(&key), None, "{bad}");
+        }
+    }
+
+    /// A FIFO in place of an entry is a miss at once, not a wait for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_place_of_an_entry_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let memo = InventoryMemo::in_cache(dir.path());
+        let key = InventoryMemo::key(&report());
+        std::fs::create_dir_all(&memo.dir).unwrap();
+        crate::fsutil::tests::mkfifo(&memo.path(&key));
+        assert_eq!(memo.lookup(&key), None);
+    }
+
+    #[test]
+    fn at_most_max_entries_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let memo = InventoryMemo::in_cache(dir.path());
+        for i in 0..MAX_ENTRIES + 5 {
+            memo.remember(&format!("{i:032x}{:032x}", 0), &"ab".repeat(32));
+        }
+        assert_eq!(std::fs::read_dir(&memo.dir).unwrap().count(), MAX_ENTRIES);
+    }
+}
