@@ -4,11 +4,11 @@
 //! That was a quarter of what recording cost (0.5 ms of ~2 ms, bench/compare.sh's "recording
 //! evidence" row).
 //!
-//! Key: SHA-256 over this build's format and version, the digest of the audited input (the
-//! lockfile, binary or SBOM every package's name, version, source and checksum were read
-//! from), its format, its package count, the graph mode, and each package's dependency kinds
-//! and workspace flag in inventory order (what `cargo metadata`'s resolution adds; empty in
-//! lockfile mode). The inventory is a function of exactly these: the inventory is sorted by
+//! Key: SHA-256 over this build's format, version and inventory entry shape, the digest of the
+//! audited input (the lockfile, binary or SBOM every package's name, version, source and
+//! checksum were read from), its format, its package count, the graph mode, and each package's
+//! dependency kinds and workspace flag in inventory order (what `cargo metadata`'s resolution
+//! adds; empty in lockfile mode). The inventory is a function of exactly these: the inventory is sorted by
 //! name, version and source, which the input alone fixes, so the kinds and flags in that order
 //! are tied to their packages.
 //!
@@ -38,6 +38,25 @@ const FORMAT: &str = concat!("chainwarden-inventory-memo-1/", env!("CARGO_PKG_VE
 const MAX_ENTRY_BYTES: u64 = 4096;
 /// Entries kept (oldest removed first): one per distinct lockfile a user records.
 pub const MAX_ENTRIES: usize = 64;
+
+/// An inventory entry as this build writes it, every field set: builds of one version from
+/// different sources (a checkout of main a week apart) that write entries differently do not
+/// share keys. The version in [`FORMAT`] covers releases; this covers the shape in between.
+fn entry_shape() -> String {
+    let sample = crate::finding::Package {
+        name: "n".into(),
+        version: "1.0.0".into(),
+        source: Some("s".into()),
+        checksum: Some("c".into()),
+        dependency_kinds: vec![
+            DependencyKind::Normal,
+            DependencyKind::Build,
+            DependencyKind::Dev,
+        ],
+        workspace_member: true,
+    };
+    serde_json::to_string(&sample).expect("a package serialises")
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,6 +89,7 @@ impl InventoryMemo {
             h.update(value);
         };
         field("format", FORMAT.as_bytes());
+        field("shape", entry_shape().as_bytes());
         field("input", report.lockfile.sha256.as_bytes());
         field(
             "input-format",
