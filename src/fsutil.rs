@@ -19,6 +19,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
+/// Writes a cache entry to `path` by renaming a complete temporary file over it, without
+/// the fsync [`write_atomic`] pays (0.5 to 1 ms here): after a crash the entry may be empty or
+/// partial, which its reader takes for a miss. For caches only, never for outputs or evidence.
+pub fn write_cache_entry(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".chainwarden-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
 /// Writes to `path` atomically through a callback; on any error the destination is untouched.
 pub fn write_atomic_with(
     path: &Path,

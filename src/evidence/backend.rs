@@ -26,6 +26,8 @@ pub trait Backend: Send {
     fn has_inventory(&mut self, tenant: &str, sha256: &str) -> Result<bool>;
     /// The text of a stored inventory `tenant` can read.
     fn inventory_text(&mut self, tenant: &str, sha256: &str) -> Result<Option<String>>;
+    /// Whether the store is a local file (reads cost no network round trip).
+    fn is_local(&self) -> bool;
     /// Every run of a scope in chain order (unchained version-1 runs first, by time).
     fn chain(&self, scope: &Scope) -> Result<Vec<StoredRun>>;
     /// Every scope with runs, sorted; `tenant` restricts to one tenant.
@@ -138,6 +140,9 @@ impl Store {
             }
             fn text(&mut self, sha256: &str) -> Result<Option<String>> {
                 self.0.backend.inventory_text(&self.1.tenant_id, sha256)
+            }
+            fn reads_locally(&self) -> bool {
+                self.0.backend.is_local()
             }
         }
         Of(self, scope)

@@ -4,25 +4,29 @@
 //! That was a quarter of what recording cost (0.5 ms of ~2 ms, bench/compare.sh's "recording
 //! evidence" row).
 //!
-//! Key: SHA-256 over this build's format, version and inventory entry shape, the digest of the
-//! audited input (the lockfile, binary or SBOM every package's name, version, source and
-//! checksum were read from), its format, its package count, the graph mode, and each package's
-//! dependency kinds and workspace flag in inventory order (what `cargo metadata`'s resolution
-//! adds; empty in lockfile mode). The inventory is a function of exactly these: the inventory is sorted by
-//! name, version and source, which the input alone fixes, so the kinds and flags in that order
-//! are tied to their packages.
+//! Key: SHA-256 over this build (its format and version, its executable's path, size,
+//! modification time and inode, and the shape of an inventory entry as it writes one), the
+//! digest of the audited input (the lockfile, binary or SBOM every package's name, version,
+//! source and checksum were read from), its format, its package count, the graph mode, and
+//! each package's dependency kinds and workspace flag in inventory order (what `cargo
+//! metadata`'s resolution adds; empty in lockfile mode). For one build, the inventory is a
+//! function of exactly these: it is sorted (by every field, first by name, version and source,
+//! which the input alone fixes and which are unique in a valid input), so the kinds and flags
+//! in that order are tied to their packages.
 //!
-//! What the memo decides is only which digest to ask the store about: a run uses a stored
-//! inventory only when the store holds text of that digest (so the text is the one this run
-//! would have written) and no secret of this run's environment occurs in it, the same two
-//! conditions as without the memo (see `RunRecord::from_audit_for_store`). Debug builds also
-//! serialise the inventory on every hit and check the memo's digest against it, so the whole
-//! test suite checks the key.
+//! What the memo decides is which digest to ask the store about: a run uses a stored
+//! inventory only when the store holds text of that digest and no secret of this run's
+//! environment occurs in it (see `RunRecord::from_audit_for_store`). That the text is the one
+//! this run would have written rests on the key being complete; without the memo, hashing the
+//! text proved it. Debug builds therefore serialise the inventory on every hit and stop if the
+//! memo's digest is not its digest, so every hit in the test suite checks the key (and a test
+//! makes a hit with a wrong digest on purpose, to show that the check runs).
 //!
 //! Entries live in the user's cache directory (`<cache root>/inventories`), which already
 //! holds the advisory index and the graph cache, under the same rules: an entry is used only
 //! when it parses, names this format and exactly this key, and holds a digest; anything else
-//! (oversized, malformed, a FIFO) is a miss. Writes are atomic; at most [`MAX_ENTRIES`] are kept.
+//! (oversized, malformed, a FIFO) is a miss. Entries are renamed into place complete, without
+//! an fsync (a crash can only leave a miss); at most [`MAX_ENTRIES`] are kept.
 
 use std::path::{Path, PathBuf};
 
@@ -30,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::audit::model::{AuditReport, GraphMode};
-use crate::finding::DependencyKind;
+use crate::finding::{DependencyKind, Package};
 
 /// Bump when the inventory's shape or the code that builds it changes what a key stands for.
 const FORMAT: &str = concat!("chainwarden-inventory-memo-1/", env!("CARGO_PKG_VERSION"));
@@ -39,11 +43,32 @@ const MAX_ENTRY_BYTES: u64 = 4096;
 /// Entries kept (oldest removed first): one per distinct lockfile a user records.
 pub const MAX_ENTRIES: usize = 64;
 
-/// An inventory entry as this build writes it, every field set: builds of one version from
-/// different sources (a checkout of main a week apart) that write entries differently do not
-/// share keys. The version in [`FORMAT`] covers releases; this covers the shape in between.
+/// Which build is running: the executable's path, size, modification time and inode. Two
+/// builds of one version (a checkout of main a week apart, whose code may build an inventory
+/// differently without changing its shape) do not share keys; a rebuild or reinstall starts
+/// the memo afresh. One `statx`, where hashing the 20 MB executable would cost more than the
+/// memo saves.
+fn build_identity() -> Option<Vec<u8>> {
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&exe).ok()?;
+    let mut id = exe.into_os_string().into_encoded_bytes();
+    for n in [
+        meta.len(),
+        meta.mtime() as u64,
+        meta.mtime_nsec() as u64,
+        meta.dev(),
+        meta.ino(),
+    ] {
+        id.extend(n.to_le_bytes());
+    }
+    Some(id)
+}
+
+/// An inventory entry as this build writes it, every field set (see [`build_identity`]; this
+/// also covers a build whose executable cannot be told apart).
 fn entry_shape() -> String {
-    let sample = crate::finding::Package {
+    let sample = Package {
         name: "n".into(),
         version: "1.0.0".into(),
         source: Some("s".into()),
@@ -79,8 +104,13 @@ impl InventoryMemo {
         }
     }
 
-    /// The key of `report`'s inventory (hex); see the module documentation.
-    pub fn key(report: &AuditReport) -> String {
+    /// The key of `report`'s inventory (hex); see the module documentation. `None` when this
+    /// build cannot be identified: no memo then.
+    pub fn key(report: &AuditReport) -> Option<String> {
+        Some(Self::key_for_build(report, &build_identity()?))
+    }
+
+    fn key_for_build(report: &AuditReport, build: &[u8]) -> String {
         let mut h = Sha256::new();
         let mut field = |name: &str, value: &[u8]| {
             h.update((name.len() as u64).to_le_bytes());
@@ -89,6 +119,7 @@ impl InventoryMemo {
             h.update(value);
         };
         field("format", FORMAT.as_bytes());
+        field("build", build);
         field("shape", entry_shape().as_bytes());
         field("input", report.lockfile.sha256.as_bytes());
         field(
@@ -109,12 +140,22 @@ impl InventoryMemo {
         // One byte per kind and a terminator per package: ~1,200 packages cost microseconds.
         let mut resolved = Vec::with_capacity(report.inventory.len() * 3);
         for p in &report.inventory {
-            resolved.extend(p.dependency_kinds.iter().map(|k| match k {
+            // Every field named: one added to `Package` is a compile error here until it is
+            // either read from the audited input (covered by its digest) or added to the key.
+            let Package {
+                name: _,
+                version: _,
+                source: _,
+                checksum: _,
+                dependency_kinds,
+                workspace_member,
+            } = p;
+            resolved.extend(dependency_kinds.iter().map(|k| match k {
                 DependencyKind::Normal => b'n',
                 DependencyKind::Build => b'b',
                 DependencyKind::Dev => b'd',
             }));
-            resolved.push(if p.workspace_member { b'M' } else { b'.' });
+            resolved.push(if *workspace_member { b'M' } else { b'.' });
         }
         field(
             "inventory-count",
@@ -151,7 +192,7 @@ impl InventoryMemo {
         let Ok(bytes) = serde_json::to_vec(&entry) else {
             return;
         };
-        if crate::fsutil::write_atomic(&self.path(key), &bytes).is_ok() {
+        if crate::fsutil::write_cache_entry(&self.path(key), &bytes).is_ok() {
             crate::fsutil::keep_newest(&self.dir, MAX_ENTRIES, |n| n.ends_with(".json"));
         }
     }
@@ -160,7 +201,10 @@ impl InventoryMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Package;
+
+    fn key_of(report: &AuditReport) -> String {
+        InventoryMemo::key_for_build(report, b"this build")
+    }
 
     fn report() -> AuditReport {
         let snap = include_str!(
@@ -174,12 +218,12 @@ mod tests {
     #[test]
     fn the_key_follows_what_determines_the_inventory() {
         let base = report();
-        let key = InventoryMemo::key(&base);
+        let key = key_of(&base);
         let mut later = base.clone();
         later.time = "2031-01-01T00:00:00Z".into();
         later.findings.clear();
         later.scope.tenant_id = Some("acme".into());
-        assert_eq!(InventoryMemo::key(&later), key);
+        assert_eq!(key_of(&later), key);
         let changed: Vec<fn(&mut AuditReport)> = vec![
             |r| r.lockfile.sha256 = "0".repeat(64),
             |r| r.lockfile.format_version += 1,
@@ -201,8 +245,15 @@ mod tests {
         for (i, change) in changed.into_iter().enumerate() {
             let mut r = base.clone();
             change(&mut r);
-            assert_ne!(InventoryMemo::key(&r), key, "change {i}");
+            assert_ne!(key_of(&r), key, "change {i}");
         }
+        // Another build (another executable) is another key; this one can be identified.
+        let r = report();
+        assert_ne!(
+            InventoryMemo::key_for_build(&r, b"a"),
+            InventoryMemo::key_for_build(&r, b"b")
+        );
+        assert!(InventoryMemo::key(&r).is_some());
         // The same kinds on neighbouring packages are not the same resolution.
         let (mut a, mut b) = (base.clone(), base);
         a.inventory[1].dependency_kinds = vec![DependencyKind::Build, DependencyKind::Dev];
@@ -210,14 +261,14 @@ mod tests {
         b.inventory[2]
             .dependency_kinds
             .insert(0, DependencyKind::Dev);
-        assert_ne!(InventoryMemo::key(&a), InventoryMemo::key(&b));
+        assert_ne!(key_of(&a), key_of(&b));
     }
 
     #[test]
     fn an_entry_is_read_back_only_for_its_own_key_and_format() {
         let dir = tempfile::tempdir().unwrap();
         let memo = InventoryMemo::in_cache(dir.path());
-        let key = InventoryMemo::key(&report());
+        let key = key_of(&report());
         let digest = "ab".repeat(32);
         assert_eq!(memo.lookup(&key), None);
         memo.remember(&key, &digest);
@@ -254,7 +305,7 @@ mod tests {
     fn a_fifo_in_place_of_an_entry_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
         let memo = InventoryMemo::in_cache(dir.path());
-        let key = InventoryMemo::key(&report());
+        let key = key_of(&report());
         std::fs::create_dir_all(&memo.dir).unwrap();
         crate::fsutil::tests::mkfifo(&memo.path(&key));
         assert_eq!(memo.lookup(&key), None);

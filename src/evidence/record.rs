@@ -162,6 +162,8 @@ pub trait HeldInventories {
     fn holds(&mut self, sha256: &str) -> crate::error::Result<bool>;
     /// The stored text of this digest, if the store holds it for the run's tenant.
     fn text(&mut self, sha256: &str) -> crate::error::Result<Option<String>>;
+    /// Whether reading a text is a local read (SQLite), not a network transfer.
+    fn reads_locally(&self) -> bool;
 }
 
 fn clean(text: &str) -> String {
@@ -342,8 +344,11 @@ impl RunRecord {
     /// differ between processes, and those are still looked for
     /// ([`crate::redact::holds_no_env_secret`]). A text an older rule table let through is
     /// only referenced again, never written: no byte reaches the store that was not there.
-    /// The memo only names the digest to ask about: a store that holds text of that digest
-    /// holds this run's own unredacted inventory text, the one the same two checks apply to.
+    /// The memo names the digest to ask about; that a store text of that digest is this run's
+    /// own unredacted inventory rests on the memo's key (checked on every hit in debug builds,
+    /// see [`InventoryMemo`]), and the same secret check applies to it. When the environment
+    /// holds secrets and the store is not local (PostgreSQL), the memo is not used: reading
+    /// the ~230 KB text back over the network to search it would cost more than it saves.
     pub fn from_audit_for_store(
         scope: Scope,
         report: &AuditReport,
@@ -353,7 +358,8 @@ impl RunRecord {
         memo: Option<&InventoryMemo>,
     ) -> crate::error::Result<RunRecord> {
         let (without, packages) = split_inventory_of(report);
-        let key = memo.map(|_| InventoryMemo::key(report));
+        let memo = memo.filter(|_| !crate::redact::has_env_secrets() || store.reads_locally());
+        let key = memo.and_then(|_| InventoryMemo::key(report));
         let remembered = memo.zip(key.as_deref()).and_then(|(m, k)| m.lookup(k));
         if let Some(sha) = remembered.as_deref() {
             if store.holds(sha)? && holds_no_env_secret_in_stored(store, sha)? {
@@ -366,21 +372,22 @@ impl RunRecord {
                 return Ok(audit_record(scope, without, held, context, policy));
             }
         }
-        let inventory = InventoryText::new(inventory_json(packages));
+        let raw = InventoryText::new(inventory_json(packages));
+        let raw_sha256 = raw.sha256().to_string();
+        let inventory = if store.holds(raw.sha256())?
+            && raw.text().is_some_and(crate::redact::holds_no_env_secret)
+        {
+            raw
+        } else {
+            raw.cleaned()
+        };
+        // Remembered only when the store will hold the unredacted text's digest: an inventory
+        // redaction changes (a credential in a git source) is never found under it.
         if let (Some(memo), Some(key)) = (memo, &key) {
-            if remembered.as_deref() != Some(inventory.sha256()) {
-                memo.remember(key, inventory.sha256());
+            if inventory.sha256() == raw_sha256 && remembered.as_deref() != Some(&raw_sha256) {
+                memo.remember(key, &raw_sha256);
             }
         }
-        let inventory = if store.holds(inventory.sha256())?
-            && inventory
-                .text()
-                .is_some_and(crate::redact::holds_no_env_secret)
-        {
-            inventory
-        } else {
-            inventory.cleaned()
-        };
         Ok(audit_record(scope, without, inventory, context, policy))
     }
 
@@ -576,6 +583,30 @@ mod tests {
             serde_json::to_string(&expected).unwrap()
         );
         assert!(without.inventory.is_empty() && !without.findings.is_empty());
+    }
+
+    /// A run that references a stored inventory (digest, no text) the store was not seen to
+    /// hold is refused, not stored as a reference to nothing.
+    #[test]
+    fn a_run_referencing_an_inventory_the_store_lacks_is_refused() {
+        let snap = include_str!(
+            "../../tests/integration/snapshots/integration__audit__json_real_ripgrep_2019.snap"
+        );
+        let report: AuditReport =
+            serde_json::from_str(snap.splitn(3, "---\n").nth(2).unwrap()).unwrap();
+        let context = RunContext {
+            trigger: "manual".into(),
+            lockfile_path: None,
+            git_commit: None,
+        };
+        let policy = PolicyInForce::from_policy(&crate::policy::Policy::builtin());
+        let mut record = RunRecord::from_audit(Scope::new(None, None), &report, context, policy);
+        record.inventory = Some(InventoryText::held("ab".repeat(32)));
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = crate::evidence::Store::open(&dir.path().join("e.db")).unwrap();
+        let err = store.record(&record).unwrap_err().to_string();
+        assert!(err.contains("neither stored nor sent"), "{err}");
+        assert_eq!(store.count_runs(&record.scope).unwrap(), 0);
     }
 
     /// The digest always belongs to the text: kept when redaction changes nothing, computed

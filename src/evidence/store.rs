@@ -524,6 +524,10 @@ impl Backend for SqliteStore {
         Ok(found)
     }
 
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn inventory_text(&mut self, _tenant: &str, sha256: &str) -> Result<Option<String>> {
         self.conn
             .query_row(

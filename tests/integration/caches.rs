@@ -286,12 +286,80 @@ crate::on_both_backends!(
     the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes
 );
 
+/// A recorded project with its store and cache, for the inventory memo's test.
+struct Recorded {
+    db: PathBuf,
+    app: PathBuf,
+    cache: PathBuf,
+    store: PathBuf,
+    backend: crate::common::Backend,
+}
+
+impl Recorded {
+    /// A recorded metadata-mode audit; a time limit, so that a FIFO entry must be a miss at
+    /// once and a hang fails instead of waiting.
+    fn run(&self) -> std::process::Output {
+        cw().env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_CACHE_DIR", &self.cache)
+            .env("CHAINWARDEN_EVIDENCE", &self.store)
+            .args(["audit", "--offline", "--format", "json", "--db"])
+            .arg(&self.db)
+            .arg(&self.app)
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap()
+    }
+
+    fn audit(&self) -> Value {
+        let out = self.run();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["settings"]["mode"], "metadata");
+        report
+    }
+
+    /// Each stored run's inventory digest, in chain order.
+    fn stored(&self) -> Vec<String> {
+        crate::common::as_owner(
+            self.backend,
+            &self.store,
+            "SELECT inventory_sha256 FROM runs ORDER BY seq",
+        )
+        .lines()
+        .map(String::from)
+        .collect()
+    }
+
+    fn entries(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.cache.join("inventories"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    }
+
+    /// The digests the memo remembers, sorted.
+    fn remembered(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .entries()
+            .iter()
+            .map(|p| {
+                let entry: Value = serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap();
+                entry["inventory_sha256"].as_str().unwrap().to_string()
+            })
+            .collect();
+        v.sort();
+        v
+    }
+}
+
 /// The inventory memo (`<cache>/inventories`): a recorded audit of an unchanged project
 /// references the inventory its store holds; a change that leaves the lockfile as it is but
 /// changes the resolution (a dependency moved to `[dev-dependencies]`) is another inventory;
 /// an entry naming a digest the store does not hold, or a FIFO, costs only the speed. The test
 /// binary is a debug build, which serialises the inventory on every memo hit and fails (exit
-/// 2) if the memo's digest is not the inventory's: every run here checks the key.
+/// 2) if the memo's digest is not the inventory's: every hit here checks the key, and one
+/// entry is pointed at the wrong stored inventory to show that hits happen and are checked.
 fn the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes(
     backend: crate::common::Backend,
 ) {
@@ -302,58 +370,24 @@ fn the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes(
     let Some(store) = crate::common::evidence_store(backend, tmp.path()) else {
         return;
     };
-    let app = project(tmp.path());
-    let cache = tmp.path().join("cache");
-    let memo = cache.join("inventories");
-    let recorded = || {
-        let out = cw()
-            .env_remove("CHAINWARDEN_NO_RECORD")
-            .env("CHAINWARDEN_CACHE_DIR", &cache)
-            .env("CHAINWARDEN_EVIDENCE", &store)
-            .args(["audit", "--offline", "--format", "json", "--db"])
-            .arg(&db)
-            .arg(&app)
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{err}");
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["settings"]["mode"], "metadata");
-        report
-    };
-    let stored = || -> Vec<String> {
-        crate::common::as_owner(
-            backend,
-            &store,
-            "SELECT inventory_sha256 FROM runs ORDER BY seq",
-        )
-        .lines()
-        .map(String::from)
-        .collect()
-    };
-    let remembered = || -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(&memo)
-            .unwrap()
-            .map(|e| {
-                let entry: Value =
-                    serde_json::from_slice(&std::fs::read(e.unwrap().path()).unwrap()).unwrap();
-                entry["inventory_sha256"].as_str().unwrap().to_string()
-            })
-            .collect();
-        v.sort();
-        v
+    let r = Recorded {
+        db,
+        app: project(tmp.path()),
+        cache: tmp.path().join("cache"),
+        store,
+        backend,
     };
 
-    let first = recorded();
+    let first = r.audit();
     assert_eq!(
-        remembered(),
-        stored(),
+        r.remembered(),
+        r.stored(),
         "the first run remembers its inventory"
     );
-    let second = recorded();
+    let second = r.audit();
     assert!(used_cache(&second), "{}", second["notes"]);
     assert_eq!(first["inventory"], second["inventory"]);
-    let runs = stored();
+    let runs = r.stored();
     assert_eq!(runs.len(), 2);
     assert_eq!(
         runs[0], runs[1],
@@ -361,42 +395,69 @@ fn the_inventory_memo_names_the_stored_inventory_until_the_resolution_changes(
     );
 
     // Same lockfile, other resolution: `helper` becomes a dev-dependency.
-    let lock_before = std::fs::read(app.join("Cargo.lock")).unwrap();
-    let manifest = app.join("Cargo.toml");
+    let lock_before = std::fs::read(r.app.join("Cargo.lock")).unwrap();
+    let manifest = r.app.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(
         &manifest,
         text.replace("[dependencies]", "[dev-dependencies]"),
     )
     .unwrap();
-    let dev = recorded();
-    assert_eq!(std::fs::read(app.join("Cargo.lock")).unwrap(), lock_before);
+    let dev = r.audit();
+    assert_eq!(
+        std::fs::read(r.app.join("Cargo.lock")).unwrap(),
+        lock_before
+    );
     assert_ne!(dev["inventory"], first["inventory"]);
-    let runs = stored();
+    let runs = r.stored();
     assert_ne!(runs[2], runs[0], "another resolution, another inventory");
-    assert_eq!(remembered().len(), 2);
-    assert!(remembered().contains(&runs[2]));
+    assert_eq!(r.remembered().len(), 2);
+    assert!(r.remembered().contains(&runs[2]));
+
+    a_wrong_stored_digest_is_caught_by_a_debug_build(&r, &runs[2], &runs[0]);
 
     // An entry naming a digest the store does not hold: the inventory is computed, stored
     // as before, and the entry corrected.
-    for entry in std::fs::read_dir(&memo).unwrap() {
-        let path = entry.unwrap().path();
+    for path in r.entries() {
         let text = std::fs::read_to_string(&path).unwrap();
         let entry: Value = serde_json::from_str(&text).unwrap();
         let digest = entry["inventory_sha256"].as_str().unwrap();
         std::fs::write(&path, text.replace(digest, &"0".repeat(64))).unwrap();
     }
-    recorded();
-    let runs = stored();
+    r.audit();
+    let runs = r.stored();
     assert_eq!(runs[3], runs[2]);
-    assert!(remembered().contains(&runs[2]), "the entry was corrected");
+    assert!(r.remembered().contains(&runs[2]), "the entry was corrected");
 
     // A FIFO in place of every entry: a miss at once (the run would hang on a plain open).
-    for entry in std::fs::read_dir(&memo).unwrap() {
-        let path = entry.unwrap().path();
+    for path in r.entries() {
         std::fs::remove_file(&path).unwrap();
         crate::common::mkfifo(&path);
     }
-    recorded();
-    assert_eq!(stored()[4], runs[2]);
+    r.audit();
+    assert_eq!(r.stored()[4], runs[2]);
+}
+
+/// The memo is used, and its key checked: an entry naming another inventory the store holds
+/// (`other`, instead of `current`) stops a debug build with an internal error instead of
+/// recording it. A release build trusts the cache directory, as it trusts the graph cache
+/// beside it, so this is a debug-build check.
+fn a_wrong_stored_digest_is_caught_by_a_debug_build(r: &Recorded, current: &str, other: &str) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let entry = r
+        .entries()
+        .into_iter()
+        .find(|p| std::fs::read_to_string(p).unwrap().contains(current))
+        .unwrap();
+    let text = std::fs::read_to_string(&entry).unwrap();
+    std::fs::write(&entry, text.replace(current, other)).unwrap();
+    let before = r.stored().len();
+    let out = r.run();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("internal error"), "{err}");
+    assert_eq!(r.stored().len(), before, "nothing recorded");
+    std::fs::write(&entry, text).unwrap();
 }

@@ -366,9 +366,11 @@ fn lockfile_sources_with_credentials_never_print_or_store(backend: Backend) {
     let Some(store) = evidence_store(backend, tmp.path()) else {
         return;
     };
+    let cache = tmp.path().join("cache");
     for format in ["human", "json", "sarif", "markdown"] {
         let out = cw()
             .env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_CACHE_DIR", &cache)
             .env("CHAINWARDEN_EVIDENCE", &store)
             .args([
                 "audit",
@@ -416,6 +418,11 @@ fn lockfile_sources_with_credentials_never_print_or_store(backend: Backend) {
         "the store holds the masked sources searched"
     );
     p.assert_absent("the evidence store", &stored);
+    // The inventory memo remembers only inventories the store holds unredacted: this one's
+    // credentials were masked, so it has no entry (and would never be found under one).
+    let memo = cache.join("inventories");
+    let entries = std::fs::read_dir(&memo).map_or(0, |d| d.count());
+    assert_eq!(entries, 0, "{}", memo.display());
 }
 
 /// An unencoded `/` in a URL password made the lockfile unparseable, and the parse error
@@ -628,9 +635,14 @@ fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_kno
     let Some(store) = evidence_store(backend, tmp.path()) else {
         return;
     };
+    // A cache of its own: the second and third runs find the first run's inventory memo (on
+    // SQLite the third reads the stored text back and finds the secret in it; on PostgreSQL,
+    // with a secret in the environment, the memo is not used).
+    let cache = tmp.path().join("cache");
     let audit = |env: Option<&str>| {
         let mut cmd = cw();
         cmd.env_remove("CHAINWARDEN_NO_RECORD")
+            .env("CHAINWARDEN_CACHE_DIR", &cache)
             .env("CHAINWARDEN_EVIDENCE", &store)
             .args([
                 "audit",
@@ -668,6 +680,12 @@ fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_kno
     };
     audit(None);
     audit(None);
+    assert_eq!(
+        std::fs::read_dir(cache.join("inventories"))
+            .unwrap()
+            .count(),
+        1
+    );
     let daily = rows();
     assert_eq!(daily.len(), 2);
     assert_eq!(

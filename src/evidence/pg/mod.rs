@@ -470,6 +470,10 @@ impl Backend for PgStore {
         Ok(found)
     }
 
+    fn is_local(&self) -> bool {
+        false
+    }
+
     fn inventory_text(&mut self, tenant: &str, sha256: &str) -> Result<Option<String>> {
         self.client()
             .query_opt(
