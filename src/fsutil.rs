@@ -23,25 +23,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// the fsync [`write_atomic`] pays (0.5 to 1 ms here): after a crash the entry may be empty or
 /// partial, which its reader takes for a miss. For caches only, never for outputs or evidence.
 pub fn write_cache_entry(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".chainwarden-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    write_renamed(path, |w| w.write_all(bytes), false)
 }
 
 /// Writes to `path` atomically through a callback; on any error the destination is untouched.
 pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    write_renamed(path, fill, true)
+}
+
+/// A temporary file beside `path`, filled, synced when `sync`, then renamed over `path`.
+fn write_renamed(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    sync: bool,
 ) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -58,9 +55,42 @@ pub fn write_atomic_with(
         fill(&mut buffered).map_err(|e| Error::io(path, e))?;
         buffered.flush().map_err(|e| Error::io(path, e))?;
     }
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    if sync {
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    }
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A cache entry's key: SHA-256 over named fields, each name and value length-prefixed, so no
+/// two different field lists hash the same bytes (`("ab", "c")` is not `("a", "bc")`). One
+/// construction for every cache keyed by its inputs (the graph cache, the inventory memo).
+pub struct CacheKey(sha2::Sha256);
+
+impl CacheKey {
+    pub fn new() -> CacheKey {
+        CacheKey(sha2::Digest::new())
+    }
+
+    pub fn field(&mut self, name: &str, value: &[u8]) {
+        use sha2::Digest;
+        self.0.update((name.len() as u64).to_le_bytes());
+        self.0.update(name.as_bytes());
+        self.0.update((value.len() as u64).to_le_bytes());
+        self.0.update(value);
+    }
+
+    /// The key, hex.
+    pub fn finish(self) -> String {
+        use sha2::Digest;
+        hex::encode(self.0.finalize())
+    }
+}
+
+impl Default for CacheKey {
+    fn default() -> CacheKey {
+        CacheKey::new()
+    }
 }
 
 /// What an input file is, which sets how large it may be. Every file read into memory goes

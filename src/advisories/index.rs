@@ -10,11 +10,12 @@
 //! corrupt or foreign index is ignored and rewritten, never trusted. Writes are atomic.
 //!
 //! Advisories are stored per package as raw JSON, without their descriptions (nothing reads
-//! them), and deserialised only for the crates the lockfile contains. For an unmanaged directory every package directory has an entry, with a
-//! [`DirStamp`]: the directory's modification time (it changes when a file is added, removed or
-//! renamed in it) and each file's size and modification time (they change when it is edited).
-//! The stamp of every package the audit looks up is checked against the disk, so a lookup never
-//! answers from a stale entry, without walking the ~900 other directories: an audit costs a few
+//! them), and deserialised only for the crates the lockfile contains. For an unmanaged
+//! directory every package directory has an entry, with a [`DirStamp`]: the directory's
+//! modification time (it changes when a file is added, removed or renamed in it) and each
+//! file's size and modification time (they change when it is edited). The stamp of every
+//! package the audit looks up is checked against the disk, so a lookup never answers from a
+//! stale entry, without walking the ~900 other directories: an audit costs a few
 //! hundred `stat` calls instead of a walk of the whole tree.
 
 use std::collections::BTreeMap;

@@ -125,18 +125,13 @@ impl Store {
         Store::open_at(&Location::Sqlite(path.to_path_buf()))
     }
 
-    /// Whether the scope's tenant can read a stored inventory of this digest (see
-    /// [`RunRecord::from_audit_for_store`]).
-    pub fn has_inventory(&mut self, scope: &Scope, sha256: &str) -> Result<bool> {
-        self.backend.has_inventory(&scope.tenant_id, sha256)
-    }
-
-    /// The store as a recorded audit of `scope` asks it about inventories.
+    /// The store as a recorded audit of `scope` asks it about inventories (see
+    /// [`RunRecord::from_audit_for_store`]), for the scope's tenant.
     pub fn inventories_of<'a>(&'a mut self, scope: &'a Scope) -> impl HeldInventories + 'a {
         struct Of<'a>(&'a mut Store, &'a Scope);
         impl HeldInventories for Of<'_> {
             fn holds(&mut self, sha256: &str) -> Result<bool> {
-                self.0.has_inventory(self.1, sha256)
+                self.0.backend.has_inventory(&self.1.tenant_id, sha256)
             }
             fn text(&mut self, sha256: &str) -> Result<Option<String>> {
                 self.0.backend.inventory_text(&self.1.tenant_id, sha256)

@@ -31,12 +31,12 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::audit::model::{AuditReport, GraphMode};
 use crate::finding::{DependencyKind, Package};
 
-/// Bump when the inventory's shape or the code that builds it changes what a key stands for.
+/// Bump when the key's fields or the entry's format change (a change to the code that builds
+/// an inventory changes the executable, which the key names: see [`build_identity`]).
 const FORMAT: &str = concat!("chainwarden-inventory-memo-1/", env!("CARGO_PKG_VERSION"));
 /// Largest entry read (an entry is ~250 bytes).
 const MAX_ENTRY_BYTES: u64 = 4096;
@@ -111,13 +111,8 @@ impl InventoryMemo {
     }
 
     fn key_for_build(report: &AuditReport, build: &[u8]) -> String {
-        let mut h = Sha256::new();
-        let mut field = |name: &str, value: &[u8]| {
-            h.update((name.len() as u64).to_le_bytes());
-            h.update(name.as_bytes());
-            h.update((value.len() as u64).to_le_bytes());
-            h.update(value);
-        };
+        let mut key = crate::fsutil::CacheKey::new();
+        let mut field = |name: &str, value: &[u8]| key.field(name, value);
         field("format", FORMAT.as_bytes());
         field("build", build);
         field("shape", entry_shape().as_bytes());
@@ -162,7 +157,7 @@ impl InventoryMemo {
             &(report.inventory.len() as u64).to_le_bytes(),
         );
         field("resolution", &resolved);
-        hex::encode(h.finalize())
+        key.finish()
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -308,7 +303,11 @@ mod tests {
         let key = key_of(&report());
         std::fs::create_dir_all(&memo.dir).unwrap();
         crate::fsutil::tests::mkfifo(&memo.path(&key));
-        assert_eq!(memo.lookup(&key), None);
+        // On another thread, so that a lookup that blocks fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(memo.lookup(&key)).unwrap());
+        let found = rx.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(found, Ok(None), "a FIFO entry is a miss at once");
     }
 
     #[test]

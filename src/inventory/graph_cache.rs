@@ -68,22 +68,16 @@ impl GraphCache {
     ) -> Option<GraphCache> {
         let manifest = manifest.canonicalize().ok()?;
         let project_dir = manifest.parent()?.to_path_buf();
-        let mut h = Sha256::new();
-        let mut field = |name: &str, value: &[u8]| {
-            h.update((name.len() as u64).to_le_bytes());
-            h.update(name.as_bytes());
-            h.update((value.len() as u64).to_le_bytes());
-            h.update(value);
-        };
-        field("format", FORMAT.as_bytes());
-        field("manifest", manifest.as_os_str().as_encoded_bytes());
-        field("lockfile", lock.sha256.as_bytes());
-        field("target", target.unwrap_or("").as_bytes());
-        field("exclude-dev", &[u8::from(exclude_dev)]);
+        let mut key = crate::fsutil::CacheKey::new();
+        key.field("format", FORMAT.as_bytes());
+        key.field("manifest", manifest.as_os_str().as_encoded_bytes());
+        key.field("lockfile", lock.sha256.as_bytes());
+        key.field("target", target.unwrap_or("").as_bytes());
+        key.field("exclude-dev", &[u8::from(exclude_dev)]);
         for (name, value) in environment(&project_dir, cargo) {
-            field(&name, &value);
+            key.field(&name, &value);
         }
-        let key = hex::encode(h.finalize());
+        let key = key.finish();
         let path = cache_root
             .join("graphs")
             .join(format!("{}.json", crate::text::prefix(&key, 32)));

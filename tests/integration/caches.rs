@@ -254,17 +254,7 @@ fn a_fifo_in_place_of_crates_is_refused_not_waited_on() {
             .unwrap();
         fifo.set_modified(time).unwrap();
     }
-    let out = cw()
-        .env("CHAINWARDEN_CACHE_DIR", &copy.cache)
-        .args([
-            "audit",
-            "--offline",
-            "--lockfile-only",
-            "--format",
-            "json",
-            "--db",
-        ])
-        .arg(&copy.db)
+    let out = crate::common::offline_json_audit(&copy.cache, &copy.db)
         .arg(&copy.lock)
         .timeout(std::time::Duration::from_secs(60))
         .output()

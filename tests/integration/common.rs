@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-/// `chainwarden audit --offline --lockfile-only --format json --db DB LOCK` with its own
-/// cache directory: the JSON report.
-pub fn audit_json_offline(cache: &Path, db: &Path, lock: &Path) -> serde_json::Value {
-    let out = cw()
-        .env("CHAINWARDEN_CACHE_DIR", cache)
+/// `chainwarden audit --offline --lockfile-only --format json --db DB` with its own cache
+/// directory, not yet run: the caller adds the lockfile (and anything else).
+pub fn offline_json_audit(cache: &Path, db: &Path) -> assert_cmd::Command {
+    let mut cmd = cw();
+    cmd.env("CHAINWARDEN_CACHE_DIR", cache)
         .args([
             "audit",
             "--offline",
@@ -20,10 +20,13 @@ pub fn audit_json_offline(cache: &Path, db: &Path, lock: &Path) -> serde_json::V
             "json",
             "--db",
         ])
-        .arg(db)
-        .arg(lock)
-        .output()
-        .unwrap();
+        .arg(db);
+    cmd
+}
+
+/// [`offline_json_audit`] of `lock`: the JSON report.
+pub fn audit_json_offline(cache: &Path, db: &Path, lock: &Path) -> serde_json::Value {
+    let out = offline_json_audit(cache, db).arg(lock).output().unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

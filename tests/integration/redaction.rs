@@ -640,19 +640,9 @@ fn an_inventory_the_store_holds_is_redacted_again_for_a_secret_only_this_run_kno
     // with a secret in the environment, the memo is not used).
     let cache = tmp.path().join("cache");
     let audit = |env: Option<&str>| {
-        let mut cmd = cw();
+        let mut cmd = crate::common::offline_json_audit(&cache, &db);
         cmd.env_remove("CHAINWARDEN_NO_RECORD")
-            .env("CHAINWARDEN_CACHE_DIR", &cache)
             .env("CHAINWARDEN_EVIDENCE", &store)
-            .args([
-                "audit",
-                "--offline",
-                "--lockfile-only",
-                "--format",
-                "json",
-                "--db",
-            ])
-            .arg(&db)
             .arg(&project);
         if let Some(v) = env {
             cmd.env("DEPLOY_TOKEN", v);
